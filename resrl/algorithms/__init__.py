@@ -1,0 +1,1 @@
+"""RLVR algorithms as pure tensor functions (no models, no I/O)."""

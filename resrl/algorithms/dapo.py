@@ -1,0 +1,84 @@
+"""DAPO (Yu et al. 2025): clip-higher, dynamic sampling and soft overlong punishment.
+
+Clip-higher (``clip_low=0.2, clip_high=0.28``) and token-level aggregation are settings of
+:func:`resrl.algorithms.grpo.clipped_policy_loss`; this module holds the two DAPO-specific pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import torch
+
+from resrl.algorithms.core import group_index
+
+
+def soft_overlong_punishment(lengths: torch.Tensor, max_len: int, cache_len: int) -> torch.Tensor:
+    """DAPO's length penalty added to the reward. lengths: [B] int; returns [B] float32.
+
+    ``0`` for ``L <= max_len - cache_len``; ``((max_len - cache_len) - L) / cache_len`` inside the cache
+    interval; ``-1`` beyond ``max_len``.
+    """
+    if not 0 < cache_len <= max_len:
+        raise ValueError(f"need 0 < cache_len <= max_len, got cache_len={cache_len}, max_len={max_len}")
+    L = lengths.to(torch.float32)
+    expected = float(max_len - cache_len)
+    penalty = (expected - L) / float(cache_len)
+    penalty = torch.where(L <= expected, torch.zeros_like(L), penalty)
+    return torch.where(L > max_len, torch.full_like(L, -1.0), penalty)
+
+
+def informative_groups(rewards: torch.Tensor, group_ids: torch.Tensor, tol: float = 0.0) -> torch.Tensor:
+    """Dynamic-sampling filter: True for responses whose group's rewards are not all equal.
+
+    rewards: [B] float; group_ids: [B] int; returns [B] bool. A group is dropped when
+    ``max - min <= tol`` (all correct or all wrong: zero advantage, no gradient).
+    """
+    dense, g = group_index(group_ids)
+    r = rewards.to(torch.float32)
+    hi = torch.full((g,), -torch.inf).scatter_reduce(0, dense, r, reduce="amax")
+    lo = torch.full((g,), torch.inf).scatter_reduce(0, dense, r, reduce="amin")
+    return ((hi - lo) > tol)[dense]
+
+
+G = TypeVar("G")
+
+
+@dataclass
+class DynamicSamplingResult:
+    groups: list  # the kept groups, at most ``num_groups``
+    tries: int
+    sampled_groups: int
+    kept_groups: int
+    filled: bool  # False when ``max_tries`` ran out before the batch was full
+
+
+def fill_with_informative_groups(
+    sample_groups: Callable[[int], Sequence[G]],
+    group_rewards: Callable[[G], Sequence[float]],
+    num_groups: int,
+    max_tries: int = 10,
+) -> DynamicSamplingResult:
+    """Keep sampling prompt groups until ``num_groups`` informative ones are collected.
+
+    ``sample_groups(k)`` returns k freshly sampled groups; ``group_rewards(g)`` gives a group's rewards.
+    After ``max_tries`` rounds the batch is returned as it is (``filled=False``), as DAPO does when its
+    generation budget (``max_num_gen_batches``) runs out.
+    """
+    if num_groups < 1 or max_tries < 1:
+        raise ValueError(f"num_groups and max_tries must be >= 1, got {num_groups}, {max_tries}")
+    kept: list = []
+    sampled = 0
+    tries = 0
+    while len(kept) < num_groups and tries < max_tries:
+        tries += 1
+        batch = sample_groups(num_groups - len(kept))
+        sampled += len(batch)
+        for g in batch:
+            rs = list(group_rewards(g))
+            if len(rs) > 1 and max(rs) > min(rs):
+                kept.append(g)
+    kept = kept[:num_groups]
+    return DynamicSamplingResult(kept, tries, sampled, len(kept), len(kept) >= num_groups)

@@ -1,0 +1,70 @@
+"""FlowRL (Zhu et al. 2025b, arXiv 2509.15207): reward-distribution matching via trajectory balance.
+
+Per response ``y`` to prompt ``x``:
+``delta = log Z_phi(x) + (1/|y|) log pi(y|x) - beta * r_hat(x, y) - (1/|y|) log pi_ref(y|x)``,
+loss ``= mean_B( w * delta^2 )`` with ``r_hat`` the group-normalised reward (GRPO advantage), ``beta = 15``,
+and ``w = clip(pi(y|x) / pi_old(y|x), 1 - clip_low, 1 + clip_high)`` detached (the sequence ratio is the
+product of token ratios). ``log Z_phi`` is a small MLP on the mean prompt representation of the last
+layer, trained with its own learning rate.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from resrl.algorithms.core import masked_mean, masked_sum
+
+
+class LogZHead(nn.Module):
+    """``log Z_phi(x)``: MLP on the prompt representation. forward: [B, H] float -> [B] float."""
+
+    def __init__(self, hidden_size: int, num_layers: int = 3, dropout: float = 0.0):
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        layers: list[nn.Module] = []
+        for _ in range(num_layers - 1):
+            layers += [nn.Linear(hidden_size, hidden_size), nn.GELU(), nn.LayerNorm(hidden_size), nn.Dropout(dropout)]
+        layers.append(nn.Linear(hidden_size, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, prompt_repr: torch.Tensor) -> torch.Tensor:
+        return self.net(prompt_repr.to(self.net[-1].weight.dtype)).squeeze(-1)
+
+
+def mean_prompt_representation(hidden: torch.Tensor, prompt_mask: torch.Tensor) -> torch.Tensor:
+    """Masked mean over prompt positions. hidden: [B, P, H]; prompt_mask: [B, P] bool; returns [B, H]."""
+    m = prompt_mask.to(hidden.dtype)[..., None]
+    return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
+
+
+def flowrl_loss(
+    log_probs: torch.Tensor,
+    old_log_probs: torch.Tensor,
+    ref_log_probs: torch.Tensor,
+    log_z: torch.Tensor,
+    norm_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    beta: float = 15.0,
+    clip_low: float = 0.2,
+    clip_high: float = 0.2,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Trajectory-balance loss. log_probs, old_log_probs, ref_log_probs: [B, T] float; log_z: [B] float
+    (with grad to Z_phi); norm_rewards: [B] float; response_mask: [B, T] bool. Returns (loss [], metrics).
+    """
+    mask = response_mask.bool()
+    avg_logp = masked_mean(log_probs, mask, dim=1)  # [B]
+    avg_ref = masked_mean(ref_log_probs, mask, dim=1)  # [B]
+    delta = log_z + avg_logp - beta * norm_rewards.to(avg_logp.dtype) - avg_ref  # [B]
+    with torch.no_grad():
+        seq_log_ratio = masked_sum(log_probs - old_log_probs, mask, dim=1)
+        weight = torch.exp(seq_log_ratio.clamp(max=20.0)).clamp(1.0 - clip_low, 1.0 + clip_high)
+    loss = (weight * delta.pow(2)).mean()
+    metrics = {
+        "flowrl/loss": float(loss.detach()),
+        "flowrl/log_z": float(log_z.detach().mean()),
+        "flowrl/delta_abs": float(delta.detach().abs().mean()),
+        "flowrl/is_weight": float(weight.mean()),
+    }
+    return loss, metrics

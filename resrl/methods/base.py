@@ -1,0 +1,132 @@
+"""The interface every RLVR method implements; the trainer calls only these hooks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+
+from resrl.algorithms.core import AGG_MODES
+from resrl.algorithms.grpo import PolicyLossConfig, grpo_advantages
+
+
+@dataclass
+class PGConfig:
+    """Policy-gradient settings shared by all methods (defaults: the ResRL paper's veRL runs)."""
+
+    clip_low: float = 0.2
+    clip_high: float = 0.2
+    dual_clip: float | None = None
+    kl_coef: float = 0.0
+    kl_type: str = "k3"
+    entropy_coef: float = 0.0
+    loss_agg_mode: str = "token-mean"
+    norm_std: bool = True  # GRPO advantage normalisation by the group std
+    adv_eps: float = 1e-6
+
+    def __post_init__(self) -> None:
+        if self.loss_agg_mode not in AGG_MODES:
+            raise ValueError(f"method.loss_agg_mode={self.loss_agg_mode!r}; valid: {', '.join(AGG_MODES)}")
+        self.policy_loss()  # validates the clip/KL fields with a message naming them
+
+    def policy_loss(self) -> PolicyLossConfig:
+        return PolicyLossConfig(
+            clip_low=self.clip_low,
+            clip_high=self.clip_high,
+            dual_clip=self.dual_clip,
+            kl_coef=self.kl_coef,
+            kl_type=self.kl_type,
+            entropy_coef=self.entropy_coef,
+            loss_agg_mode=self.loss_agg_mode,
+        )
+
+
+@dataclass
+class PolicyInputs:
+    """One micro-batch as the loss sees it.
+
+    log_probs, old_log_probs: [B, T] float (log_probs carries grad); response_mask: [B, T] bool;
+    rewards, scores: [B] float (shaped reward, raw verifier score); group_ids: [B] int;
+    advantages: [B] float (sequence advantages from :meth:`Method.sequence_advantages`);
+    ref_log_probs, entropy: [B, T] or None; hidden: [B, T, H] (the hooked layer) or None; log_z: [B] or None.
+    """
+
+    log_probs: torch.Tensor
+    old_log_probs: torch.Tensor
+    response_mask: torch.Tensor
+    rewards: torch.Tensor
+    scores: torch.Tensor
+    group_ids: torch.Tensor
+    advantages: torch.Tensor
+    ref_log_probs: torch.Tensor | None = None
+    entropy: torch.Tensor | None = None
+    hidden: torch.Tensor | None = None
+    log_z: torch.Tensor | None = None
+
+    @property
+    def is_positive(self) -> torch.Tensor:
+        """[B] bool: the verifier accepted the response (raw score > 0, as in the authors' release)."""
+        return self.scores > 0
+
+
+class Method:
+    """Base class: GRPO behaviour. Subclasses override the hooks they change."""
+
+    name = "base"
+    Config: type[PGConfig] = PGConfig
+
+    def __init__(self, cfg: PGConfig | None = None):
+        self.cfg = cfg if cfg is not None else self.Config()
+
+    # What the trainer must provide.
+    @property
+    def hidden_layer(self) -> int | None:
+        """hidden_states index to capture by hook for the loss, or None."""
+        return None
+
+    @property
+    def needs_reference(self) -> bool:
+        return self.cfg.kl_coef != 0.0
+
+    @property
+    def needs_log_z(self) -> bool:
+        return False
+
+    @property
+    def dynamic_sampling(self) -> bool:
+        return False
+
+    # Hooks, in the order the trainer calls them.
+    def shape_rewards(self, scores: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Rewards [B] from verifier scores [B] and response lengths [B] (identity by default)."""
+        return scores.to(torch.float32)
+
+    def sequence_advantages(self, rewards: torch.Tensor, scores: torch.Tensor, group_ids: torch.Tensor) -> torch.Tensor:
+        """Sequence advantages [B] (GRPO group normalisation by default)."""
+        return grpo_advantages(rewards, group_ids, self.cfg.norm_std, self.cfg.adv_eps)
+
+    def loss(self, batch: PolicyInputs) -> tuple[torch.Tensor, dict[str, float]]:
+        """Scalar loss and metrics for one micro-batch."""
+        from resrl.algorithms.grpo import clipped_policy_loss
+
+        return clipped_policy_loss(
+            batch.log_probs,
+            batch.old_log_probs,
+            batch.advantages,
+            batch.response_mask,
+            self.cfg.policy_loss(),
+            ref_log_probs=batch.ref_log_probs,
+            entropy=batch.entropy,
+        )
+
+    def config_dict(self) -> dict:
+        return {"name": self.name, **asdict(self.cfg)}
+
+
+def config_from_mapping(cls: type[PGConfig], values: dict) -> PGConfig:
+    """Build a method config from a mapping, rejecting unknown keys with the list of valid ones."""
+    valid = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - valid - {"name"})
+    if unknown:
+        raise ValueError(f"unknown method field(s) {unknown} for {cls.__name__}; valid: {', '.join(sorted(valid))}")
+    return cls(**{k: v for k, v in values.items() if k != "name"})

