@@ -1,0 +1,316 @@
+"""The local RLVR trainer: one loop for every registered method.
+
+Per step: sample ``n`` responses for each of ``prompts_per_step`` prompts, score them with the task's
+verifier, shape rewards and compute sequence advantages with the method, recompute old (and reference)
+log-probs, then run PPO epochs over mini-batches of prompt groups, one group per micro-batch (ResRL's
+subspace is estimated inside a group), with AdamW, linear warm-up and grad-norm clipping.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import resrl.methods as methods
+from resrl.algorithms.core import masked_mean
+from resrl.algorithms.dapo import fill_with_informative_groups
+from resrl.algorithms.flowrl import LogZHead
+from resrl.methods.base import PolicyInputs
+from resrl.models import format_chat, load_policy
+from resrl.rollout import make_sampler
+from resrl.rollout.base import Rollout, SamplingParams
+from resrl.rollout.batch import collate
+from resrl.trainer.checkpoint import load_latest_checkpoint, save_checkpoint
+from resrl.trainer.config import TrainerConfig
+from resrl.trainer.metrics_log import append_jsonl, truncate_after_step
+from resrl.trainer.policy_forward import policy_forward
+
+
+@dataclass
+class Group:
+    """The ``n`` responses to one prompt and their verifier scores."""
+
+    problem: Any
+    rollouts: list[Rollout]
+    scores: list[float]
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+class Trainer:
+    """Build with a method, a model spec (name or mapping), a task and a :class:`TrainerConfig`."""
+
+    def __init__(self, method: methods.Method, model_spec: Any, task: Any, cfg: TrainerConfig, run_dir: Path,
+                 run_config: dict | None = None):
+        self.method, self.task, self.cfg, self.run_dir = method, task, cfg, Path(run_dir)
+        self.run_config = run_config or {}
+        _seed_everything(cfg.seed)
+        self.model, self.tokenizer = load_policy(model_spec, device=cfg.device)
+        if cfg.gradient_checkpointing:
+            self.model.gradient_checkpointing_enable()
+        self.ref_model = None
+        if method.needs_reference:
+            self.ref_model = copy.deepcopy(self.model).eval().requires_grad_(False)
+        self.log_z = None
+        param_groups: list[dict] = [{"params": [p for p in self.model.parameters() if p.requires_grad]}]
+        if method.needs_log_z:
+            self.log_z = LogZHead(self.model.config.hidden_size, method.cfg.logz_layers).to(cfg.device)
+            param_groups.append({"params": list(self.log_z.parameters()), "lr": method.cfg.logz_lr, "weight_decay": 0.0})
+        self.optimizer = torch.optim.AdamW(param_groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+        warm = cfg.warmup_steps
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: min(1.0, (s + 1) / warm) if warm > 0 else 1.0
+        )
+        self.sampler = make_sampler(cfg.rollout_engine, self.model, self.tokenizer, batch_size=cfg.rollout_batch_size)
+        self.step = 0
+        self.cursor = 0  # index of the next training problem
+        self.ckpt_root = self.run_dir / "checkpoints"
+        self.metrics_path = self.run_dir / "metrics.jsonl"
+        self.eval_path = self.run_dir / "eval.jsonl"
+        self.last_saved = -1
+        if cfg.resume:
+            self._resume()
+
+    # ----------------------------------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "cursor": self.cursor,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "log_z": self.log_z.state_dict() if self.log_z is not None else None,
+            "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()},
+            "run_config": self.run_config,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.log_z is not None and state.get("log_z") is not None:
+            self.log_z.load_state_dict(state["log_z"])
+        torch.set_rng_state(state["rng"]["torch"])
+        random.setstate(state["rng"]["python"])
+        np.random.set_state(state["rng"]["numpy"])
+        self.step, self.cursor = int(state["step"]), int(state["cursor"])
+
+    def _resume(self) -> None:
+        found = load_latest_checkpoint(self.ckpt_root)
+        if found is None:
+            return
+        path, state = found
+        self.load_state_dict(state)
+        self.last_saved = self.step
+        truncate_after_step(self.metrics_path, self.step)
+        print(f"[resume] {path} (step {self.step}, next problem {self.cursor})", file=sys.stderr)
+
+    def save(self) -> Path:
+        path = save_checkpoint(self.ckpt_root, self.step, self.state_dict(), keep=self.cfg.keep_checkpoints)
+        self.last_saved = self.step
+        return path
+
+    # ------------------------------------------------------------------------------------- rollouts
+    def _prompt_text(self, problem: Any) -> str:
+        return format_chat(self.tokenizer, problem.prompt_messages, enable_thinking=getattr(self.task, "enable_thinking", None))
+
+    def _sample_groups(self, k: int, seed: int) -> list[Group]:
+        size = self.task.size("train")
+        problems = [self.task.get("train", (self.cursor + i) % size) for i in range(k)]  # epochs wrap around
+        self.cursor += k
+        params = SamplingParams(n=self.cfg.n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
+                                max_new_tokens=self.cfg.max_new_tokens, seed=seed)
+        self.model.eval()
+        rollouts = self.sampler.generate([self._prompt_text(p) for p in problems], params)
+        groups = []
+        for i, p in enumerate(problems):
+            rs = rollouts[i * self.cfg.n : (i + 1) * self.cfg.n]
+            groups.append(Group(p, rs, [float(self.task.reward(r.text, p.answer)) for r in rs]))
+        return groups
+
+    def collect(self) -> tuple[list[Group], dict[str, float]]:
+        """One step's groups (DAPO: only informative ones, re-sampling up to ``max_sampling_tries``)."""
+        base_seed = self.cfg.seed * 1_000_003 + self.step * 101
+        if not self.method.dynamic_sampling:
+            return self._sample_groups(self.cfg.prompts_per_step, base_seed), {}
+        tries = iter(range(10**9))
+        res = fill_with_informative_groups(
+            lambda k: self._sample_groups(k, base_seed + next(tries)),
+            lambda g: g.scores,
+            self.cfg.prompts_per_step,
+            self.method.cfg.max_sampling_tries,
+        )
+        stats = {"dapo/tries": float(res.tries), "dapo/sampled_groups": float(res.sampled_groups),
+                 "dapo/kept_groups": float(res.kept_groups)}
+        return res.groups, stats
+
+    # --------------------------------------------------------------------------------------- update
+    def _group_tensors(self, group: Group, rewards: torch.Tensor, advantages: torch.Tensor) -> dict[str, torch.Tensor]:
+        batch = collate(group.rollouts, self.tokenizer.pad_token_id, device=self.cfg.device)
+        batch["prompt_len"] = batch["input_ids"].shape[1] - batch["response_mask"].shape[1]
+        batch["scores"] = torch.tensor(group.scores, dtype=torch.float32)
+        batch["rewards"], batch["advantages"] = rewards, advantages
+        batch["group_ids"] = torch.zeros(len(group.rollouts), dtype=torch.long)
+        return batch
+
+    @torch.no_grad()
+    def _fill_old_and_ref(self, batch: dict[str, Any]) -> dict[str, float]:
+        mask = batch["response_mask"].bool()
+        out = policy_forward(self.model, batch["input_ids"], batch["attention_mask"], batch["prompt_len"],
+                             self.cfg.temperature, with_entropy=True)
+        stats = {"entropy": float(masked_mean(out.entropy, mask)),
+                 "sampler_logprob_gap": float(masked_mean((out.log_probs - batch["old_logprobs"]).abs(), mask))}
+        if self.cfg.recompute_old_logprobs:
+            batch["old_logprobs"] = out.log_probs
+        if self.ref_model is not None:
+            ref = policy_forward(self.ref_model, batch["input_ids"], batch["attention_mask"], batch["prompt_len"],
+                                 self.cfg.temperature)
+            batch["ref_logprobs"] = ref.log_probs
+            stats["kl_to_ref"] = float(masked_mean(out.log_probs - ref.log_probs, mask))
+        return stats
+
+    def _micro_batch_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        out = policy_forward(
+            self.model, batch["input_ids"], batch["attention_mask"], batch["prompt_len"], self.cfg.temperature,
+            hidden_layer=self.method.hidden_layer, with_prompt_repr=self.log_z is not None,
+            with_entropy=self.method.cfg.entropy_coef != 0.0,
+        )
+        inputs = PolicyInputs(
+            log_probs=out.log_probs, old_log_probs=batch["old_logprobs"], response_mask=batch["response_mask"].bool(),
+            rewards=batch["rewards"], scores=batch["scores"], group_ids=batch["group_ids"],
+            advantages=batch["advantages"], ref_log_probs=batch.get("ref_logprobs"), entropy=out.entropy,
+            hidden=out.hidden, log_z=self.log_z(out.prompt_repr) if self.log_z is not None else None,
+        )
+        return self.method.loss(inputs)
+
+    def _params(self) -> list[torch.nn.Parameter]:
+        ps = [p for p in self.model.parameters() if p.requires_grad]
+        return ps + (list(self.log_z.parameters()) if self.log_z is not None else [])
+
+    def train_step(self) -> dict[str, float]:
+        cfg, t0 = self.cfg, time.perf_counter()
+        groups, record = self.collect()
+        t_rollout = time.perf_counter()
+        flat = [r for g in groups for r in g.rollouts]
+        scores = torch.tensor([s for g in groups for s in g.scores], dtype=torch.float32)
+        lengths = torch.tensor([r.num_tokens for r in flat], dtype=torch.long)
+        group_ids = torch.arange(len(groups)).repeat_interleave(torch.tensor([len(g.rollouts) for g in groups]))
+        rewards = self.method.shape_rewards(scores, lengths)
+        advantages = self.method.sequence_advantages(rewards, scores, group_ids)
+        batches, offset = [], 0
+        for g in groups:
+            k = len(g.rollouts)
+            batches.append(self._group_tensors(g, rewards[offset : offset + k], advantages[offset : offset + k]))
+            offset += k
+        fwd_stats = [self._fill_old_and_ref(b) for b in batches]
+        t_old = time.perf_counter()
+        step_metrics: dict[str, list[float]] = {}
+        grad_norms = []
+        self.model.train()
+        per_mb = max(1, min(cfg.mini_batch_prompts, len(batches)))
+        for _ in range(cfg.ppo_epochs):
+            for start in range(0, len(batches), per_mb):
+                mini = batches[start : start + per_mb]
+                self.optimizer.zero_grad(set_to_none=True)
+                for b in mini:
+                    loss, m = self._micro_batch_loss(b)
+                    (loss / len(mini)).backward()
+                    for key, v in m.items():
+                        step_metrics.setdefault(key, []).append(v)
+                grad_norms.append(float(torch.nn.utils.clip_grad_norm_(self._params(), cfg.grad_clip)))
+                self.optimizer.step()
+        self.model.eval()
+        self.scheduler.step()
+        t_update = time.perf_counter()
+        self.step += 1
+        record.update({k: float(np.mean(v)) for k, v in step_metrics.items()})
+        for key in fwd_stats[0] if fwd_stats else []:
+            record[key] = float(np.mean([s[key] for s in fwd_stats]))
+        record.update({
+            "step": self.step,
+            "reward_mean": float(rewards.mean()) if len(rewards) else 0.0,
+            "pass_rate": float((scores > 0).float().mean()) if len(scores) else 0.0,
+            "response_length": float(lengths.float().mean()) if len(lengths) else 0.0,
+            "truncated_frac": float(np.mean([r.finish_reason == "length" for r in flat])) if flat else 0.0,
+            "grad_norm": float(np.mean(grad_norms)) if grad_norms else 0.0,
+            "lr": float(self.scheduler.get_last_lr()[0]),
+            "groups": float(len(groups)),
+            "time/rollout_s": t_rollout - t0,
+            "time/old_logprob_s": t_old - t_rollout,
+            "time/update_s": t_update - t_old,
+            "time/step_s": t_update - t0,
+        })
+        return record
+
+    # ------------------------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """Held-out accuracy: ``eval_n`` samples for each of ``eval_problems`` test problems (Avg@n, Pass@n)."""
+        cfg = self.cfg
+        problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
+        params = SamplingParams(n=cfg.eval_n, temperature=cfg.temperature, top_p=cfg.top_p,
+                                max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, seed=cfg.seed + 7)
+        self.model.eval()
+        t0 = time.perf_counter()
+        rollouts = self.sampler.generate([self._prompt_text(p) for p in problems], params)
+        correct = np.array([float(self.task.reward(r.text, problems[r.prompt_index].answer)) > 0 for r in rollouts])
+        correct = correct.reshape(len(problems), cfg.eval_n)
+        rec = {"step": self.step, "avg_at_n": float(correct.mean()), "pass_at_n": float(correct.any(axis=1).mean()),
+               "n": cfg.eval_n, "problems": len(problems), "time_s": time.perf_counter() - t0}
+        append_jsonl(self.eval_path, rec)
+        return rec
+
+    # ------------------------------------------------------------------------------------------ run
+    def export(self) -> Path:
+        """Save the trained policy as a ``save_pretrained`` folder (model + tokenizer) for the evaluators."""
+        import os
+        import shutil
+        import tempfile
+
+        final = self.run_dir / "final_model"
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp_final_", dir=self.run_dir))
+        self.model.save_pretrained(tmp)
+        self.tokenizer.save_pretrained(tmp)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        return final
+
+    def train(self) -> dict[str, Any]:
+        cfg = self.cfg
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.step == 0 and not self.eval_path.exists():
+            self.evaluate()
+        bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {self.method.name}", dynamic_ncols=True)
+        try:
+            while self.step < cfg.steps:
+                rec = self.train_step()
+                append_jsonl(self.metrics_path, rec)
+                bar.update(1)
+                bar.set_postfix(reward=f"{rec['reward_mean']:.3f}", step_s=f"{rec['time/step_s']:.1f}")
+                if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < cfg.steps:
+                    self.evaluate()
+                if self.step % cfg.save_every == 0 or self.step == cfg.steps:
+                    self.save()
+        except KeyboardInterrupt:
+            if self.step > self.last_saved:
+                print(f"\n[interrupt] saving step {self.step} before exiting", file=sys.stderr)
+                self.save()
+            raise
+        finally:
+            bar.close()
+        final_eval = self.evaluate()
+        return {"step": self.step, "final_eval": final_eval, "model_dir": str(self.export())}
