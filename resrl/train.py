@@ -26,7 +26,7 @@ CONFIG_DIR = REPO_ROOT / "experiments"
 
 def build_trainer(config: dict[str, Any]):
     """Validate every part of a resolved config, then build the trainer (fails fast, naming the field)."""
-    from resrl.tasks import build_task
+    from resrl.tasks import make_task
     from resrl.trainer.loop import Trainer
 
     for key in ("method", "model", "task", "trainer", "output_dir"):
@@ -34,7 +34,7 @@ def build_trainer(config: dict[str, Any]):
             raise ValueError(f"config has no '{key}' section")
     method = methods.build(**config["method"])
     trainer_cfg = TrainerConfig.from_mapping(config["trainer"])
-    task = build_task(config["task"])
+    task = make_task(config["task"])
     run_dir = Path(config["output_dir"])
     run_dir = run_dir if run_dir.is_absolute() else REPO_ROOT / run_dir
     run_dir.mkdir(parents=True, exist_ok=True)

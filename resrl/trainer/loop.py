@@ -9,6 +9,7 @@ subspace is estimated inside a group), with AdamW, linear warm-up and grad-norm 
 from __future__ import annotations
 
 import copy
+import json
 import random
 import sys
 import time
@@ -31,7 +32,7 @@ from resrl.rollout.base import Rollout, SamplingParams
 from resrl.rollout.batch import collate
 from resrl.trainer.checkpoint import load_latest_checkpoint, save_checkpoint
 from resrl.trainer.config import TrainerConfig
-from resrl.trainer.metrics_log import append_jsonl, truncate_after_step
+from resrl.trainer.metrics_log import append_jsonl, atomic_write_text, truncate_after_step
 from resrl.trainer.policy_forward import policy_forward
 
 
@@ -267,6 +268,10 @@ class Trainer:
         t0 = time.perf_counter()
         rollouts = self.sampler.generate([self._prompt_text(p) for p in problems], params)
         correct = np.array([float(self.task.reward(r.text, problems[r.prompt_index].answer)) > 0 for r in rollouts])
+        lines = [json.dumps({"problem_id": problems[r.prompt_index].id, "sample": r.sample_index,
+                             "answer": problems[r.prompt_index].answer, "text": r.text, "tokens": r.num_tokens,
+                             "correct": bool(ok)}) + "\n" for r, ok in zip(rollouts, correct, strict=True)]
+        atomic_write_text(self.run_dir / "eval_samples" / f"step_{self.step:06d}.jsonl", "".join(lines))
         correct = correct.reshape(len(problems), cfg.eval_n)
         rec = {"step": self.step, "avg_at_n": float(correct.mean()), "pass_at_n": float(correct.any(axis=1).mean()),
                "n": cfg.eval_n, "problems": len(problems), "time_s": time.perf_counter() - t0}

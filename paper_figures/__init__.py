@@ -1,0 +1,1 @@
+"""Regenerate the paper's tables and figures from ``results/`` only (one module per table or figure)."""

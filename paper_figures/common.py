@@ -1,0 +1,148 @@
+"""Shared pieces: read tidy metrics, pivot them into a paper-style table, render Markdown and LaTeX with the
+best value of each column (within a model block) in bold."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from evaluators.common.schema import METRIC_COLUMNS
+
+# Display names as the paper writes them.
+METHOD_LABELS = {
+    "base": "Backbone", "grpo": "GRPO", "dapo": "DAPO", "flowrl": "FlowRL", "nsr": "NSR (pure)",
+    "w_reinforce": "NSR", "resrl": "ResRL",
+}
+METHOD_ORDER = ["base", "grpo", "dapo", "flowrl", "nsr", "w_reinforce", "resrl"]
+
+
+def load_metrics(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Concatenate tidy metrics files (CSV or Parquet); raises naming a file that lacks a column."""
+    frames = []
+    for p in paths:
+        p = Path(p)
+        df = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+        missing = [c for c in METRIC_COLUMNS if c not in df.columns]
+        if missing:
+            raise ValueError(f"{p}: missing metric column(s) {missing}")
+        frames.append(df[list(METRIC_COLUMNS)])
+    if not frames:
+        return pd.DataFrame(columns=list(METRIC_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: which (benchmark, metric, k) it shows, its header, and how to scale values."""
+
+    header: str
+    benchmark: str
+    metric: str
+    k: int | None = None  # None: the largest k present
+    scale: float = 100.0  # fractions -> percent
+    digits: int = 1
+    higher_is_better: bool = True
+
+
+def _order_methods(methods: Iterable[str]) -> list[str]:
+    ms = list(dict.fromkeys(methods))
+    return sorted(ms, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m))
+
+
+def build_table(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
+    """Rows (model, method), one column per :class:`Column`; NaN where a cell was not measured."""
+    records = {}
+    for model in sorted(df["model"].unique()):
+        sub = df[df["model"] == model]
+        for method in _order_methods(sub["method"].unique()):
+            row = {}
+            for col in columns:
+                cell = sub[(sub["method"] == method) & (sub["benchmark"] == col.benchmark) & (sub["metric"] == col.metric)]
+                if col.k is not None:
+                    cell = cell[cell["k"] == col.k]
+                elif len(cell):
+                    cell = cell[cell["k"] == cell["k"].max()]
+                row[col.header] = float(cell["value"].iloc[0]) * col.scale if len(cell) else math.nan
+            records[(model, method)] = row
+    table = pd.DataFrame.from_dict(records, orient="index", columns=[c.header for c in columns])
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "method"]) if len(table) else table.index
+    return table
+
+
+def best_mask(table: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
+    """True where a cell is the best of its column within its model block (ties all bold)."""
+    mask = pd.DataFrame(False, index=table.index, columns=table.columns)
+    if not len(table):
+        return mask
+    for model in table.index.get_level_values("model").unique():
+        block = table.xs(model, level="model")
+        for col in columns:
+            vals = block[col.header].dropna()
+            if vals.empty:
+                continue
+            best = vals.max() if col.higher_is_better else vals.min()
+            for method in vals.index[vals == best]:
+                mask.loc[(model, method), col.header] = True
+    return mask
+
+
+def _fmt(v: float, digits: int) -> str:
+    return "—" if math.isnan(v) else f"{v:.{digits}f}"
+
+
+def render_markdown(table: pd.DataFrame, columns: Sequence[Column], title: str = "") -> str:
+    bold = best_mask(table, columns)
+    lines = [f"**{title}**", ""] if title else []
+    lines.append("| Model | Method | " + " | ".join(c.header for c in columns) + " |")
+    lines.append("|---|---|" + "---:|" * len(columns))
+    for (model, method), row in table.iterrows():
+        cells = []
+        for c in columns:
+            s = _fmt(row[c.header], c.digits)
+            cells.append(f"**{s}**" if bold.loc[(model, method), c.header] else s)
+        lines.append(f"| {model} | {METHOD_LABELS.get(method, method)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_latex(table: pd.DataFrame, columns: Sequence[Column], caption: str = "", label: str = "") -> str:
+    bold = best_mask(table, columns)
+    esc = lambda s: str(s).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")  # noqa: E731
+    out = [r"\begin{table}[t]", r"\centering"]
+    if caption:
+        out.append(rf"\caption{{{esc(caption)}}}")
+    if label:
+        out.append(rf"\label{{{label}}}")
+    out.append(r"\begin{tabular}{ll" + "r" * len(columns) + "}")
+    out.append(r"\toprule")
+    out.append("Model & Method & " + " & ".join(esc(c.header) for c in columns) + r" \\")
+    out.append(r"\midrule")
+    for (model, method), row in table.iterrows():
+        cells = []
+        for c in columns:
+            s = _fmt(row[c.header], c.digits).replace("—", "--")
+            cells.append(rf"\textbf{{{s}}}" if bold.loc[(model, method), c.header] else s)
+        out.append(f"{esc(model)} & {esc(METHOD_LABELS.get(method, method))} & " + " & ".join(cells) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Atomic text write (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path
+
+
+def write_table(out_stem: str | os.PathLike, table: pd.DataFrame, columns: Sequence[Column], title: str, label: str) -> list[Path]:
+    """``<stem>.md`` and ``<stem>.tex``."""
+    stem = Path(out_stem)
+    return [write_text(stem.with_suffix(".md"), render_markdown(table, columns, title)),
+            write_text(stem.with_suffix(".tex"), render_latex(table, columns, title, label))]

@@ -1,0 +1,64 @@
+"""Pass@k curves: k = 1..K on a log2 axis, one panel per benchmark, methods overlaid, bootstrap CI bands."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from paper_figures.common import METHOD_LABELS, _order_methods, load_metrics  # noqa: E402
+
+
+def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None) -> list[Path]:
+    """Draw pass@k curves of ``df`` (tidy metrics); returns the PNG and PDF paths."""
+    d = df[df["metric"] == "pass@k"]
+    if model is not None:
+        d = d[d["model"] == model]
+    benches = sorted(b for b in d["benchmark"].unique())
+    if not benches:
+        raise ValueError("no pass@k rows to plot")
+    cols = min(3, len(benches))
+    rows = math.ceil(len(benches) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax, bench in zip(axes.flat, benches, strict=False):
+        sub = d[d["benchmark"] == bench]
+        for (mdl, method), g in sorted(sub.groupby(["model", "method"]), key=lambda x: _order_methods([x[0][1]])):
+            g = g.sort_values("k")
+            label = METHOD_LABELS.get(method, method) + ("" if model else f" ({mdl})")
+            ax.plot(g["k"], 100 * g["value"], marker="o", ms=3, label=label)
+            if g["ci_low"].notna().any():
+                ax.fill_between(g["k"], 100 * g["ci_low"], 100 * g["ci_high"], alpha=0.15)
+        ax.set_xscale("log", base=2)
+        ax.set_title(bench)
+        ax.set_xlabel("k")
+        ax.set_ylabel("Pass@k (%)")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(benches):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    stem = Path(out_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+    for p in paths:
+        fig.savefig(p, dpi=130)
+    plt.close(fig)
+    return paths
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(prog="python -m paper_figures.passk", description=__doc__)
+    ap.add_argument("--metrics", nargs="+", required=True)
+    ap.add_argument("--out", required=True, help="output stem (.png and .pdf)")
+    ap.add_argument("--model", default=None)
+    a = ap.parse_args()
+    files = sorted({p for pat in a.metrics for p in (glob.glob(pat) or [pat])})
+    for p in plot_passk(load_metrics(files), a.out, a.model):
+        print(p)
