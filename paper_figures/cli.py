@@ -6,7 +6,7 @@ import argparse
 import glob
 from collections.abc import Callable, Sequence
 
-from paper_figures.common import Column, build_table, load_metrics, write_table
+from paper_figures.common import Column, build_table, load_metrics, present_columns, write_table
 
 
 def table_main(name: str, title: str, label: str, columns_for_k: Callable[[int | None], Sequence[Column]],
@@ -19,5 +19,7 @@ def table_main(name: str, title: str, label: str, columns_for_k: Callable[[int |
     paths = sorted({p for pattern in args.metrics for p in (glob.glob(pattern) or [pattern])})
     columns = columns_for_k(args.k)
     table = build_table(load_metrics(paths), columns)
+    columns = present_columns(table, columns)
+    table = table[[c.header for c in columns]]
     for p in write_table(args.out, table, columns, title, label):
         print(p)

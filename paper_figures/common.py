@@ -47,6 +47,8 @@ class Column:
     scale: float = 100.0  # fractions -> percent
     digits: int = 1
     higher_is_better: bool = True
+    optional: bool = False  # left out of the table when no row has a value
+    mean_of: tuple[str, ...] = ()  # a derived column: mean of these headers, only where all are present
 
 
 def _order_methods(methods: Iterable[str]) -> list[str]:
@@ -62,6 +64,10 @@ def build_table(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
         for method in _order_methods(sub["method"].unique()):
             row = {}
             for col in columns:
+                if col.mean_of:
+                    vals = [row[h] for h in col.mean_of]
+                    row[col.header] = sum(vals) / len(vals) if not any(math.isnan(v) for v in vals) else math.nan
+                    continue
                 cell = sub[(sub["method"] == method) & (sub["benchmark"] == col.benchmark) & (sub["metric"] == col.metric)]
                 if col.k is not None:
                     cell = cell[cell["k"] == col.k]
@@ -72,6 +78,11 @@ def build_table(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(records, orient="index", columns=[c.header for c in columns])
     table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "method"]) if len(table) else table.index
     return table
+
+
+def present_columns(table: pd.DataFrame, columns: Sequence[Column]) -> list[Column]:
+    """The columns to show: optional ones only when some row has a value."""
+    return [c for c in columns if not c.optional or table[c.header].notna().any()]
 
 
 def best_mask(table: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:

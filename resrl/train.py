@@ -17,15 +17,14 @@ from omegaconf import DictConfig, OmegaConf
 
 import resrl.methods as methods
 from resrl.paths import REPO_ROOT
-from resrl.provenance import provenance
 from resrl.trainer.config import TrainerConfig
-from resrl.trainer.metrics_log import atomic_write_text
 
 CONFIG_DIR = REPO_ROOT / "experiments"
 
 
 def build_trainer(config: dict[str, Any]):
     """Validate every part of a resolved config, then build the trainer (fails fast, naming the field)."""
+    from evaluators.common.provenance import write_provenance
     from resrl.tasks import make_task
     from resrl.trainer.loop import Trainer
 
@@ -38,7 +37,7 @@ def build_trainer(config: dict[str, Any]):
     run_dir = Path(config["output_dir"])
     run_dir = run_dir if run_dir.is_absolute() else REPO_ROOT / run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "run_config.json", json.dumps({"config": config, "provenance": provenance()}, indent=2, default=str))
+    write_provenance(run_dir / "run_config.json", config, seed=trainer_cfg.seed)
     return Trainer(method, config["model"], task, trainer_cfg, run_dir, run_config=config)
 
 

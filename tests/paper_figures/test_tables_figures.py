@@ -37,7 +37,7 @@ def test_table1_cells_and_bold(metrics, tmp_path):
     cols = table1.columns(16)
     t = build_table(df, cols)
     assert t.loc[("qwen3-4b", "resrl"), "AIME24"] == pytest.approx(50.0)
-    assert t.loc[("qwen3-4b", "grpo"), "Avg."] == pytest.approx(46.0)
+    assert t.loc[("qwen3-4b", "grpo"), "Avg."] == pytest.approx(42.5)  # mean of the six, not the macro row
     assert t.loc[("qwen3-8b", "resrl"), "MATH-500"] == pytest.approx(33.0)
     md = render_markdown(t, cols, "T1")
     assert "| qwen3-4b | ResRL | **50.0** |" in md  # best of its model block
@@ -57,8 +57,17 @@ def test_table_cli_writes_md_and_tex(metrics, tmp_path, capsys):
     from paper_figures.cli import table_main
 
     table_main("table1", "Table 1", "tab:math", table1.columns, ["--metrics", str(metrics), "--out", str(tmp_path / "t1")])
-    assert (tmp_path / "t1.md").read_text().count("qwen3-4b") == 2
+    md = (tmp_path / "t1.md").read_text()
+    assert md.count("qwen3-4b") == 2
+    assert "Arith" not in md  # optional column without data is left out
     assert (tmp_path / "t1.tex").exists()
+
+
+def test_avg_needs_all_six_and_arith_column_appears_when_measured(tmp_path):
+    rows = [MetricRow("smollm2-135m", "resrl", "math500", "avg@k", 8, 0.0), MetricRow("smollm2-135m", "resrl", "arith", "avg@k", 8, 0.25)]
+    t = build_table(pd.DataFrame([r.__dict__ for r in rows]), table1.columns(8))
+    assert math.isnan(t.loc[("smollm2-135m", "resrl"), "Avg."])
+    assert t.loc[("smollm2-135m", "resrl"), "Arith (held-out)"] == pytest.approx(25.0)
 
 
 def test_passk_plot_files(metrics, tmp_path):

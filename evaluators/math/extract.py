@@ -1,0 +1,111 @@
+"""Final-answer extraction from a model response: the last ``\\boxed{...}`` (or ``\\fbox{...}``), with
+nested braces, else the text after the last "final answer is".
+
+Pure string scanning, linear in the response length (safe on 100k-character inputs).
+"""
+
+from __future__ import annotations
+
+import re
+
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)\b")
+# "The final answer is $\frac{1}{2}$." / "Final Answer: 42" — the text after the last such phrase.
+_FINAL_RE = re.compile(r"final\s+answer\s*(?:is|:)\s*:?", re.IGNORECASE)
+#: Longest fallback answer kept (a "final answer is" sentence runs to the end of its line).
+MAX_FALLBACK_CHARS = 300
+
+
+def _braced(text: str, open_pos: int) -> str | None:
+    """Content of the brace group opening at ``text[open_pos] == "{"``; ``None`` if it never closes.
+
+    A backslash escapes the next character, so ``\\{`` and ``\\}`` (literal braces) do not count.
+    """
+    depth = 0
+    i = open_pos
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return text[open_pos + 1 : i]
+        i += 1
+    return None
+
+
+def _box_content(text: str, m: re.Match) -> str | None:
+    """Content of the box command matched by ``m``: ``\\boxed{...}`` or the ``\\boxed 5`` short form."""
+    j = m.end()
+    n = len(text)
+    while j < n and text[j] in " \t":
+        j += 1
+    if j < n and text[j] == "{":
+        return _braced(text, j)
+    if j > m.end():  # "\boxed 5": one token up to whitespace, "$" or end
+        k = j
+        while k < n and not text[k].isspace() and text[k] != "$":
+            k += 1
+        return text[j:k] or None
+    return None
+
+
+def last_boxed_content(text: str) -> str | None:
+    """Content of the last complete ``\\boxed{}``/``\\fbox{}`` in ``text`` (nested braces kept), else ``None``.
+
+    An unterminated last box (response cut at the token limit) is skipped in favour of an earlier one.
+    """
+    for m in reversed(list(_BOX_RE.finditer(text))):
+        content = _box_content(text, m)
+        if content is not None and content.strip():
+            return content.strip()
+    return None
+
+
+def _strip_math_delimiters(s: str) -> str:
+    s = s.strip()
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if s.startswith(left) and s.endswith(right) and len(s) >= len(left) + len(right):
+            return s[len(left) : len(s) - len(right)].strip()
+    return s
+
+
+def final_answer_phrase(text: str) -> str | None:
+    """Text after the last "final answer is"/"final answer:", to the end of that line, without math
+    delimiters or a closing full stop; ``None`` if the phrase is absent or nothing follows it."""
+    matches = list(_FINAL_RE.finditer(text))
+    if not matches:
+        return None
+    last = matches[-1]
+    rest = text[last.end() :].lstrip()
+    line = rest.split("\n", 1)[0].strip()
+    if not line:
+        return None
+    boxed = last_boxed_content(line)
+    if boxed is not None:
+        return boxed
+    line = line[:MAX_FALLBACK_CHARS].strip()
+    # "... is $42$. I hope it is correct." -> "$42$"
+    if line.startswith("$"):
+        end = line.find("$", 1) if not line.startswith("$$") else line.find("$$", 2)
+        if end > 0:
+            line = line[: end + (2 if line.startswith("$$") else 1)]
+    else:
+        line = re.split(r"(?<!\d)\.(?:\s|$)|\.$", line, maxsplit=1)[0]
+    line = _strip_math_delimiters(line).rstrip(".").strip()
+    return line or None
+
+
+def extract_answer(response: str) -> str | None:
+    """The final answer of ``response``: the last ``\\boxed{}``/``\\fbox{}`` content, else the
+    "final answer is ..." fallback, else ``None``."""
+    if not isinstance(response, str) or not response:
+        return None
+    boxed = last_boxed_content(response)
+    if boxed is not None:
+        return boxed
+    return final_answer_phrase(response)

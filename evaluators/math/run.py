@@ -1,0 +1,287 @@
+"""The math evaluation pipeline: sample -> store (resumable) -> grade -> metrics table.
+
+Outputs (``R`` = ``results_dir``, default ``results/``):
+
+- ``R/samples/<run>/<benchmark>.jsonl``: one line per (problem, sample): text, token count, finish reason,
+  extracted answer, correctness, reference answer. A rerun samples only the missing (problem, sample) pairs.
+- ``R/metrics/<run>/metrics.csv`` (or ``.parquet``): tidy rows model, method, benchmark, metric, k, value,
+  ci_low, ci_high, n_samples (Avg@n and Pass@k per benchmark and their macro average).
+- ``R/metrics/<run>/run_info.json``: resolved config, git commit, package versions, seed, timings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from evaluators.common import SampleStore, write_metrics, write_provenance
+from evaluators.common.schema import MetricRow, rows_to_frame
+from evaluators.math.benchmarks import MathProblem, load_benchmark
+from evaluators.math.config import MathEvalConfig
+from evaluators.math.grading_pool import GradingPool
+from evaluators.math.prompting import render_prompt
+from evaluators.metrics import compute_metric_rows
+from resrl.paths import results_dir
+
+log = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Model and sampler
+# ------------------------------------------------------------------------------------------------------
+def model_label(checkpoint: str) -> str:
+    """``smollm2-135m`` -> itself; ``/x/runs/resrl/final`` -> ``resrl-final`` (the last two path parts)."""
+    p = Path(checkpoint)
+    if p.is_dir():
+        parts = [s for s in p.resolve().parts[-2:] if s not in ("/", "")]
+        return "-".join(parts)
+    return checkpoint
+
+
+def resolve_model_spec(checkpoint: str):
+    """A ``resrl.models.ModelSpec`` for a model name or a ``save_pretrained`` folder."""
+    from resrl.models import ModelSpec, get_model_spec
+
+    path = Path(checkpoint)
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(
+                f"checkpoint folder {path} has no config.json: expected a save_pretrained folder "
+                "(model + tokenizer), or a model name from experiments/model/"
+            )
+        return ModelSpec(name=model_label(checkpoint), source="hub", hub_id=str(path.resolve()))
+    if "/" in checkpoint or checkpoint.startswith("."):
+        raise FileNotFoundError(f"checkpoint folder not found: {checkpoint}")
+    return get_model_spec(checkpoint)
+
+
+def _pick_engine(cfg: MathEvalConfig) -> tuple[str, str]:
+    import importlib.util
+
+    import torch
+
+    device = cfg.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    engine = cfg.engine
+    if engine == "auto":
+        engine = "vllm" if device == "cuda" and importlib.util.find_spec("vllm") else "hf"
+    return engine, device
+
+
+class _LazySampler:
+    """Loads the model and the rollout engine on first use (a fully resumed run never loads the model)."""
+
+    def __init__(self, cfg: MathEvalConfig) -> None:
+        self.cfg = cfg
+        self.spec = resolve_model_spec(cfg.checkpoint)
+        self.engine, self.device = _pick_engine(cfg)
+        self._sampler = None
+        self.tokenizer = None
+        self.load_seconds = 0.0
+
+    def _load(self) -> None:
+        from resrl.rollout import make_sampler
+
+        start = time.monotonic()
+        if self.engine == "vllm":
+            from transformers import AutoTokenizer
+
+            if self.spec.source != "hub":
+                raise ValueError(f"engine 'vllm' needs a Hub id or checkpoint folder, model {self.spec.name!r} "
+                                 f"has source {self.spec.source!r}; use engine=hf")
+            self.tokenizer = AutoTokenizer.from_pretrained(self.spec.hub_id, revision=self.spec.revision)
+            # VLLMSampler takes the model and tokenizer as ids/folders; the tokenizer object is for the prompt
+            self._sampler = make_sampler("vllm", self.spec.hub_id, self.spec.hub_id)
+        else:
+            from resrl.models import load_policy
+
+            model, self.tokenizer = load_policy(self.spec, self.device)
+            self._sampler = make_sampler("hf", model, self.tokenizer, batch_size=self.cfg.batch_size)
+        self.load_seconds = time.monotonic() - start
+        log.info("loaded %s (%s engine on %s) in %.1f s", self.spec.name, self.engine, self.device, self.load_seconds)
+
+    def prompt(self, problem: MathProblem) -> str:
+        if self._sampler is None:
+            self._load()
+        return render_prompt(self.tokenizer, problem.problem, self.cfg.prompt, self.spec.chat_template_kwargs)
+
+    def generate(self, prompts: list[str], n: int, seed: int):
+        from resrl.rollout import SamplingParams
+
+        if self._sampler is None:
+            self._load()
+        params = SamplingParams(n=n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
+                                max_new_tokens=self.cfg.max_new_tokens, seed=seed)
+        return self._sampler.generate(prompts, params)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Sampling with resume
+# ------------------------------------------------------------------------------------------------------
+def missing_samples(problems: list[MathProblem], n: int, done: set[tuple]) -> dict[str, list[int]]:
+    """For each problem id, the sample indices in ``range(n)`` not yet stored (problems with none omitted)."""
+    out = {}
+    for p in problems:
+        todo = [s for s in range(n) if (p.id, s) not in done]
+        if todo:
+            out[p.id] = todo
+    return out
+
+
+def sample_benchmark(cfg: MathEvalConfig, bench: str, problems: list[MathProblem], store: SampleStore,
+                     sampler: _LazySampler, pool: GradingPool, model: str) -> int:
+    """Sample, grade and store every missing (problem, sample) pair; returns the number of new samples."""
+    from tqdm.auto import tqdm
+
+    todo = missing_samples(problems, cfg.n, store.done_keys())
+    if not todo:
+        return 0
+    pending = [p for p in problems if p.id in todo]
+    written = 0
+    chunks = range(0, len(pending), cfg.problems_per_chunk)
+    for start in tqdm(chunks, desc=f"{bench}: sampling", unit="chunk"):
+        chunk = pending[start : start + cfg.problems_per_chunk]
+        # problems missing the same sample indices are sampled together (usually: all of them, all n)
+        groups: dict[tuple[int, ...], list[MathProblem]] = defaultdict(list)
+        for p in chunk:
+            groups[tuple(todo[p.id])].append(p)
+        for g, (indices, group) in enumerate(groups.items()):
+            seed = cfg.seed + 1_000 * start + g
+            rollouts = sampler.generate([sampler.prompt(p) for p in group], len(indices), seed)
+            answers = [group[r.prompt_index].answer for r in rollouts]
+            graded = pool.grade([r.text for r in rollouts], answers)
+            records = []
+            for r, (extracted, ok) in zip(rollouts, graded, strict=True):
+                p = group[r.prompt_index]
+                records.append({
+                    "problem_id": p.id,
+                    "sample_index": indices[r.sample_index],
+                    "benchmark": bench,
+                    "model": model,
+                    "method": cfg.method,
+                    "text": r.text,
+                    "num_tokens": r.num_tokens,
+                    "finish_reason": r.finish_reason,
+                    "extracted_answer": extracted,
+                    "correct": bool(ok),
+                    "answer": p.answer,
+                    "seed": seed,
+                })
+            written += store.append(records)
+    return written
+
+
+def correctness_table(problems: list[MathProblem], records: list[dict[str, Any]], n: int) -> list[list[bool]]:
+    """``[problem][sample]`` correctness for samples 0..n-1; raises if any is missing."""
+    by_key = {(r["problem_id"], r["sample_index"]): bool(r["correct"]) for r in records}
+    missing = [(p.id, s) for p in problems for s in range(n) if (p.id, s) not in by_key]
+    if missing:
+        raise RuntimeError(f"{len(missing)} samples missing from the store, e.g. {missing[:3]}; rerun to complete")
+    return [[by_key[(p.id, s)] for s in range(n)] for p in problems]
+
+
+def regrade_records(records: list[dict[str, Any]], pool: GradingPool) -> list[dict[str, Any]]:
+    """Re-extract and re-grade stored samples with the current grader (``regrade=true``)."""
+    graded = pool.grade([r["text"] for r in records], [r["answer"] for r in records], progress=True)
+    return [{**r, "extracted_answer": e, "correct": bool(ok)} for r, (e, ok) in zip(records, graded, strict=True)]
+
+
+# ------------------------------------------------------------------------------------------------------
+# Table and entry point
+# ------------------------------------------------------------------------------------------------------
+def format_table(rows: list[MetricRow]) -> str:
+    """A benchmark x metric table of percentages with the CI half-width, for the terminal."""
+    df = rows_to_frame(rows)
+    if df.empty:
+        return "(no metrics)"
+    df["col"] = df.apply(lambda r: ("avg@" if r.metric == "avg@k" else "pass@") + str(r.k), axis=1)
+    df["cell"] = df.apply(
+        lambda r: f"{100 * r.value:5.1f} ±{100 * (r.ci_high - r.ci_low) / 2:4.1f}", axis=1
+    )
+    order = list(dict.fromkeys(df["col"]))
+    table = df.pivot(index="benchmark", columns="col", values="cell")[order]
+    table = table.reindex(list(dict.fromkeys(df["benchmark"])))
+    return table.fillna("").to_string()
+
+
+#: Settings that change what a sample is; stored samples are only reused under the same values.
+SAMPLING_KEYS = ("checkpoint", "temperature", "top_p", "max_new_tokens", "prompt")
+
+
+def check_sampling_settings(samples_dir: Path, cfg: MathEvalConfig) -> None:
+    """Record the sampling settings beside the samples; refuse to mix samples drawn under other settings."""
+    import json
+
+    from evaluators.common import atomic_write_json
+
+    current = {k: (dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v)
+               for k, v in ((k, getattr(cfg, k)) for k in SAMPLING_KEYS)}
+    path = samples_dir / "sampling.json"
+    if path.is_file():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        changed = sorted(k for k in SAMPLING_KEYS if stored.get(k) != current[k])
+        if changed and any(samples_dir.glob("*.jsonl")):
+            raise ValueError(
+                f"{samples_dir} holds samples drawn with different {changed} "
+                f"(stored: { {k: stored.get(k) for k in changed} }); use another run_name= or delete that folder"
+            )
+    atomic_write_json(path, current)
+
+
+def run(cfg: MathEvalConfig) -> dict[str, Any]:
+    """Run the evaluation described by ``cfg``; returns paths, rows and timings."""
+    t0 = time.monotonic()
+    label = cfg.model_name or model_label(cfg.checkpoint)
+    run_name = cfg.run_name or f"{cfg.method}-{label}"
+    root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
+    samples_dir = root / "samples" / run_name
+    metrics_dir = root / "metrics" / run_name
+    data = {b: load_benchmark(b, limit=cfg.limit) for b in cfg.benchmarks}  # fail fast on a bad file
+
+    check_sampling_settings(samples_dir, cfg)
+    sampler = _LazySampler(cfg)
+    correct: dict[str, list[list[bool]]] = {}
+    new_samples = 0
+    gen_seconds = 0.0
+    with GradingPool(workers=cfg.grader.workers, timeout_s=cfg.grader.timeout_s) as pool:
+        for bench, problems in data.items():
+            store = SampleStore(samples_dir / f"{bench}.jsonl")
+            if store.dropped_partial_line:
+                log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
+            t = time.monotonic()
+            new_samples += sample_benchmark(cfg, bench, problems, store, sampler, pool, label)
+            gen_seconds += time.monotonic() - t
+            records = store.records()
+            wanted = {p.id for p in problems}
+            records = [r for r in records if r["problem_id"] in wanted and r["sample_index"] < cfg.n]
+            if cfg.regrade:
+                records = regrade_records(records, pool)
+            correct[bench] = correctness_table(problems, records, cfg.n)
+        grader_kills = pool.n_killed
+
+    alpha = 1 - cfg.ci
+    rows = compute_metric_rows(label, cfg.method, correct, pass_ks=cfg.pass_ks, max_k=cfg.max_k,
+                               n_boot=cfg.n_boot, alpha=alpha, seed=cfg.seed)
+    metrics_path = write_metrics(rows, metrics_dir / f"metrics.{cfg.format}")
+    timings = {"total_s": round(time.monotonic() - t0, 2), "model_load_s": round(sampler.load_seconds, 2),
+               "sample_and_grade_s": round(gen_seconds - sampler.load_seconds, 2), "new_samples": new_samples,
+               "grader_workers_killed": grader_kills}
+    info_path = write_provenance(
+        metrics_dir / "run_info.json",
+        config=dataclasses.asdict(cfg),
+        seed=cfg.seed,
+        run_name=run_name,
+        model=label,
+        engine=sampler.engine,
+        device=sampler.device,
+        samples_dir=str(samples_dir),
+        n_problems={b: len(p) for b, p in data.items()},
+        timings=timings,
+    )
+    return {"run_name": run_name, "rows": rows, "metrics_path": metrics_path, "info_path": info_path,
+            "samples_dir": samples_dir, "timings": timings}

@@ -1,0 +1,83 @@
+# Configuration of the DAG: the profile (experiments/profile/<name>.yaml) and an optional ablation
+# (experiments/ablation/<name>.yaml), validated before any rule runs.
+import sys
+from pathlib import Path
+
+import yaml
+
+PY = sys.executable
+PROFILE_DIR = Path("experiments/profile")
+ABLATION_DIR = Path("experiments/ablation")
+PROFILE_KEYS = {"profile", "models", "methods", "evaluate_base", "train", "evals", "passk", "code", "agents", "bfcl", "ablation"}
+
+
+def _load_yaml(path, kind, valid_dir):
+    if not path.is_file():
+        valid = ", ".join(sorted(p.stem for p in valid_dir.glob("*.yaml")))
+        raise ValueError(f"unknown {kind} {path.stem!r}; valid: {valid}")
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def load_profile(name):
+    prof = _load_yaml(PROFILE_DIR / f"{name}.yaml", "profile", PROFILE_DIR)
+    unknown = sorted(set(prof) - PROFILE_KEYS)
+    missing = sorted({"profile", "models", "methods", "train", "evals"} - set(prof))
+    if unknown or missing:
+        raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: unknown keys {unknown}, missing keys {missing}")
+    for part, spec in prof["evals"].items():
+        bad = sorted(set(spec) - {"benchmarks", "overrides", "table1"})
+        if bad or not spec.get("benchmarks"):
+            raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: evals.{part}: unknown keys {bad} or no benchmarks")
+    if prof.get("passk") and prof["passk"] not in prof["evals"]:
+        raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: passk={prof['passk']!r} is not one of evals {sorted(prof['evals'])}")
+    return prof
+
+
+P = load_profile(str(config.get("profile", "tiny")))
+PNAME = P["profile"]
+ABL_NAME = config.get("ablation", P.get("ablation"))
+ABL = _load_yaml(ABLATION_DIR / f"{ABL_NAME}.yaml", "ablation", ABLATION_DIR) if ABL_NAME else None
+
+
+def _fmt(v):
+    return "-".join(str(x) for x in v) if isinstance(v, list) else str(v)
+
+
+def ablation_variants():
+    """name -> Hydra overrides, e.g. 'resrl-rank-8' -> ['method=resrl', 'method.rank=8']."""
+    if not ABL:
+        return {}
+    fields = ABL.get("fields") or [ABL["field"]]
+    out = {}
+    for value in ABL["values"]:
+        vals = value if len(fields) > 1 else [value]
+        out[f"resrl-{ABL['name']}-{_fmt(value)}"] = ["method=resrl"] + [f"{f}={v}" for f, v in zip(fields, vals)]
+    return out
+
+
+ABL_VARIANTS = ablation_variants()
+TRAINED = list(P["methods"]) + list(ABL_VARIANTS)
+VARIANTS = (["base"] if P.get("evaluate_base", True) else []) + TRAINED
+
+
+def method_overrides(variant):
+    return ABL_VARIANTS.get(variant, [f"method={variant}"])
+
+
+def method_label(variant):
+    return variant if variant in P["methods"] or variant == "base" else variant
+
+
+def run_dir(model, variant):
+    return f"results/runs/{PNAME}/{model}/{variant}"
+
+
+def checkpoint_of(model, variant):
+    """What the evaluators load: the model name for the untrained backbone, else the trained folder."""
+    return model if variant == "base" else f"{run_dir(model, variant)}/final_model"
+
+
+wildcard_constraints:
+    model="[A-Za-z0-9_.\-]+",
+    variant="[A-Za-z0-9_.\-]+",
+    bench="[A-Za-z0-9_.\-]+",

@@ -1,0 +1,80 @@
+# Evaluation: sample (with inline grading) -> metrics, per (model, variant). The math evaluator resumes from
+# stored samples, so the metrics rule re-reads them without sampling again.
+
+
+def _list(xs):
+    return "[" + ",".join(xs) + "]"
+
+
+def math_command(wildcards, part):
+    spec = P["evals"][part]
+    overrides = [
+        f"checkpoint={checkpoint_of(wildcards.model, wildcards.variant)}",
+        f"model_name={wildcards.model}",
+        f"method={wildcards.variant}",
+        f"run_name={PNAME}/{wildcards.model}/{wildcards.variant}/{part}",
+        f"benchmarks={_list(spec['benchmarks'])}",
+    ] + list(spec.get("overrides", []))
+    return f"{PY} -m evaluators.math " + " ".join(
+        f"'{o}'" for o in overrides
+    )
+
+
+def trained_model_input(wildcards):
+    if wildcards.variant == "base":
+        return []
+    return f"{run_dir(wildcards.model, wildcards.variant)}/final_model/config.json"
+
+
+for _part, _spec in P["evals"].items():
+
+    rule:
+        name:
+            f"sample_{_part}"
+        input:
+            trained_model_input,
+        output:
+            [f"results/samples/{PNAME}/{{model}}/{{variant}}/{_part}/{b}.jsonl" for b in _spec["benchmarks"]],
+        log:
+            f"results/logs/{PNAME}/sample_{_part}/{{model}}/{{variant}}.log",
+        params:
+            cmd=lambda wildcards, _p=_part: math_command(wildcards, _p),
+        threads: 2
+        resources:
+            gpus=1 if "engine=vllm" in _spec.get("overrides", []) else 0,
+        shell:
+            "{params.cmd} > {log} 2>&1"
+
+    rule:
+        name:
+            f"metrics_{_part}"
+        input:
+            [f"results/samples/{PNAME}/{{model}}/{{variant}}/{_part}/{b}.jsonl" for b in _spec["benchmarks"]],
+        output:
+            f"results/metrics/{PNAME}/{{model}}/{{variant}}/{_part}/metrics.csv",
+        log:
+            f"results/logs/{PNAME}/metrics_{_part}/{{model}}/{{variant}}.log",
+        params:
+            cmd=lambda wildcards, _p=_part: math_command(wildcards, _p),
+        shell:
+            "{params.cmd} > {log} 2>&1"
+
+
+if P.get("code"):
+
+    rule evaluate_code:
+        input:
+            trained_model_input,
+        output:
+            f"results/metrics/{PNAME}/{{model}}/{{variant}}/code/{{bench}}/metrics.csv",
+        log:
+            f"results/logs/{PNAME}/code/{{model}}/{{variant}}/{{bench}}.log",
+        params:
+            checkpoint=lambda w: checkpoint_of(w.model, w.variant),
+            extra=" ".join(P["code"].get("overrides", [])),
+            run=lambda w: f"{PNAME}/{w.model}/{w.variant}/code/{w.bench}",
+        resources:
+            gpus=1,
+        shell:
+            "{PY} -m evaluators.code benchmark={wildcards.bench} model={params.checkpoint} method={wildcards.variant} "
+            "model_name={wildcards.model} run_name={params.run} {params.extra} > {log} 2>&1"

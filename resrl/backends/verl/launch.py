@@ -1,0 +1,127 @@
+"""CLI: ``python -m resrl.backends.verl.launch profile=paper method=resrl model=qwen3-4b [dry_run=true]``.
+
+Composes ``experiments/verl/launch.yaml`` (group ``profile/`` there; ``method/``, ``model/``, ``task/``,
+``trainer/`` from ``experiments/``), translates it with :func:`resrl.backends.verl.config.translate`, writes
+the training parquet and ``verl_plan.json`` into the run directory, then runs
+``python -m resrl.backends.verl.main <veRL overrides>`` with ``$RESRL_VERL_METHOD`` set. That process starts
+(or joins, with ``$RAY_ADDRESS``) a Ray cluster and runs veRL's V1 PPO trainer. ``dry_run=true`` prints the
+resolved inputs, the full veRL override list and the command, and touches nothing. Extra veRL overrides go
+after ``--``: ``... model=qwen3-8b -- trainer.logger=[console,wandb]``.
+
+Importing this module does not import ``verl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from resrl.backends.verl.config import ClusterProfile, VerlPlan, plan_summary, translate
+from resrl.paths import REPO_ROOT
+
+CONFIG_DIR = REPO_ROOT / "experiments" / "verl"
+SHARED_CONFIG_DIR = REPO_ROOT / "experiments"
+
+
+def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The resolved launch config as a plain dict (Hydra compose; our groups plus ``profile/``)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = hydra_compose(
+            config_name="launch",
+            overrides=[*overrides, f"hydra.searchpath=[file://{SHARED_CONFIG_DIR}]"],
+        )
+    GlobalHydra.instance().clear()
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def build_plan(config: dict[str, Any]) -> tuple[VerlPlan, ClusterProfile]:
+    profile = ClusterProfile.from_mapping(config["profile"])
+    run_dir = Path(config["output_dir"])
+    run_dir = run_dir if run_dir.is_absolute() else REPO_ROOT / run_dir
+    return translate(config, profile, run_dir), profile
+
+
+def train_rows(config: dict[str, Any], profile: ClusterProfile) -> int:
+    t = config["trainer"]
+    return profile.train_rows or int(t["steps"]) * int(t["prompts_per_step"])
+
+
+def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> int:
+    """The task's first ``limit`` training problems in veRL's RL-dataset format (atomic write); returns rows.
+
+    Columns: ``data_source`` (task name), ``prompt`` (our chat messages, instruction included),
+    ``ability``, ``reward_model`` {style, ground_truth}, ``extra_info`` {index, id, reward}.
+    """
+    import pandas as pd
+
+    from resrl.tasks import make_task
+
+    task = make_task(task_config)
+    rows = []
+    for i, p in enumerate(task.problems("train", limit=limit)):
+        rows.append({
+            "data_source": task.name,
+            "prompt": [dict(m) for m in p.prompt_messages],
+            "ability": "math",
+            "reward_model": {"style": "rule", "ground_truth": str(p.answer)},
+            "extra_info": {"index": i, "id": p.id, "reward": str(task_config.get("reward", "auto"))},
+        })
+    if not rows:
+        raise ValueError(f"task {task.name!r} has no training problems")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".parquet.tmp")
+    pd.DataFrame(rows).to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return len(rows)
+
+
+def split_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Our overrides, then veRL overrides after a ``--``."""
+    argv = list(argv)
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1 :]
+    return argv, []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ours, extra = split_argv(sys.argv[1:] if argv is None else argv)
+    try:
+        config = compose(ours)
+        plan, profile = build_plan(config)
+    except Exception as err:  # composition and validation errors name the field
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    plan.extra = list(extra)
+    rows = train_rows(config, profile)
+    summary = plan_summary(plan, config, profile) | {"train_rows": rows, "extra_overrides": plan.extra,
+                                                     "command": plan.command(profile.python)}
+    if config.get("dry_run"):
+        print(json.dumps(summary, indent=2, default=str))
+        print("\n# veRL command (dry run, nothing written or started):")
+        print(plan.shell(profile.python))
+        return 0
+    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    written = write_train_parquet(config["task"], plan.train_parquet, rows)
+    print(f"[verl] wrote {written} training prompts to {plan.train_parquet}", file=sys.stderr)
+    tmp = plan.run_dir / "verl_plan.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2, default=str))
+    os.replace(tmp, plan.run_dir / "verl_plan.json")
+    env = {**os.environ, **plan.env}
+    print(f"[verl] {plan.shell(profile.python)}", file=sys.stderr)
+    return subprocess.call(plan.command(profile.python), env=env, cwd=REPO_ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Our losses in veRL's calling conventions.
+
+- :func:`resrl_policy_loss`: veRL's policy-loss signature (registered as ``resrl``) around
+  :func:`resrl.algorithms.grpo.clipped_policy_loss`; veRL adds its own KL and entropy terms.
+- :func:`global_scale`: veRL 0.9 normalises each micro-batch loss by the *global* mini-batch size
+  (tokens or sequences, times the data-parallel size) so that summed micro-batch gradients equal the
+  mini-batch mean; our functions return the micro-batch mean, so they are multiplied by this factor.
+- :func:`resrl_actor_loss` / :func:`flowrl_actor_loss`: actor loss functions (veRL's
+  ``loss_fn(model_output, data, dp_group)``) for the two methods that need more than log-probs: the hooked
+  hidden states (ResRL) and the ``log Z`` head on the prompt representation (FlowRL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+import torch
+
+from resrl.algorithms.core import AGG_MODES
+from resrl.algorithms.flowrl import flowrl_loss
+from resrl.algorithms.grpo import clipped_policy_loss
+from resrl.algorithms.resrl import resrl_advantages, weight_statistics
+from resrl.backends.verl.config import method_from_env
+from resrl.methods.base import PolicyInputs
+
+
+@lru_cache(maxsize=1)
+def current_method():
+    """The method of this run (from ``$RESRL_VERL_METHOD``), built once per process."""
+    return method_from_env()
+
+
+def hidden_key(layer: int) -> str:
+    return f"resrl_hidden_{layer}"
+
+
+def _info(config: Any) -> dict:
+    info = getattr(config, "global_batch_info", None) if config is not None else None
+    return dict(info or {})
+
+
+def global_scale(response_mask: torch.Tensor, loss_agg_mode: str, info: dict) -> float:
+    """Factor turning our micro-batch mean into veRL's globally normalised micro-batch loss.
+
+    token-mean: ``local_tokens * dp / global_tokens``; seq-mean-*: ``local_seqs * dp / global_seqs``
+    (sequences with at least one token). 1 when veRL gives no global sizes (a single rank).
+    """
+    if loss_agg_mode not in AGG_MODES:
+        raise ValueError(f"loss_agg_mode {loss_agg_mode!r} is not supported by the resrl loss; valid: {', '.join(AGG_MODES)}")
+    dp = int(info.get("dp_size") or 1)
+    mask = response_mask.bool()
+    if loss_agg_mode == "token-mean":
+        total = info.get("batch_num_tokens")
+        local = float(mask.sum().clamp_min(1))
+    else:
+        total = info.get("global_batch_size")
+        local = float((mask.sum(-1) > 0).sum().clamp_min(1))
+    if total is None:
+        if dp > 1:
+            raise ValueError("veRL gave dp_size > 1 without the global batch size; cannot normalise the loss")
+        return 1.0
+    return local * dp / float(total)
+
+
+def resrl_policy_loss(
+    old_log_prob: torch.Tensor,
+    log_prob: torch.Tensor,
+    advantages: torch.Tensor,
+    response_mask: torch.Tensor,
+    loss_agg_mode: str = "token-mean",
+    config: Any = None,
+    rollout_is_weights: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """veRL policy-loss signature. Tensors [B, T]; returns (loss [], metrics).
+
+    Clip settings come from the method config; veRL's ``clip_ratio_low/high`` must agree (the translator
+    writes both), so an override on one side only fails loudly instead of being silently ignored.
+    """
+    if rollout_is_weights is not None:
+        raise NotImplementedError("rollout importance-sampling weights are not supported by the resrl loss; "
+                                  "leave algorithm.rollout_correction off")
+    cfg = current_method().cfg
+    if config is not None:
+        theirs = (getattr(config, "clip_ratio_low", cfg.clip_low), getattr(config, "clip_ratio_high", cfg.clip_high))
+        if tuple(float(x) for x in theirs) != (float(cfg.clip_low), float(cfg.clip_high)):
+            raise ValueError(
+                f"actor.clip_ratio_low/high={theirs} disagree with method.clip_low/clip_high="
+                f"{(cfg.clip_low, cfg.clip_high)}; set them through the method config"
+            )
+    pl = replace(cfg.policy_loss(), kl_coef=0.0, entropy_coef=0.0, loss_agg_mode=loss_agg_mode)
+    loss, metrics = clipped_policy_loss(log_prob, old_log_prob, advantages, response_mask.bool(), pl)
+    metrics.pop("actor/pg_loss", None)  # veRL logs the returned loss itself
+    return loss * global_scale(response_mask, loss_agg_mode, _info(config)), metrics
+
+
+def _padded(data, *names: str) -> dict[str, torch.Tensor]:
+    missing = [n for n in names if n not in data.keys()]
+    if missing:
+        raise KeyError(f"the actor's micro-batch lacks {missing}; present: {sorted(data.keys())}")
+    return dict(data.select(*names).to_padded_tensor().items())
+
+
+def _group_ids(data, batch_size: int) -> tuple[torch.Tensor, bool]:
+    """Dense group ids from the samples' ``uid`` when veRL passes it, else one group (our trainer's order)."""
+    if "uid" in data.keys():
+        raw = data["uid"]
+        uids = [str(u) for u in (raw.tolist() if hasattr(raw, "tolist") else list(raw))]
+        index = {u: i for i, u in enumerate(dict.fromkeys(uids))}
+        return torch.tensor([index[u] for u in uids], dtype=torch.long), True
+    return torch.zeros(batch_size, dtype=torch.long), False
+
+
+def resrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=None):
+    """ResRL on veRL: token weights from the hooked hidden states, then veRL's PPO loss (``resrl`` mode).
+
+    The hidden states [B, T, H] are those the engine captured by hook in this very forward (see
+    :mod:`resrl.backends.verl.workers`), aligned with the response tokens exactly as the log-probs are.
+    """
+    from verl.workers.utils.losses import ppo_loss
+    from verl.workers.utils.padding import no_padding_2_padding, response_to_nested
+
+    method = method or current_method()
+    key = hidden_key(method.cfg.layer)
+    if key not in model_output:
+        raise KeyError(f"model_output has no {key!r}: the actor engine did not capture layer {method.cfg.layer}")
+    hidden = no_padding_2_padding(model_output[key], data)  # [B, T, H]
+    t = _padded(data, "response_mask", "advantages", "rm_scores")
+    mask = t["response_mask"].bool()
+    scores = (t["rm_scores"] * mask).sum(-1)  # shaped reward; > 0 exactly when the verifier accepted
+    group_ids, have_uid = _group_ids(data, mask.shape[0])
+    inputs = PolicyInputs(
+        log_probs=torch.zeros_like(t["advantages"]), old_log_probs=torch.zeros_like(t["advantages"]),
+        response_mask=mask, rewards=scores, scores=scores, group_ids=group_ids,
+        advantages=t["advantages"], hidden=hidden,
+    )
+    weights = method.token_weights(inputs)  # [B, T]
+    adv = resrl_advantages(t["advantages"], weights, inputs.is_positive, method.cfg.pos_scale) * mask
+    data["advantages"] = response_to_nested(adv.to(t["advantages"].dtype), data["response_mask"])
+    loss, metrics = ppo_loss(config, model_output, data, dp_group)
+    stats = weight_statistics(weights, mask, inputs.is_positive, method.cfg.min_weight)
+    metrics.update({k: float(v) for k, v in stats.items()})
+    metrics["resrl/groups_in_micro_batch"] = float(group_ids.unique().numel())
+    metrics["resrl/uid_seen"] = float(have_uid)
+    return loss, metrics
+
+
+def prompt_representation(top: torch.Tensor, data) -> torch.Tensor:
+    """Mean of the hooked final-layer states over each sequence's prompt. top: [total_nnz, H]; returns [B, H]."""
+    seq_lens = data["input_ids"].offsets().diff().tolist()
+    prompt_lens = data["prompts"].offsets().diff().tolist()
+    out, start = [], 0
+    for s, p in zip(seq_lens, prompt_lens, strict=True):
+        out.append(top[start : start + p].mean(dim=0))
+        start += s
+    return torch.stack(out, dim=0)
+
+
+def flowrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=None, log_z=None):
+    """FlowRL on veRL: trajectory balance with ``log Z`` from the engine's head on the prompt representation."""
+    from verl.workers.utils.padding import no_padding_2_padding
+
+    method = method or current_method()
+    if log_z is None:
+        raise ValueError("flowrl_actor_loss needs the log Z head")
+    key = hidden_key(-1)
+    if key not in model_output:
+        raise KeyError(f"model_output has no {key!r}: the actor engine did not capture the final layer")
+    log_prob = no_padding_2_padding(model_output["log_probs"], data)
+    t = _padded(data, "response_mask", "old_log_probs", "advantages", "ref_log_prob")
+    mask = t["response_mask"].bool()
+    norm_rewards = t["advantages"][:, 0]  # the GRPO advantage, constant over a response's tokens
+    repr_ = prompt_representation(model_output[key], data)
+    c = method.cfg
+    loss, metrics = flowrl_loss(log_prob, t["old_log_probs"], t["ref_log_prob"], log_z(repr_), norm_rewards, mask,
+                                beta=c.beta, clip_low=c.clip_low, clip_high=c.clip_high)
+    info = {"dp_size": data["dp_size"], "global_batch_size": data["global_batch_size"]}
+    return loss * global_scale(mask, "seq-mean-token-mean", info), metrics

@@ -1,0 +1,201 @@
+"""veRL workers and trainer for the methods that need more than log-probs (ResRL, FlowRL).
+
+- :class:`HiddenCaptureMixin`: added to veRL's FSDP engine class of the actor; in training forwards it
+  wraps the model call in :func:`resrl.algorithms.hidden.capture_hidden` (a forward hook on the layer, not
+  ``output_hidden_states``) and puts the captured states, packed like the log-probs ([total_nnz, H]), into
+  ``model_output`` under ``resrl_hidden_<layer>``. FlowRL's ``log Z`` head lives here too (own AdamW, grads
+  averaged over the data-parallel group, saved beside each checkpoint as ``resrl_log_z.pt``).
+- :class:`ResRLTrainingWorker`: veRL's ``TrainingWorker`` whose engine gets the mixin.
+- :class:`ResRLActorRolloutRefWorker`: veRL's hybrid worker with that actor and our actor loss.
+- :class:`ResRLSyncTrainer` (``trainer.v1.trainer_mode=resrl_sync``): veRL's sync trainer with these
+  workers and whole prompt groups per rank (see :mod:`resrl.backends.verl.grouping`).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from functools import partial
+
+import ray
+import torch
+from verl.single_controller.base.decorator import Dispatch, register
+from verl.trainer.ppo.v1.trainer_base import register_trainer
+from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
+from verl.workers.engine_workers import ActorRolloutRefWorker, TrainingWorker
+
+from resrl.algorithms.flowrl import LogZHead
+from resrl.algorithms.hidden import capture_hidden
+from resrl.backends.verl.config import CUSTOM_ACTOR_METHODS, TRAINER_MODE
+from resrl.backends.verl.grouping import balanced_group_order, group_key
+from resrl.backends.verl.losses import current_method, flowrl_actor_loss, hidden_key, resrl_actor_loss
+
+LOG_Z_FILE = "resrl_log_z.pt"
+
+
+def capture_layers(method) -> tuple[int, ...]:
+    """hidden_states indices the actor must hook for this method (empty: plain veRL forward)."""
+    if method.name == "resrl":
+        return (method.cfg.layer,)
+    if method.name == "flowrl":
+        return (-1,)
+    return ()
+
+
+def pack_hidden(hidden: torch.Tensor, seq_lens: torch.Tensor, remove_padding: bool, pad_size: int = 0) -> torch.Tensor:
+    """The hooked layer output in veRL's packed layout [total_nnz, H].
+
+    remove_padding: hidden is [1, total_nnz + pad_size, H] (sequences packed back to back);
+    else [B, S, H] right-padded, sequence ``i`` valid for its first ``seq_lens[i]`` positions.
+    """
+    if remove_padding:
+        flat = hidden.squeeze(0)
+        total = int(seq_lens.sum())
+        return flat[:total]
+    return torch.cat([hidden[i, : int(n)] for i, n in enumerate(seq_lens)], dim=0)
+
+
+class HiddenCaptureMixin:
+    """Mixed into veRL's ``FSDPEngineWithLMHead`` (or a subclass) of the actor; see the module docstring."""
+
+    resrl_capture: tuple[int, ...] = ()
+    resrl_log_z: torch.nn.Module | None = None
+    _resrl_boxes: dict | None = None
+
+    def forward_step(self, micro_batch, loss_function, forward_only):
+        if forward_only or loss_function is None or not self.resrl_capture:
+            return super().forward_step(micro_batch, loss_function=loss_function, forward_only=forward_only)
+        if getattr(self, "use_ulysses_sp", False):
+            raise NotImplementedError("hidden-state capture with Ulysses sequence parallelism is not supported")
+        with ExitStack() as stack:
+            self._resrl_boxes = {layer: stack.enter_context(capture_hidden(self.module, layer)) for layer in self.resrl_capture}
+            try:
+                return super().forward_step(micro_batch, loss_function=loss_function, forward_only=forward_only)
+            finally:
+                self._resrl_boxes = None
+
+    def prepare_model_outputs(self, output, output_args, micro_batch, logits_processor_func):
+        out = super().prepare_model_outputs(output, output_args, micro_batch, logits_processor_func)
+        if self._resrl_boxes:
+            from verl.utils import tensordict_utils as tu
+
+            rmpad = tu.get_non_tensor_data(data=micro_batch, key="use_remove_padding", default=True)
+            seq_lens = micro_batch["input_ids"].offsets().diff()
+            for layer, box in self._resrl_boxes.items():
+                if "hidden" not in box:
+                    raise RuntimeError(f"the forward hook on layer {layer} did not fire")
+                out[hidden_key(layer)] = pack_hidden(box["hidden"], seq_lens, rmpad, output_args.get("pad_size", 0))
+        return out
+
+    # FlowRL's log Z head: stepped with the policy, averaged over data-parallel ranks, checkpointed beside it.
+    def attach_log_z(self, hidden_size: int, num_layers: int, lr: float, device) -> None:
+        self.resrl_log_z = LogZHead(hidden_size, num_layers).to(device)
+        self._resrl_log_z_opt = torch.optim.AdamW(self.resrl_log_z.parameters(), lr=lr, weight_decay=0.0)
+
+    def optimizer_zero_grad(self):
+        super().optimizer_zero_grad()
+        if self.resrl_log_z is not None:
+            self._resrl_log_z_opt.zero_grad(set_to_none=True)
+
+    def optimizer_step(self):
+        if self.resrl_log_z is not None:
+            group = self.get_data_parallel_group()
+            for p in self.resrl_log_z.parameters():
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+                if torch.distributed.is_initialized():
+                    torch.distributed.all_reduce(p.grad, op=torch.distributed.ReduceOp.AVG, group=group)
+            self._resrl_log_z_opt.step()
+        return super().optimizer_step()
+
+    def save_checkpoint(self, local_path, *args, **kwargs):
+        result = super().save_checkpoint(local_path, *args, **kwargs)
+        if self.resrl_log_z is not None and local_path is not None and torch.distributed.get_rank() == 0:
+            state = {"log_z": self.resrl_log_z.state_dict(), "optimizer": self._resrl_log_z_opt.state_dict()}
+            tmp = os.path.join(local_path, LOG_Z_FILE + ".tmp")
+            torch.save(state, tmp)
+            os.replace(tmp, os.path.join(local_path, LOG_Z_FILE))
+        return result
+
+    def load_checkpoint(self, local_path, *args, **kwargs):
+        result = super().load_checkpoint(local_path, *args, **kwargs)
+        path = os.path.join(local_path, LOG_Z_FILE) if local_path else None
+        if self.resrl_log_z is not None and path and os.path.exists(path):
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            self.resrl_log_z.load_state_dict(state["log_z"])
+            self._resrl_log_z_opt.load_state_dict(state["optimizer"])
+        return result
+
+
+_MIXED: dict[type, type] = {}
+
+
+def with_hidden_capture(engine_cls: type) -> type:
+    """``engine_cls`` with :class:`HiddenCaptureMixin` in front (one class per engine class)."""
+    if issubclass(engine_cls, HiddenCaptureMixin):
+        return engine_cls
+    if engine_cls not in _MIXED:
+        _MIXED[engine_cls] = type(f"ResRL{engine_cls.__name__}", (HiddenCaptureMixin, engine_cls), {})
+    return _MIXED[engine_cls]
+
+
+class ResRLTrainingWorker(TrainingWorker):
+    """veRL's training worker whose engine captures the hidden states the method needs."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        layers = capture_layers(current_method())
+        if layers:
+            # The engine is only constructed here (its model is built later by reset()): switching its class
+            # to the mixed-in subclass adds behaviour without changing any state veRL set up.
+            self.engine.__class__ = with_hidden_capture(type(self.engine))
+            self.engine.resrl_capture = layers
+
+
+class ResRLActorRolloutRefWorker(ActorRolloutRefWorker):
+    actor_worker_cls = ResRLTrainingWorker
+
+    @register(dispatch_mode=Dispatch.ONE_TO_ALL)
+    def init_model(self):
+        super().init_model()
+        method = current_method()
+        if self.actor is None or method.name not in CUSTOM_ACTOR_METHODS:
+            return
+        actor_config = self.loss_fn.keywords["config"]  # veRL's partial(ppo_loss, config=actor_config)
+        if method.name == "resrl":
+            self.loss_fn = partial(resrl_actor_loss, config=actor_config, method=method)
+        else:
+            engine = self.actor.engine
+            hidden_size = engine.model_config.hf_config.hidden_size
+            device = next(engine.module.parameters()).device
+            engine.attach_log_z(hidden_size, method.cfg.logz_layers, method.cfg.logz_lr, device)
+            self.loss_fn = partial(flowrl_actor_loss, config=actor_config, method=method, log_z=engine.resrl_log_z)
+        self.actor.set_loss_fn(self.loss_fn)
+
+
+@register_trainer(TRAINER_MODE)
+class ResRLSyncTrainer(PPOTrainerSync):
+    """veRL's synchronous trainer with our actor worker and group-preserving balancing."""
+
+    def _init_resource_pool_mgr(self):
+        super()._init_resource_pool_mgr()
+        for role, cls in list(self.role_worker_mapping.items()):
+            if getattr(cls, "__ray_actor_class__", None) is ActorRolloutRefWorker or "ActorRollout" in str(role) \
+                    or str(role).endswith("Actor"):
+                self.role_worker_mapping[role] = ray.remote(ResRLActorRolloutRefWorker)
+
+    def _balance_batch(self, batch, metrics, logging_prefix="global_seqlen", keep_minibatch=False):
+        from verl.utils.seqlen_balancing import calculate_workload, log_seqlen_unbalance
+
+        worker_group = self.actor_rollout_wg
+        if "actor" not in worker_group._dispatch_info:
+            worker_group._dispatch_info["actor"] = worker_group._query_dispatch_info("actor")
+        dp_size = max(worker_group._dispatch_info["actor"]) + 1
+        seqlens = torch.tensor([tag["seq_len"] for tag in batch.tags], dtype=torch.int64)
+        workloads = calculate_workload(seqlens).tolist()
+        order = balanced_group_order([group_key(k) for k in batch.keys], workloads, dp_size)
+        batch.reorder(order)
+        per_rank = len(order) // dp_size
+        partitions = [list(range(r * per_rank, (r + 1) * per_rank)) for r in range(dp_size)]
+        metrics.update(log_seqlen_unbalance(seqlen_list=seqlens[order].tolist(), partitions=partitions, prefix=logging_prefix))
+        return batch
