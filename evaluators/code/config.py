@@ -1,0 +1,110 @@
+"""Typed settings of the code evaluation. Hydra composes ``experiments/benchmark/<name>.yaml`` into
+``benchmark`` and ``experiments/model/<name>.yaml`` into ``model`` (see ``evaluators/code/__main__.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from evaluators.code.prompting import CodePromptConfig
+
+BENCHMARKS = ("humaneval_plus", "livecodebench", "codeforces")
+ENGINES = ("auto", "hf", "vllm")
+FORMATS = ("csv", "parquet")
+
+
+@dataclass
+class CodeBenchmarkConfig:
+    """One benchmark (``experiments/benchmark/{humaneval_plus,livecodebench,codeforces}.yaml``).
+
+    Fields a benchmark does not use keep their defaults. Time and memory limits apply per test (per input for
+    HumanEval+, whose limits come from the reference solution's time, as in evalplus).
+    """
+
+    name: str = "humaneval_plus"
+    data_path: str | None = (
+        None  # file (HumanEval+, LiveCodeBench) or folder (Codeforces); null = shipped data
+    )
+    memory_mb: int = 1024  # address-space limit (HumanEval+, LiveCodeBench)
+    # HumanEval+ (evalplus defaults)
+    min_time_limit: float = 1.0
+    gt_time_limit_factor: float = 4.0
+    # LiveCodeBench
+    timeout_s: float = 6.0  # per test (LiveCodeBench's default)
+    date_from: str | None = "2024-08-01"  # release window [date_from, date_to) (DeepCoder's test window)
+    date_to: str | None = "2025-02-01"
+    drop_shared_tests: bool = True
+    # Codeforces
+    time_factor: float = 2.0  # test time limit = max(min_timeout_s, time_factor * problem time limit)
+    min_timeout_s: float = 2.0
+    memory_factor: float = 2.0  # address space = max(512, memory_factor * problem memory limit) MB
+    skip_interactive: bool = True
+    elo_lower: float = 0.0
+    elo_upper: float = 4000.0
+
+    def __post_init__(self) -> None:
+        if self.name not in BENCHMARKS:
+            raise ValueError(f"benchmark.name={self.name!r}; allowed: {list(BENCHMARKS)}")
+        for f in ("memory_mb", "min_time_limit", "gt_time_limit_factor", "timeout_s", "time_factor", "min_timeout_s",
+                  "memory_factor"):  # fmt: skip
+            if not getattr(self, f) > 0:
+                raise ValueError(f"benchmark.{f} must be > 0, got {getattr(self, f)}")
+        if not self.elo_lower < self.elo_upper:
+            raise ValueError(f"benchmark.elo_lower ({self.elo_lower}) must be < elo_upper ({self.elo_upper})")
+
+
+@dataclass
+class CodeEvalConfig:
+    """One evaluation run. Defaults are the paper's (Sec. 4: Avg@16, Pass@k, temperature 0.6, top-p 1.0, 8,192
+    max response tokens, think mode for code)."""
+
+    defaults: list[Any] = field(
+        default_factory=lambda: ["_self_", {"benchmark": "humaneval_plus"}, {"model": "smollm2-135m"}]
+    )
+    benchmark: CodeBenchmarkConfig = field(default_factory=CodeBenchmarkConfig)
+    model: dict[str, Any] = field(default_factory=dict)  # a ModelSpec (experiments/model/<name>.yaml)
+    checkpoint: str | None = (
+        None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
+    )
+    method: str = "base"  # training-method label in the metrics table
+    run_name: str | None = None  # default: <method>-<model label>
+    limit: int | None = None  # first N problems (a quick subset)
+    n: int = 16  # samples per problem
+    temperature: float = 0.6
+    top_p: float = 1.0
+    max_new_tokens: int = 8192
+    seed: int = 0
+    engine: str = "auto"  # auto: vllm with a GPU and vllm installed, else hf
+    device: str = "auto"
+    batch_size: int = 8  # sequences per generate call (hf)
+    problems_per_chunk: int = 8  # problems sampled, graded and stored per step (resume granularity)
+    workers: int = 2  # sandboxes running at once
+    pass_ks: list[int] | None = None  # default: powers of two up to min(n, max_k)
+    max_k: int = 128
+    n_boot: int = 1000
+    ci: float = 0.95
+    format: str = "csv"
+    results_dir: str | None = None  # default: resrl.paths.results_dir()
+    regrade: bool = False  # re-grade stored samples (e.g. after a grader change)
+    prompt: CodePromptConfig = field(default_factory=CodePromptConfig)
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be >= 1, got {self.n}")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be >= 1 or null, got {self.limit}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine={self.engine!r}; allowed: {list(ENGINES)}")
+        if self.format not in FORMATS:
+            raise ValueError(f"format={self.format!r}; allowed: {list(FORMATS)}")
+        if not 0 < self.ci < 1:
+            raise ValueError(f"ci must be in (0, 1), got {self.ci}")
+        if self.pass_ks is not None and any(not 1 <= k <= self.n for k in self.pass_ks):
+            raise ValueError(f"pass_ks must lie in [1, n={self.n}], got {self.pass_ks}")
+        for name in ("max_new_tokens", "batch_size", "problems_per_chunk", "max_k", "n_boot", "workers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.model and not self.checkpoint:
+            raise ValueError(
+                "no model: select one with model=<name> (experiments/model/) or checkpoint=<folder>"
+            )

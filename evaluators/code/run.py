@@ -1,0 +1,358 @@
+"""The code evaluation pipeline: sample -> sanitise -> grade in the sandbox -> store (resumable) -> metrics.
+
+Outputs (``R`` = ``results_dir``, default ``results/``; ``<run>`` = ``run_name``, default ``<method>-<model>``):
+
+- ``R/samples/<run>/<benchmark>.jsonl``: one line per (problem, sample): response text, token count, finish
+  reason, the graded program, verdict (status, detail, tests passed) and correctness. A rerun samples and
+  grades only the missing (problem, sample) pairs; ``regrade=true`` re-grades the stored responses.
+- ``R/metrics/<run>/<benchmark>.csv`` (or ``.parquet``): the tidy rows of the math evaluator's schema (model,
+  method, benchmark, metric, k, value, ci_low, ci_high, n_samples): ``avg@k`` and ``pass@k``; HumanEval+ also
+  reports the base tests alone as benchmark ``humaneval_plus_base``; Codeforces adds ``elo`` (rating points) and
+  ``percentile`` (percent of rated users), with the method written to ``codeforces_elo.json`` beside it.
+- ``R/metrics/<run>/<benchmark>_run_info.json``: resolved config, git commit, package versions, seed, timings,
+  sandbox mode and grading throughput.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from evaluators.code import codeforces, humaneval, livecodebench
+from evaluators.code.config import CodeBenchmarkConfig, CodeEvalConfig
+from evaluators.code.prompting import functional_user, humaneval_user, render, stdin_user
+from evaluators.code.sandbox import detect_mode, run_many
+from evaluators.code.sanitize import sanitize_function_completion
+from evaluators.common import SampleStore, atomic_write_json, write_metrics, write_provenance
+from evaluators.common.schema import MetricRow, rows_to_frame
+from evaluators.metrics import compute_metric_rows
+from resrl.paths import results_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CodeTask:
+    """One problem in benchmark-neutral form: id, the user message, the benchmark's own problem object."""
+
+    id: str
+    user: str
+    problem: Any
+    rating: int | None = None
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Benchmarks
+# ------------------------------------------------------------------------------------------------------------
+def load_tasks(b: CodeBenchmarkConfig, limit: int | None) -> list[CodeTask]:
+    if b.name == "humaneval_plus":
+        return [
+            CodeTask(p.task_id, humaneval_user(p.prompt), p)
+            for p in humaneval.load_problems(b.data_path, limit)
+        ]
+    if b.name == "livecodebench":
+        problems = livecodebench.load_problems(b.data_path, limit, b.date_from, b.date_to,
+                                               drop_shared_tests=b.drop_shared_tests)  # fmt: skip
+        return [
+            CodeTask(p.id, stdin_user(p.statement) if p.kind == "stdin" else functional_user(p.statement,
+                                                                                             p.starter_code), p)
+            for p in problems
+        ]  # fmt: skip
+    if b.name == "codeforces":
+        problems = codeforces.load_problems(b.data_path, limit, b.skip_interactive)
+        return [CodeTask(p.id, stdin_user(p.statement), p, p.rating) for p in problems]
+    raise ValueError(f"unknown benchmark {b.name!r}")
+
+
+def grade_response(
+    text: str, task: CodeTask, b: CodeBenchmarkConfig, gt: dict | None = None
+) -> dict[str, Any]:
+    """Sanitise and grade one response; returns the program and the verdict fields (``correct`` among them)."""
+    if b.name == "humaneval_plus":
+        p = task.problem
+        program = sanitize_function_completion(text, p.prompt, p.entry_point)
+        res = humaneval.grade_program(program, p, gt[p.task_id], b.min_time_limit, b.gt_time_limit_factor,
+                                      b.memory_mb)  # fmt: skip
+        status = res["plus_status"] if res["correct_base"] else res["base_status"]
+        return {"program": program, "status": status, **res}
+    if b.name == "livecodebench":
+        program = livecodebench.program_from_response(text)
+        return {
+            "program": program,
+            **livecodebench.grade_program(program, task.problem, b.timeout_s, b.memory_mb),
+        }
+    program = codeforces.program_from_response(text)
+    return {"program": program, **codeforces.grade_program(program, task.problem, b.time_factor, b.min_timeout_s,
+                                                            b.memory_factor)}  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Model
+# ------------------------------------------------------------------------------------------------------------
+def model_label(cfg: CodeEvalConfig) -> str:
+    if cfg.checkpoint:
+        parts = [s for s in Path(cfg.checkpoint).resolve().parts[-2:] if s not in ("/", "")]
+        return "-".join(parts)
+    return str(cfg.model.get("name", "model"))
+
+
+def model_spec(cfg: CodeEvalConfig):
+    from resrl.models import ModelSpec
+
+    if cfg.checkpoint:
+        path = Path(cfg.checkpoint)
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(
+                f"checkpoint folder {path} has no config.json (expected a save_pretrained folder)"
+            )
+        return ModelSpec(name=model_label(cfg), source="hub", hub_id=str(path.resolve()))
+    return ModelSpec.from_dict(dict(cfg.model))
+
+
+class LazySampler:
+    """Loads the policy and the rollout engine on first use, so a fully resumed run never loads the model."""
+
+    def __init__(self, cfg: CodeEvalConfig) -> None:
+        self.cfg = cfg
+        self.spec = model_spec(cfg)
+        self.engine = self.device = ""
+        self._sampler = None
+        self.tokenizer = None
+        self.load_seconds = 0.0
+
+    def _load(self) -> None:
+        import importlib.util
+
+        import torch
+
+        from resrl.rollout import make_sampler
+
+        start = time.monotonic()
+        self.device = (
+            self.cfg.device if self.cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+        )
+        self.engine = self.cfg.engine
+        if self.engine == "auto":
+            self.engine = "vllm" if self.device == "cuda" and importlib.util.find_spec("vllm") else "hf"
+        if self.engine == "vllm":
+            from transformers import AutoTokenizer
+
+            if self.spec.source != "hub":
+                raise ValueError(f"engine 'vllm' needs a Hub id or checkpoint folder; model {self.spec.name!r} has "
+                                 f"source {self.spec.source!r} (use engine=hf)")  # fmt: skip
+            self.tokenizer = AutoTokenizer.from_pretrained(self.spec.hub_id, revision=self.spec.revision)
+            self._sampler = make_sampler("vllm", self.spec.hub_id, self.tokenizer)
+        else:
+            from resrl.models import load_policy
+
+            model, self.tokenizer = load_policy(self.spec, self.device)
+            self._sampler = make_sampler("hf", model, self.tokenizer, batch_size=self.cfg.batch_size)
+        self.load_seconds = time.monotonic() - start
+        log.info(
+            "loaded %s (%s on %s) in %.1f s", self.spec.name, self.engine, self.device, self.load_seconds
+        )
+
+    def prompt(self, task: CodeTask) -> str:
+        if self._sampler is None:
+            self._load()
+        return render(self.tokenizer, task.user, self.cfg.prompt, self.spec.chat_template_kwargs)
+
+    def generate(self, prompts: list[str], n: int, seed: int):
+        from resrl.rollout import SamplingParams
+
+        if self._sampler is None:
+            self._load()
+        params = SamplingParams(n=n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
+                                max_new_tokens=self.cfg.max_new_tokens, seed=seed)  # fmt: skip
+        return self._sampler.generate(prompts, params)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Sampling, grading, storing
+# ------------------------------------------------------------------------------------------------------------
+_VERDICT_KEYS = ("program", "status", "detail", "correct", "correct_base", "base_status", "plus_status",
+                 "tests_passed", "tests_total")  # fmt: skip
+
+
+def _grade_many(texts: list[str], tasks: list[CodeTask], cfg: CodeEvalConfig, gt: dict | None) -> list[dict]:
+    jobs = [partial(grade_response, t, task, cfg.benchmark, gt) for t, task in zip(texts, tasks, strict=True)]
+    return run_many(jobs, workers=cfg.workers, desc=f"{cfg.benchmark.name}: grading")
+
+
+def sample_and_grade(cfg: CodeEvalConfig, tasks: list[CodeTask], store: SampleStore, sampler: LazySampler,
+                     label: str, gt: dict | None, stats: dict) -> int:  # fmt: skip
+    """Sample, grade and store every missing (problem, sample) pair; returns the number of new samples."""
+    from tqdm.auto import tqdm
+
+    done = store.done_keys()
+    todo = {t.id: [s for s in range(cfg.n) if (t.id, s) not in done] for t in tasks}
+    pending = [t for t in tasks if todo[t.id]]
+    written = 0
+    for start in tqdm(range(0, len(pending), cfg.problems_per_chunk), desc=f"{cfg.benchmark.name}: chunks"):
+        chunk = pending[start : start + cfg.problems_per_chunk]
+        groups: dict[tuple[int, ...], list[CodeTask]] = {}
+        for t in chunk:
+            groups.setdefault(tuple(todo[t.id]), []).append(t)
+        for g, (indices, group) in enumerate(groups.items()):
+            seed = cfg.seed + 1_000 * start + g
+            t0 = time.monotonic()
+            rollouts = sampler.generate([sampler.prompt(t) for t in group], len(indices), seed)
+            stats["generate_s"] += time.monotonic() - t0
+            t0 = time.monotonic()
+            verdicts = _grade_many(
+                [r.text for r in rollouts], [group[r.prompt_index] for r in rollouts], cfg, gt
+            )
+            stats["grade_s"] += time.monotonic() - t0
+            stats["graded"] += len(verdicts)
+            records = []
+            for r, v in zip(rollouts, verdicts, strict=True):
+                task = group[r.prompt_index]
+                records.append({
+                    "problem_id": task.id, "sample_index": indices[r.sample_index], "benchmark": cfg.benchmark.name,
+                    "model": label, "method": cfg.method, "text": r.text, "num_tokens": r.num_tokens,
+                    "finish_reason": r.finish_reason, "seed": seed, "rating": task.rating,
+                    **{k: v[k] for k in _VERDICT_KEYS if k in v},
+                })  # fmt: skip
+            written += store.append(records)
+    return written
+
+
+def regrade(
+    cfg: CodeEvalConfig, tasks: list[CodeTask], store: SampleStore, gt: dict | None, stats: dict
+) -> None:
+    """Re-grade every stored response with the current grader and rewrite the store atomically."""
+    from evaluators.common import atomic_write_text
+
+    by_id = {t.id: t for t in tasks}
+    records = [r for r in store.records() if r["problem_id"] in by_id]
+    t0 = time.monotonic()
+    verdicts = _grade_many([r["text"] for r in records], [by_id[r["problem_id"]] for r in records], cfg, gt)
+    stats["grade_s"] += time.monotonic() - t0
+    stats["graded"] += len(verdicts)
+    kept = [r for r in store.records() if r["problem_id"] not in by_id]
+    new = [
+        {**r, **{k: v[k] for k in _VERDICT_KEYS if k in v}} for r, v in zip(records, verdicts, strict=True)
+    ]
+    import json
+
+    atomic_write_text(
+        store.path, "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in kept + new)
+    )
+
+
+def correctness(tasks: list[CodeTask], records: list[dict], n: int, key: str = "correct") -> list[list[bool]]:
+    """``[problem][sample]`` correctness for samples 0..n-1; raises if any is missing."""
+    by_key = {(r["problem_id"], r["sample_index"]): bool(r.get(key, False)) for r in records}
+    missing = [(t.id, s) for t in tasks for s in range(n) if (t.id, s) not in by_key]
+    if missing:
+        raise RuntimeError(
+            f"{len(missing)} samples missing from the store, e.g. {missing[:3]}; rerun to complete"
+        )
+    return [[by_key[(t.id, s)] for s in range(n)] for t in tasks]
+
+
+def format_table(rows: list[MetricRow]) -> str:
+    df = rows_to_frame(rows)
+    if df.empty:
+        return "(no metrics)"
+
+    def cell(r) -> str:
+        if r.metric in ("elo", "percentile"):
+            return f"{r.value:7.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]"
+        return f"{100 * r.value:5.1f} ±{100 * (r.ci_high - r.ci_low) / 2:4.1f}"
+
+    df["col"] = [m if m in ("elo", "percentile") else f"{m.split('@')[0]}@{k}" for m, k in zip(df.metric, df.k,
+                                                                                                strict=True)]  # fmt: skip
+    df["cell"] = [cell(r) for r in df.itertuples()]
+    order = list(dict.fromkeys(df["col"]))
+    table = df.pivot(index="benchmark", columns="col", values="cell")[order]
+    return table.reindex(list(dict.fromkeys(df["benchmark"]))).fillna("").to_string()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Entry point
+# ------------------------------------------------------------------------------------------------------------
+def run(cfg: CodeEvalConfig) -> dict[str, Any]:
+    """Run the evaluation described by ``cfg``; returns paths, rows and timings."""
+    t_start = time.monotonic()
+    bench = cfg.benchmark.name
+    label = model_label(cfg)
+    run_name = cfg.run_name or f"{cfg.method}-{label}"
+    root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
+    samples_path = root / "samples" / run_name / f"{bench}.jsonl"
+    metrics_dir = root / "metrics" / run_name
+    tasks = load_tasks(cfg.benchmark, cfg.limit)
+    mode = detect_mode()
+    stats = {"generate_s": 0.0, "grade_s": 0.0, "graded": 0}
+    gt = None
+    if bench == "humaneval_plus":
+        t0 = time.monotonic()
+        gt = humaneval.ground_truth(
+            [t.problem for t in tasks], workers=cfg.workers, path=cfg.benchmark.data_path
+        )
+        stats["expected_outputs_s"] = time.monotonic() - t0
+    store = SampleStore(samples_path)
+    if store.dropped_partial_line:
+        log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
+    sampler = LazySampler(cfg)
+    if cfg.regrade:
+        regrade(cfg, tasks, store, gt, stats)
+    new = sample_and_grade(cfg, tasks, store, sampler, label, gt, stats)
+    records = [r for r in store.records() if r["sample_index"] < cfg.n]
+    table = {bench: correctness(tasks, records, cfg.n)}
+    if bench == "humaneval_plus":
+        table[f"{bench}_base"] = correctness(tasks, records, cfg.n, key="correct_base")
+    rows = compute_metric_rows(label, cfg.method, table, pass_ks=cfg.pass_ks, max_k=cfg.max_k, n_boot=cfg.n_boot,
+                               alpha=1 - cfg.ci, seed=cfg.seed, macro=False)  # fmt: skip
+    extra: dict[str, Any] = {}
+    if bench == "codeforces":
+        rows, extra["elo"] = _elo_rows(cfg, tasks, table[bench], label, rows, metrics_dir)
+    metrics_path = write_metrics(rows, metrics_dir / f"{bench}.{cfg.format}")
+    timings = {"total_s": round(time.monotonic() - t_start, 2), "model_load_s": round(sampler.load_seconds, 2),
+               "generate_s": round(stats["generate_s"] - sampler.load_seconds, 2),
+               "grade_s": round(stats["grade_s"], 2), "graded_programs": stats["graded"],
+               "grading_programs_per_s": round(stats["graded"] / stats["grade_s"], 3) if stats["grade_s"] else None,
+               "expected_outputs_s": round(stats.get("expected_outputs_s", 0.0), 2), "new_samples": new}  # fmt: skip
+    info_path = write_provenance(
+        metrics_dir / f"{bench}_run_info.json",
+        config=dataclasses.asdict(cfg),
+        seed=cfg.seed,
+        run_name=run_name,
+        model=label,
+        engine=sampler.engine,
+        device=sampler.device,
+        sandbox_mode=mode,
+        sandbox_workers=cfg.workers,
+        samples_path=str(samples_path),
+        n_problems=len(tasks),
+        timings=timings,
+        **extra,
+    )
+    return {"run_name": run_name, "rows": rows, "metrics_path": metrics_path, "info_path": info_path,
+            "samples_path": samples_path, "timings": timings, "sandbox_mode": mode}  # fmt: skip
+
+
+def _elo_rows(cfg, tasks, correct, label, rows, metrics_dir):
+    from evaluators.code.elo import RatingTable, elo_report, estimate_elo
+
+    b = cfg.benchmark
+    est = estimate_elo([t.rating for t in tasks], correct, (b.elo_lower, b.elo_upper), cfg.n_boot, 1 - cfg.ci,
+                       cfg.seed)  # fmt: skip
+    table_path = codeforces.rating_table_path(b.data_path)
+    report = elo_report(est, RatingTable.load(table_path), str(table_path.name))
+    report["problems"] = [t.id for t in tasks]
+    atomic_write_json(metrics_dir / "codeforces_elo.json", report)
+    rows = rows + [
+        MetricRow(label, cfg.method, "codeforces", "elo", cfg.n, est.rating, est.ci_low, est.ci_high, cfg.n),
+        MetricRow(label, cfg.method, "codeforces", "percentile", cfg.n, report["percentile"],
+                  report["percentile_ci"][0], report["percentile_ci"][1], cfg.n),
+    ]  # fmt: skip
+    summary = {
+        k: report[k] for k in ("rating", "ci_low", "ci_high", "at_bound", "percentile", "percentile_ci")
+    }
+    return rows, summary
