@@ -1,12 +1,20 @@
 # The two set-up commands of the README are `make run` and `make test`; both create/refresh .venv/.
 PY := .venv/bin/python
-.PHONY: venv run test test-slow test-verl lint
+.PHONY: venv run demo dag-paper test test-slow test-verl lint
 
 venv:
 	@bash scripts/setup_venv.sh
 
+# The main job: the whole DAG (train -> sample -> grade -> metrics -> tables/figures) for the tiny CPU profile.
 run: venv
+	.venv/bin/snakemake --cores 2 --rerun-incomplete
+
+# A single ResRL training run with held-out accuracy before/after (no DAG).
+demo: venv
 	$(PY) -m resrl.demo
+
+dag-paper: venv
+	.venv/bin/snakemake -n --cores 2 --config profile=paper
 
 test: venv
 	$(PY) -m pytest -q

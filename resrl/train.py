@@ -35,7 +35,7 @@ def build_trainer(config: dict[str, Any]):
     trainer_cfg = TrainerConfig.from_mapping(config["trainer"])
     task = make_task(config["task"])
     run_dir = Path(config["output_dir"])
-    run_dir = run_dir if run_dir.is_absolute() else REPO_ROOT / run_dir
+    run_dir = run_dir.resolve()  # relative to the working directory (Hydra does not chdir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_provenance(run_dir / "run_config.json", config, seed=trainer_cfg.seed)
     return Trainer(method, config["model"], task, trainer_cfg, run_dir, run_config=config)

@@ -67,6 +67,7 @@ class CodeEvalConfig:
         None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
     )
     method: str = "base"  # training-method label in the metrics table
+    model_name: str | None = None  # model label in the metrics table (default: the model or checkpoint name)
     run_name: str | None = None  # default: <method>-<model label>
     limit: int | None = None  # first N problems (a quick subset)
     n: int = 16  # samples per problem

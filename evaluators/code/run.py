@@ -95,6 +95,8 @@ def grade_response(
 # Model
 # ------------------------------------------------------------------------------------------------------------
 def model_label(cfg: CodeEvalConfig) -> str:
+    if cfg.model_name:
+        return cfg.model_name
     if cfg.checkpoint:
         parts = [s for s in Path(cfg.checkpoint).resolve().parts[-2:] if s not in ("/", "")]
         return "-".join(parts)

@@ -6,8 +6,9 @@ from pathlib import Path
 import yaml
 
 PY = sys.executable
-PROFILE_DIR = Path("experiments/profile")
-ABLATION_DIR = Path("experiments/ablation")
+BASE = Path(workflow.basedir)  # the repository (configs); outputs go to the working directory (-d)
+PROFILE_DIR = BASE / "experiments" / "profile"
+ABLATION_DIR = BASE / "experiments" / "ablation"
 PROFILE_KEYS = {"profile", "models", "methods", "evaluate_base", "train", "evals", "passk", "code", "agents", "bfcl", "ablation"}
 
 

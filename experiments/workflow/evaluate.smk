@@ -14,6 +14,7 @@ def math_command(wildcards, part):
         f"method={wildcards.variant}",
         f"run_name={PNAME}/{wildcards.model}/{wildcards.variant}/{part}",
         f"benchmarks={_list(spec['benchmarks'])}",
+        "results_dir=results",
     ] + list(spec.get("overrides", []))
     return f"{PY} -m evaluators.math " + " ".join(
         f"'{o}'" for o in overrides
@@ -66,15 +67,15 @@ if P.get("code"):
         input:
             trained_model_input,
         output:
-            f"results/metrics/{PNAME}/{{model}}/{{variant}}/code/{{bench}}/metrics.csv",
+            f"results/metrics/{PNAME}/{{model}}/{{variant}}/code/{{bench}}.csv",
         log:
             f"results/logs/{PNAME}/code/{{model}}/{{variant}}/{{bench}}.log",
         params:
-            checkpoint=lambda w: checkpoint_of(w.model, w.variant),
+            checkpoint=lambda w: "" if w.variant == "base" else f"checkpoint={checkpoint_of(w.model, w.variant)}",
             extra=" ".join(P["code"].get("overrides", [])),
-            run=lambda w: f"{PNAME}/{w.model}/{w.variant}/code/{w.bench}",
+            run=lambda w: f"{PNAME}/{w.model}/{w.variant}/code",
         resources:
             gpus=1,
         shell:
-            "{PY} -m evaluators.code benchmark={wildcards.bench} model={params.checkpoint} method={wildcards.variant} "
-            "model_name={wildcards.model} run_name={params.run} {params.extra} > {log} 2>&1"
+            "{PY} -m evaluators.code benchmark={wildcards.bench} model={wildcards.model} {params.checkpoint} method={wildcards.variant} "
+            "model_name={wildcards.model} run_name={params.run} results_dir=results {params.extra} > {log} 2>&1"

@@ -5,7 +5,7 @@ TABLE1_PARTS = [part for part, spec in P["evals"].items() if spec.get("table1", 
 MATH_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/{part}/metrics.csv" for m in P["models"] for v in VARIANTS
                 for part in TABLE1_PARTS]
 PASSK_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/{P['passk']}/metrics.csv" for m in P["models"] for v in VARIANTS] if P.get("passk") else []
-CODE_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/code/{b}/metrics.csv" for m in P["models"] for v in VARIANTS
+CODE_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/code/{b}.csv" for m in P["models"] for v in VARIANTS
                 for b in P["code"]["benchmarks"]] if P.get("code") else []
 
 
@@ -86,7 +86,7 @@ rule training_curves:
 
 rule compare_paper:
     input:
-        reference="results/paper/reference.csv",
+        reference=str(BASE / "results" / "paper" / "reference.csv"),
         metrics=sorted(set(MATH_METRICS + PASSK_METRICS + CODE_METRICS)),
     output:
         md=f"{FIG}/paper_vs_reproduced.md",
