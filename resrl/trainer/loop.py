@@ -78,6 +78,7 @@ class Trainer:
         self.sampler = make_sampler(cfg.rollout_engine, self.model, self.tokenizer, batch_size=cfg.rollout_batch_size)
         self.step = 0
         self.cursor = 0  # index of the next training problem
+        self.skipped_long_prompts = 0
         self.ckpt_root = self.run_dir / "checkpoints"
         self.metrics_path = self.run_dir / "metrics.jsonl"
         self.eval_path = self.run_dir / "eval.jsonl"
@@ -90,6 +91,7 @@ class Trainer:
         return {
             "step": self.step,
             "cursor": self.cursor,
+            "skipped_long_prompts": self.skipped_long_prompts,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -108,6 +110,7 @@ class Trainer:
         random.setstate(state["rng"]["python"])
         np.random.set_state(state["rng"]["numpy"])
         self.step, self.cursor = int(state["step"]), int(state["cursor"])
+        self.skipped_long_prompts = int(state.get("skipped_long_prompts", 0))
 
     def _resume(self) -> None:
         found = load_latest_checkpoint(self.ckpt_root)
@@ -128,10 +131,27 @@ class Trainer:
     def _prompt_text(self, problem: Any) -> str:
         return format_chat(self.tokenizer, problem.prompt_messages, enable_thinking=getattr(self.task, "enable_thinking", None))
 
-    def _sample_groups(self, k: int, seed: int) -> list[Group]:
+    def _next_problems(self, k: int) -> list[Any]:
+        """The next ``k`` training problems whose prompt fits ``max_prompt_tokens`` (longer ones are skipped and
+        counted, never truncated); the cursor wraps around the split for further epochs."""
         size = self.task.size("train")
-        problems = [self.task.get("train", (self.cursor + i) % size) for i in range(k)]  # epochs wrap around
-        self.cursor += k
+        problems: list[Any] = []
+        scanned = 0
+        while len(problems) < k:
+            if scanned >= size:
+                raise ValueError(f"no training prompt of task {getattr(self.task, 'name', '?')!r} fits "
+                                 f"trainer.max_prompt_tokens={self.cfg.max_prompt_tokens}")
+            problem = self.task.get("train", self.cursor % size)
+            self.cursor += 1
+            scanned += 1
+            if len(self.tokenizer(self._prompt_text(problem), add_special_tokens=False)["input_ids"]) > self.cfg.max_prompt_tokens:
+                self.skipped_long_prompts += 1
+                continue
+            problems.append(problem)
+        return problems
+
+    def _sample_groups(self, k: int, seed: int) -> list[Group]:
+        problems = self._next_problems(k)
         params = SamplingParams(n=self.cfg.n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
                                 max_new_tokens=self.cfg.max_new_tokens, seed=seed)
         self.model.eval()
@@ -249,6 +269,7 @@ class Trainer:
             "grad_norm": float(np.mean(grad_norms)) if grad_norms else 0.0,
             "lr": float(self.scheduler.get_last_lr()[0]),
             "groups": float(len(groups)),
+            "prompts_skipped_too_long": float(self.skipped_long_prompts),
             "time/rollout_s": t_rollout - t0,
             "time/old_logprob_s": t_old - t_rollout,
             "time/update_s": t_update - t_old,

@@ -106,3 +106,29 @@ def test_bad_trainer_field_is_named():
         TrainerConfig(prompts_per_step=6, mini_batch_prompts=4)
     with pytest.raises(ValueError, match="trainer.n "):
         TrainerConfig(n=0)
+
+
+class LongPromptTask(HashTask):
+    """Every third prompt is far longer than the limit."""
+
+    def get(self, split, index):
+        text = ("x " * 400 if index % 3 == 1 else "") + f"q{index}"
+        return Problem(id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": text}], answer="")
+
+
+def test_prompts_over_the_limit_are_skipped_and_counted(tmp_path):
+    t = Trainer(methods.build("grpo"), "tiny-qwen3", LongPromptTask(), _cfg(max_prompt_tokens=100), tmp_path)
+    problems = t._next_problems(4)
+    assert [p.id for p in problems] == ["train-0", "train-2", "train-3", "train-5"]
+    assert t.skipped_long_prompts == 2 and t.cursor == 6
+
+
+def test_same_seed_gives_identical_training(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        t = Trainer(methods.build("resrl", rank=4), "tiny-qwen3", HashTask(), _cfg(steps=2), tmp_path / name)
+        recs = [t.train_step() for _ in range(2)]
+        runs.append((_params(t), [{k: v for k, v in r.items() if not k.startswith("time/")} for r in recs]))
+    (pa, ra), (pb, rb) = runs
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    assert ra == rb
