@@ -1,0 +1,250 @@
+"""``HFSampler``: the CPU rollout engine, built on ``transformers`` ``model.generate``.
+
+Log-probabilities come from the scores ``generate`` samples from (not from a second forward pass): our own
+logits processor applies temperature and top-p (transformers' warpers are switched off), keeps one ``[B, V]``
+log-softmax per step and reads off the probability of the token that was then sampled. They are therefore the log-probs of the
+actual sampling distribution: ``log_softmax(logits / temperature)`` renormalised over the top-p set (equal to
+plain ``log_softmax(logits / temperature)`` when ``top_p == 1``). With ``temperature == 0`` (greedy) they are
+``log_softmax(logits)``. Memory stays ``O(B * V)`` whatever the response length.
+
+Seeding: every ``generate`` call re-seeds torch (inside ``torch.random.fork_rng``, so the caller's global RNG
+(and CUDA's) is untouched) with a seed derived from ``(params.seed, batch index)``: the same prompts, params and
+``batch_size`` give identical samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import (
+    GenerationConfig,
+    LogitsProcessor,
+    LogitsProcessorList,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
+
+from resrl.rollout.base import Rollout, SamplingParams
+from resrl.rollout.postprocess import truncate_response
+
+
+def top_p_mask(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Nucleus filter: ``logits`` [B, V] with every token outside the smallest set of most likely tokens whose
+    probability reaches ``top_p`` set to ``-inf`` (the most likely token is always kept)."""
+    if top_p >= 1.0:
+        return logits
+    sorted_logits, order = logits.sort(dim=-1, descending=True)
+    probs = sorted_logits.softmax(dim=-1)
+    mass_before = probs.cumsum(dim=-1) - probs
+    drop_sorted = mass_before >= top_p
+    drop_sorted[..., 0] = False
+    drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+    return logits.masked_fill(drop, float("-inf"))
+
+
+class _SamplingDistribution(LogitsProcessor):
+    """Applies temperature and top-p itself (generate's own warpers are switched off) and records
+    ``log p(sampled token)`` under the resulting distribution.
+
+    ``generate`` runs user logits processors *before* its temperature/top-p warpers, so recording there would
+    see untempered scores; doing the warping here makes the recorded distribution the sampled one. At step
+    ``t`` it stores ``log_softmax(scores_t)`` [B, V]; the token sampled from it is the last column of
+    ``input_ids`` at step ``t + 1`` (or of the final sequences).
+    """
+
+    def __init__(self, temperature: float, top_p: float) -> None:
+        self.temperature = temperature
+        self.top_p = top_p
+        self.steps: list[torch.Tensor] = []  # each [B] float32
+        self._pending: torch.Tensor | None = None  # [B, V] float32
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self._pending is not None:
+            self._gather(input_ids[:, -1])
+        scores = scores.float()
+        if self.temperature > 0:
+            scores = top_p_mask(scores / self.temperature, self.top_p)
+        self._pending = torch.log_softmax(scores, dim=-1)
+        return scores
+
+    def _gather(self, tokens: torch.Tensor) -> None:
+        assert self._pending is not None
+        self.steps.append(self._pending.gather(1, tokens[:, None]).squeeze(1))
+        self._pending = None
+
+    def finalize(self, sequences: torch.Tensor, prompt_len: int) -> torch.Tensor:
+        """Log-probs ``[B, T]`` (float32) of ``sequences[:, prompt_len:]`` (``sequences``: [B, P + T])."""
+        num_new = sequences.shape[1] - prompt_len
+        if len(self.steps) < num_new and self._pending is not None:
+            self._gather(sequences[:, prompt_len + len(self.steps)])
+        if len(self.steps) < num_new:
+            raise RuntimeError(f"recorded {len(self.steps)} log-prob steps for {num_new} generated tokens")
+        if num_new == 0:
+            return torch.zeros(sequences.shape[0], 0)
+        return torch.stack(self.steps[:num_new], dim=1)
+
+
+class _StopOnStrings(StoppingCriteria):
+    """Marks a sequence finished once the decoded tail of its response contains one of ``stop``."""
+
+    def __init__(self, stop: tuple[str, ...], tokenizer: PreTrainedTokenizerBase, prompt_len: int) -> None:
+        self.stop = stop
+        self.tokenizer = tokenizer
+        self.prompt_len = prompt_len
+        # A stop string of c characters spans at most 4c byte-level tokens; a margin covers empty specials.
+        self.window = 4 * max(len(s) for s in stop) + 4
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        start = max(self.prompt_len, input_ids.shape[1] - self.window)
+        tails = self.tokenizer.batch_decode(input_ids[:, start:], skip_special_tokens=True)
+        done = [any(s in tail for s in self.stop) for tail in tails]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+def _batch_seed(seed: int, batch_index: int) -> int:
+    return int(np.random.SeedSequence([seed, batch_index]).generate_state(1)[0])
+
+
+class HFSampler:
+    """Batched sampling with ``model.generate``; implements ``resrl.rollout.base.Sampler``.
+
+    ``batch_size`` counts sequences (prompt x sample) per ``generate`` call. Prompts are strings already
+    rendered with the chat template (``resrl.models.format_chat``), tokenised without extra special tokens
+    unless ``add_special_tokens``. ``eos_token_ids`` defaults to the model's generation config and the
+    tokenizer's eos token.
+    """
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        batch_size: int = 8,
+        eos_token_ids: list[int] | None = None,
+        add_special_tokens: bool = False,
+        show_progress: bool = False,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"HFSampler.batch_size must be >= 1, got {batch_size}")
+        if tokenizer.pad_token_id is None:
+            raise ValueError("tokenizer has no pad token; load it with resrl.models.load_policy or set one")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.add_special_tokens = add_special_tokens
+        self.show_progress = show_progress
+        self.eos_token_ids = frozenset(eos_token_ids if eos_token_ids is not None else self._default_eos())
+        if not self.eos_token_ids:
+            raise ValueError(
+                "no EOS token id found in the generation config or tokenizer; pass eos_token_ids"
+            )
+
+    def _default_eos(self) -> list[int]:
+        ids = self.model.generation_config.eos_token_id
+        ids = [] if ids is None else [ids] if isinstance(ids, int) else list(ids)
+        if self.tokenizer.eos_token_id is not None:
+            ids.append(self.tokenizer.eos_token_id)
+        return ids
+
+    def _generation_config(self, params: SamplingParams) -> GenerationConfig:
+        """Every sampling-relevant field set explicitly to its neutral value, so the model's own defaults
+        (Qwen3's top_k=20, transformers' global top_k=50) cannot change the distribution; temperature and
+        top-p are applied by ``_SamplingDistribution``."""
+        fields = dict(
+            do_sample=params.temperature > 0,
+            temperature=1.0,
+            top_p=1.0,
+            top_k=0,
+            typical_p=1.0,
+            repetition_penalty=1.0,
+            no_repeat_ngram_size=0,
+            epsilon_cutoff=0.0,
+            eta_cutoff=0.0,
+            num_beams=1,
+            num_return_sequences=1,
+            max_new_tokens=params.max_new_tokens,
+            eos_token_id=sorted(self.eos_token_ids),
+            pad_token_id=self.tokenizer.pad_token_id,
+            use_cache=True,
+        )
+        if self.model.generation_config.min_p is not None:
+            fields["min_p"] = 0.0
+        return GenerationConfig(**fields)
+
+    def _decode(self, ids) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    @torch.inference_mode()
+    def _generate_batch(self, prompts: list[str], params: SamplingParams, seed: int) -> list[dict]:
+        enc = self.tokenizer(
+            prompts, padding=True, return_tensors="pt", add_special_tokens=self.add_special_tokens
+        ).to(self.model.device)
+        prompt_len = enc["input_ids"].shape[1]
+        recorder = _SamplingDistribution(params.temperature, params.top_p)
+        criteria = StoppingCriteriaList()
+        if params.stop:
+            criteria.append(_StopOnStrings(tuple(params.stop), self.tokenizer, prompt_len))
+        device = self.model.device
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            sequences = self.model.generate(
+                input_ids=enc["input_ids"],
+                attention_mask=enc["attention_mask"],
+                generation_config=self._generation_config(params),
+                logits_processor=LogitsProcessorList([recorder]),
+                stopping_criteria=criteria,
+            )
+        logprobs = recorder.finalize(sequences, prompt_len).cpu()
+        sequences = sequences.cpu()
+        mask = enc["attention_mask"].cpu().bool()
+        out = []
+        for i in range(len(prompts)):
+            cut = truncate_response(
+                sequences[i, prompt_len:].tolist(),
+                logprobs[i].tolist(),
+                self.eos_token_ids,
+                params.stop,
+                self._decode,
+            )
+            prompt_ids = enc["input_ids"][i].cpu()[mask[i]].tolist()
+            out.append(dict(prompt_ids=prompt_ids, cut=cut))
+        return out
+
+    def generate(self, prompts: list[str], params: SamplingParams) -> list[Rollout]:
+        """``len(prompts) * params.n`` rollouts, prompt-major (all samples of prompt 0 first).
+
+        The model is put in eval mode while sampling (and restored after): in train mode with gradient
+        checkpointing, transformers would switch the KV cache off and generation would slow down badly.
+        """
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            return self._generate(prompts, params)
+        finally:
+            self.model.train(was_training)
+
+    def _generate(self, prompts: list[str], params: SamplingParams) -> list[Rollout]:
+        jobs = [(p, s) for p in range(len(prompts)) for s in range(params.n)]
+        starts = range(0, len(jobs), self.batch_size)
+        rollouts: list[Rollout] = []
+        for b, start in enumerate(tqdm(starts, desc="sampling", disable=not self.show_progress)):
+            chunk = jobs[start : start + self.batch_size]
+            results = self._generate_batch(
+                [prompts[p] for p, _ in chunk], params, _batch_seed(params.seed, b)
+            )
+            for (p, s), r in zip(chunk, results, strict=True):
+                cut = r["cut"]
+                rollouts.append(
+                    Rollout(
+                        prompt_index=p,
+                        sample_index=s,
+                        prompt_ids=r["prompt_ids"],
+                        response_ids=cut.ids,
+                        text=cut.text,
+                        logprobs=cut.logprobs,
+                        finish_reason=cut.finish_reason,
+                    )
+                )
+        return rollouts

@@ -1,0 +1,93 @@
+"""Verifiable rewards ``(response, answer) -> float`` for math-style tasks, by name.
+
+- ``"boxed_int"``: the local exact check: the content of the last ``\\boxed{...}`` must be the integer
+  ``answer`` (``"19"``, ``"19.0"``, ``"$19$"``, ``"19."`` and ``"1,019"`` style digit groups accepted). No
+  fallback to unboxed numbers: a response without ``\\boxed{}`` scores 0.
+- ``"math_grader"``: ``evaluators.math.grader.reward`` (math-verify equivalence, the evaluators' grader).
+- ``"auto"`` (default): ``math_grader`` when ``evaluators.math.grader`` can be imported, else ``boxed_int``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+
+RewardFn = Callable[[str, str], float]
+
+_BOXED = "\\boxed"
+_INT_RE = re.compile(r"^[+-]?\d+(?:\.0*)?$")
+_GROUPED_INT_RE = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+$")
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{...}`` in ``text`` (nested braces matched), or None if there is none
+    or it never closes."""
+    start = text.rfind(_BOXED + "{")
+    if start < 0:
+        return None
+    i = start + len(_BOXED) + 1
+    depth = 1
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i:j]
+    return None
+
+
+def parse_int(s: str) -> int | None:
+    """An integer written plainly (``-7``, ``19.0``, ``1,019``, ``$19$``, ``19.``), else None."""
+    s = s.strip().strip("$").strip().rstrip(".").replace("\\,", "").replace(" ", "")
+    if _GROUPED_INT_RE.match(s):
+        s = s.replace(",", "")
+    if not _INT_RE.match(s):
+        return None
+    return int(s.split(".")[0])
+
+
+def boxed_int_reward(response: str, answer: str) -> float:
+    """1.0 if the last ``\\boxed{}`` of ``response`` holds the integer ``answer``, else 0.0."""
+    boxed = last_boxed(response)
+    if boxed is None:
+        return 0.0
+    got, want = parse_int(boxed), parse_int(str(answer))
+    if want is None:
+        raise ValueError(f"boxed_int reward needs an integer answer, got {answer!r}")
+    return 1.0 if got is not None and got == want else 0.0
+
+
+def _math_grader() -> RewardFn | None:
+    try:
+        grader = importlib.import_module("evaluators.math.grader")
+    except ImportError:
+        return None
+    return grader.reward
+
+
+def _require_math_grader() -> RewardFn:
+    fn = _math_grader()
+    if fn is None:
+        raise ImportError("reward 'math_grader' needs evaluators.math.grader, which cannot be imported")
+    return fn
+
+
+REWARDS = ("auto", "boxed_int", "math_grader")
+
+
+def get_reward(name: str) -> RewardFn:
+    """The reward function called ``name`` (one of ``REWARDS``)."""
+    if name == "boxed_int":
+        return boxed_int_reward
+    if name == "math_grader":
+        return _require_math_grader()
+    if name == "auto":
+        return _math_grader() or boxed_int_reward
+    raise ValueError(f"unknown reward {name!r}; valid rewards: {', '.join(REWARDS)}")
+
+
+def reward_name(fn: RewardFn) -> str:
+    """Which implementation a reward function is (for logs): ``boxed_int`` or ``math_grader``."""
+    return "boxed_int" if fn is boxed_int_reward else "math_grader"
