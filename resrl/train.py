@@ -8,7 +8,6 @@ run_config.json). Re-running the same command resumes from the newest valid chec
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import resrl.methods as methods
+from resrl.cli_errors import exit_on_user_error
 from resrl.paths import REPO_ROOT
 from resrl.trainer.config import TrainerConfig
 
@@ -24,21 +24,24 @@ CONFIG_DIR = REPO_ROOT / "experiments"
 
 def build_trainer(config: dict[str, Any]):
     """Validate every part of a resolved config, then build the trainer (fails fast, naming the field)."""
-    from evaluators.common.provenance import write_provenance
-    from resrl.tasks import make_task
-    from resrl.trainer.loop import Trainer
-
     for key in ("method", "model", "task", "trainer", "output_dir"):
         if key not in config:
             raise ValueError(f"config has no '{key}' section")
     method = methods.build(**config["method"])
     trainer_cfg = TrainerConfig.from_mapping(config["trainer"])
+    # heavy imports (transformers) only after the cheap checks, so a bad field fails in seconds
+    from evaluators.common.provenance import write_provenance
+    from resrl.diagnostics.step import DiagnosticsConfig
+    from resrl.tasks import make_task
+    from resrl.trainer.loop import Trainer
+
     task = make_task(config["task"])
     run_dir = Path(config["output_dir"])
     run_dir = run_dir.resolve()  # relative to the working directory (Hydra does not chdir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_provenance(run_dir / "run_config.json", config, seed=trainer_cfg.seed)
-    return Trainer(method, config["model"], task, trainer_cfg, run_dir, run_config=config)
+    diagnostics = DiagnosticsConfig.from_mapping(config.get("diagnostics"))
+    return Trainer(method, config["model"], task, trainer_cfg, run_dir, run_config=config, diagnostics=diagnostics)
 
 
 def run(config: dict[str, Any]) -> dict[str, Any]:
@@ -55,12 +58,8 @@ def main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     if hc.mode == RunMode.MULTIRUN and hc.job.override_dirname:
         cfg.output_dir = f"{cfg.output_dir}/{hc.job.override_dirname}"
-    config = OmegaConf.to_container(cfg, resolve=True)
-    try:
-        run(config)
-    except (ValueError, FileNotFoundError, ImportError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    with exit_on_user_error():  # a bad field or file: one "error: ..." line, exit status 2
+        run(OmegaConf.to_container(cfg, resolve=True))
 
 
 if __name__ == "__main__":

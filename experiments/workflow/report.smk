@@ -13,6 +13,7 @@ def report_targets():
     out = [f"{FIG}/table1.md", f"{FIG}/paper_vs_reproduced.md"]
     if P["train"].get("backend", "local") == "local":  # veRL logs to its own trackers
         out += [f"{FIG}/training_curves_{m}.png" for m in P["models"]]
+        out += [f"{FIG}/diagnostics_{m}/diagnostics_summary.png" for m in P["models"]]
     if P.get("passk"):
         out.append(f"{FIG}/passk.png")
     if P.get("code"):
@@ -95,3 +96,16 @@ rule compare_paper:
         f"results/logs/{PNAME}/report/compare.log",
     shell:
         "{PY} -m paper_figures.compare --reference {input.reference} --metrics {input.metrics} --out {FIG}/paper_vs_reproduced > {log} 2>&1"
+
+
+rule diagnostics_figure:
+    input:
+        lambda w: [f"{run_dir(w.model, v)}/final_model/config.json" for v in TRAINED],
+    output:
+        f"{FIG}/diagnostics_{{model}}/diagnostics_summary.png",
+    log:
+        f"results/logs/{PNAME}/report/diagnostics_{{model}}.log",
+    params:
+        runs=lambda w: " ".join(f"--run {v}={run_dir(w.model, v)}/metrics.jsonl" for v in TRAINED),
+    shell:
+        "{PY} -m resrl.diagnostics.plot {params.runs} --out {FIG}/diagnostics_{wildcards.model} > {log} 2>&1"

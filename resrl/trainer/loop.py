@@ -25,12 +25,13 @@ import resrl.methods as methods
 from resrl.algorithms.core import masked_mean
 from resrl.algorithms.dapo import fill_with_informative_groups
 from resrl.algorithms.flowrl import LogZHead
+from resrl.diagnostics.step import DiagnosticsConfig
 from resrl.methods.base import PolicyInputs
 from resrl.models import format_chat, load_policy
 from resrl.rollout import make_sampler
 from resrl.rollout.base import Rollout, SamplingParams
 from resrl.rollout.batch import collate
-from resrl.trainer.checkpoint import load_latest_checkpoint, save_checkpoint
+from resrl.trainer.checkpoint import load_latest_checkpoint, remove_partial_writes, save_checkpoint
 from resrl.trainer.config import TrainerConfig
 from resrl.trainer.metrics_log import append_jsonl, atomic_write_text, truncate_after_step
 from resrl.trainer.policy_forward import policy_forward
@@ -55,8 +56,9 @@ class Trainer:
     """Build with a method, a model spec (name or mapping), a task and a :class:`TrainerConfig`."""
 
     def __init__(self, method: methods.Method, model_spec: Any, task: Any, cfg: TrainerConfig, run_dir: Path,
-                 run_config: dict | None = None):
+                 run_config: dict | None = None, diagnostics: DiagnosticsConfig | None = None):
         self.method, self.task, self.cfg, self.run_dir = method, task, cfg, Path(run_dir)
+        self.diag_cfg = diagnostics or DiagnosticsConfig()
         self.run_config = run_config or {}
         _seed_everything(cfg.seed)
         self.model, self.tokenizer = load_policy(model_spec, device=cfg.device)
@@ -113,14 +115,19 @@ class Trainer:
         self.skipped_long_prompts = int(state.get("skipped_long_prompts", 0))
 
     def _resume(self) -> None:
+        remove_partial_writes(self.ckpt_root)
+        remove_partial_writes(self.run_dir, prefixes=(".tmp_final_",))
         found = load_latest_checkpoint(self.ckpt_root)
-        if found is None:
-            return
-        path, state = found
-        self.load_state_dict(state)
-        self.last_saved = self.step
+        if found is not None:
+            path, state = found
+            self.load_state_dict(state)
+            self.last_saved = self.step
+            print(f"[resume] {path} (step {self.step}, next problem {self.cursor})", file=sys.stderr)
+        # Records written after the state we resume from (a kill between a log line and its checkpoint, or before
+        # the first checkpoint) are dropped, so the rerun neither duplicates nor skips a step. The final
+        # evaluation comes after the last checkpoint: a run resumed at the last step redoes it.
         truncate_after_step(self.metrics_path, self.step)
-        print(f"[resume] {path} (step {self.step}, next problem {self.cursor})", file=sys.stderr)
+        truncate_after_step(self.eval_path, self.step if self.step < self.cfg.steps else self.step - 1)
 
     def save(self) -> Path:
         path = save_checkpoint(self.ckpt_root, self.step, self.state_dict(), keep=self.cfg.keep_checkpoints)
@@ -135,18 +142,23 @@ class Trainer:
         """The next ``k`` training problems whose prompt fits ``max_prompt_tokens`` (longer ones are skipped and
         counted, never truncated); the cursor wraps around the split for further epochs."""
         size = self.task.size("train")
+        give_up = min(size, 1000)  # consecutive over-long prompts after which the limit is surely too small
         problems: list[Any] = []
-        scanned = 0
+        skipped_in_a_row = 0
         while len(problems) < k:
-            if scanned >= size:
-                raise ValueError(f"no training prompt of task {getattr(self.task, 'name', '?')!r} fits "
-                                 f"trainer.max_prompt_tokens={self.cfg.max_prompt_tokens}")
             problem = self.task.get("train", self.cursor % size)
             self.cursor += 1
-            scanned += 1
-            if len(self.tokenizer(self._prompt_text(problem), add_special_tokens=False)["input_ids"]) > self.cfg.max_prompt_tokens:
+            n_tokens = len(self.tokenizer(self._prompt_text(problem), add_special_tokens=False)["input_ids"])
+            if n_tokens > self.cfg.max_prompt_tokens:
                 self.skipped_long_prompts += 1
+                skipped_in_a_row += 1
+                if skipped_in_a_row >= give_up:
+                    raise ValueError(
+                        f"{skipped_in_a_row} training prompts in a row of task {getattr(self.task, 'name', '?')!r} "
+                        f"exceed trainer.max_prompt_tokens={self.cfg.max_prompt_tokens} (the last has {n_tokens} "
+                        "tokens); raise trainer.max_prompt_tokens")
                 continue
+            skipped_in_a_row = 0
             problems.append(problem)
         return problems
 
@@ -237,6 +249,12 @@ class Trainer:
             batches.append(self._group_tensors(g, rewards[offset : offset + k], advantages[offset : offset + k]))
             offset += k
         fwd_stats = [self._fill_old_and_ref(b) for b in batches]
+        snap = None
+        if self.diag_cfg.due(self.step + 1):  # mechanism diagnostics at the pre-update policy (resrl/diagnostics)
+            from resrl.diagnostics.step import before_update
+
+            snap = before_update(self.model, batches, [[r.text for r in g.rollouts] for g in groups],
+                                 cfg.temperature, self.diag_cfg, method=self.method)
         t_old = time.perf_counter()
         step_metrics: dict[str, list[float]] = {}
         grad_norms = []
@@ -256,6 +274,11 @@ class Trainer:
         self.model.eval()
         self.scheduler.step()
         t_update = time.perf_counter()
+        if snap is not None:
+            from resrl.diagnostics.step import after_update
+
+            record.update(after_update(self.model, snap))
+            record["time/diagnostics_s"] = time.perf_counter() - t_update
         self.step += 1
         record.update({k: float(np.mean(v)) for k, v in step_metrics.items()})
         for key in fwd_stats[0] if fwd_stats else []:

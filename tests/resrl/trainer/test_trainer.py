@@ -132,3 +132,14 @@ def test_same_seed_gives_identical_training(tmp_path):
     (pa, ra), (pb, rb) = runs
     assert all(torch.equal(pa[k], pb[k]) for k in pa)
     assert ra == rb
+
+
+def test_diagnostics_are_logged_when_enabled(tmp_path):
+    from resrl.diagnostics.step import DiagnosticsConfig
+
+    t = Trainer(methods.build("resrl", rank=4), "tiny-qwen3", HashTask(), _cfg(steps=1), tmp_path,
+                diagnostics=DiagnosticsConfig(enabled=True, every=1))
+    rec = t.train_step()
+    diag = {k: v for k, v in rec.items() if k.startswith("diag/")}
+    assert any(k.startswith("diag/lld/") for k in diag) and any(k.startswith("diag/div/") for k in diag)
+    assert all(v == v for v in diag.values())  # finite or at least not NaN

@@ -1,0 +1,58 @@
+"""plot_diagnostics on fixture metrics files."""
+
+import json
+import math
+
+import pytest
+
+from resrl.diagnostics.plot import main, plot_diagnostics, read_metrics, series
+
+
+def _write(path, records, tail=""):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + tail)
+    return path
+
+
+def _run(tmp_path, name, offset):
+    recs = []
+    for step in range(1, 7):
+        r = {"step": step, "reward_mean": 0.1 * step}
+        if step == 1 or step % 2 == 0:  # diagnostics every 2 steps
+            r.update({"diag/lld/frac_groups": 0.5 + offset, "diag/head/cos": -0.1 * step + offset,
+                      "diag/div/distinct_2": 0.8 - 0.01 * step, "diag/align/cos": math.nan if step == 2 else 0.3})
+        recs.append(r)
+    return _write(tmp_path / f"{name}.jsonl", recs, tail='{"step": 7, "diag/head/co')  # truncated last line
+
+
+def test_series_skips_missing_nan_and_truncated(tmp_path):
+    recs = read_metrics(_run(tmp_path, "grpo", 0.0))
+    assert len(recs) == 6
+    assert series(recs, "diag/head/cos") == ([1.0, 2.0, 4.0, 6.0], [pytest.approx(-0.1), pytest.approx(-0.2),
+                                                                    pytest.approx(-0.4), pytest.approx(-0.6)])
+    assert series(recs, "diag/align/cos")[0] == [1.0, 4.0, 6.0]
+
+
+def test_plot_writes_png_and_pdf(tmp_path):
+    runs = {m: _run(tmp_path, m, off) for m, off in (("grpo", 0.0), ("nsr", 0.1), ("resrl", 0.2))}
+    files = plot_diagnostics(runs, tmp_path / "fig")
+    names = sorted(p.name for p in files)
+    assert names == ["diagnostics_all.pdf", "diagnostics_all.png", "diagnostics_summary.pdf",
+                     "diagnostics_summary.png"]
+    for p in files:
+        head = p.read_bytes()[:8]
+        assert head.startswith(b"\x89PNG") if p.suffix == ".png" else head.startswith(b"%PDF")
+    assert not [p for p in (tmp_path / "fig").iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_no_diag_keys_is_an_error(tmp_path):
+    path = _write(tmp_path / "m.jsonl", [{"step": 1, "reward_mean": 0.0}])
+    with pytest.raises(ValueError, match="diagnostics.enabled"):
+        plot_diagnostics({"grpo": path}, tmp_path / "out")
+    with pytest.raises(FileNotFoundError, match="missing.jsonl"):
+        plot_diagnostics({"grpo": tmp_path / "missing.jsonl"}, tmp_path / "out")
+
+
+def test_cli(tmp_path, capsys):
+    main(["--run", f"grpo={_run(tmp_path, 'grpo', 0.0)}", "--out", str(tmp_path / "cli")])
+    assert (tmp_path / "cli" / "diagnostics_all.png").is_file()
+    assert "diagnostics_summary.pdf" in capsys.readouterr().out
