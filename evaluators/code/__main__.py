@@ -14,6 +14,7 @@ import sys
 from omegaconf import OmegaConf
 
 from evaluators.code.config import CodeEvalConfig
+from resrl.cli_errors import exit_on_user_error
 from resrl.paths import REPO_ROOT
 
 CONFIG_DIR = REPO_ROOT / "experiments"
@@ -38,14 +39,20 @@ def main(argv: list[str] | None = None) -> None:
         print(__doc__)
         return
     show = "--cfg" in args
-    conf = compose([a for a in args if a != "--cfg"])
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    # a bad override, field or file: one "error: ..." line, exit status 2
+    with exit_on_user_error(extra=(HydraException, OmegaConfBaseException, KeyError)):
+        conf = compose([a for a in args if a != "--cfg"])
     if show:
         print(OmegaConf.to_yaml(OmegaConf.structured(conf)))
         return
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from evaluators.code.run import format_table, run
 
-    out = run(conf)
+    with exit_on_user_error():
+        out = run(conf)
     print(
         f"\nrun {out['run_name']}  (benchmark {conf.benchmark.name}, n={conf.n}, limit={conf.limit}, "
         f"max_new_tokens={conf.max_new_tokens}, sandbox {out['sandbox_mode']} mode, {conf.workers} workers)"

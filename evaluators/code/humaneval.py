@@ -70,7 +70,12 @@ def load_problems(path: str | Path | None = None, limit: int | None = None) -> l
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{p}:{lineno}: not valid JSON ({e.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{p}:{lineno}: expected a JSON object")
             missing = {
                 "task_id",
                 "prompt",

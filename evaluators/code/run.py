@@ -50,6 +50,27 @@ class CodeTask:
 # Benchmarks
 # ------------------------------------------------------------------------------------------------------------
 def load_tasks(b: CodeBenchmarkConfig, limit: int | None) -> list[CodeTask]:
+    """The benchmark's problems (the first ``limit``); a duplicate problem id is an error naming the data file."""
+    tasks = _read_tasks(b, None)  # the whole file is checked, whatever the limit
+    seen: set[str] = set()
+    for t in tasks:
+        if t.id in seen:
+            raise ValueError(f"{_data_location(b)}: duplicate problem id {t.id!r} (benchmark {b.name})")
+        seen.add(t.id)
+    return tasks[:limit] if limit is not None else tasks
+
+
+def _data_location(b: CodeBenchmarkConfig) -> Path:
+    if b.data_path is not None:
+        return Path(b.data_path)
+    shipped = {"humaneval_plus": humaneval.DATA_FILE, "livecodebench": livecodebench.DATA_FILE,
+               "codeforces": codeforces.DATA_DIR}  # fmt: skip
+    from resrl.paths import data_dir
+
+    return data_dir() / shipped[b.name]
+
+
+def _read_tasks(b: CodeBenchmarkConfig, limit: int | None) -> list[CodeTask]:
     if b.name == "humaneval_plus":
         return [
             CodeTask(p.task_id, humaneval_user(p.prompt), p)
@@ -126,6 +147,8 @@ class LazySampler:
         self._sampler = None
         self.tokenizer = None
         self.load_seconds = 0.0
+        self.max_context: int | None = None  # prompts this long or longer are not sampled
+        self.prompts_too_long = 0
 
     def _load(self) -> None:
         import importlib.util
@@ -153,6 +176,9 @@ class LazySampler:
             from resrl.models import load_policy
 
             model, self.tokenizer = load_policy(self.spec, self.device)
+            from evaluators.common.context import model_context
+
+            self.max_context = model_context(model)
             self._sampler = make_sampler("hf", model, self.tokenizer, batch_size=self.cfg.batch_size)
         self.load_seconds = time.monotonic() - start
         log.info(
@@ -171,7 +197,14 @@ class LazySampler:
             self._load()
         params = SamplingParams(n=n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
                                 max_new_tokens=self.cfg.max_new_tokens, seed=seed)  # fmt: skip
-        return self._sampler.generate(prompts, params)
+        from evaluators.common.context import generate_within_context
+
+        rollouts, too_long = generate_within_context(self._sampler, self.tokenizer, prompts, params, self.max_context)
+        if too_long:
+            log.warning("%d prompt(s) of >= %d tokens (the model's context) not sampled: empty answers, graded wrong",
+                        too_long, self.max_context)
+        self.prompts_too_long += too_long
+        return rollouts
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -194,6 +227,7 @@ def sample_and_grade(cfg: CodeEvalConfig, tasks: list[CodeTask], store: SampleSt
     done = store.done_keys()
     todo = {t.id: [s for s in range(cfg.n) if (t.id, s) not in done] for t in tasks}
     pending = [t for t in tasks if todo[t.id]]
+    position = {t.id: i for i, t in enumerate(tasks)}
     written = 0
     for start in tqdm(range(0, len(pending), cfg.problems_per_chunk), desc=f"{cfg.benchmark.name}: chunks"):
         chunk = pending[start : start + cfg.problems_per_chunk]
@@ -201,7 +235,7 @@ def sample_and_grade(cfg: CodeEvalConfig, tasks: list[CodeTask], store: SampleSt
         for t in chunk:
             groups.setdefault(tuple(todo[t.id]), []).append(t)
         for g, (indices, group) in enumerate(groups.items()):
-            seed = cfg.seed + 1_000 * start + g
+            seed = cfg.seed + 1_000 * position[chunk[0].id] + g  # place in the benchmark: resume draws the same samples
             t0 = time.monotonic()
             rollouts = sampler.generate([sampler.prompt(t) for t in group], len(indices), seed)
             stats["generate_s"] += time.monotonic() - t0
@@ -289,6 +323,7 @@ def run(cfg: CodeEvalConfig) -> dict[str, Any]:
     samples_path = root / "samples" / run_name / f"{bench}.jsonl"
     metrics_dir = root / "metrics" / run_name
     tasks = load_tasks(cfg.benchmark, cfg.limit)
+    sampler = LazySampler(cfg)  # resolves the model or checkpoint folder before any long step
     mode = detect_mode()
     stats = {"generate_s": 0.0, "grade_s": 0.0, "graded": 0}
     gt = None
@@ -301,7 +336,6 @@ def run(cfg: CodeEvalConfig) -> dict[str, Any]:
     store = SampleStore(samples_path)
     if store.dropped_partial_line:
         log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
-    sampler = LazySampler(cfg)
     if cfg.regrade:
         regrade(cfg, tasks, store, gt, stats)
     new = sample_and_grade(cfg, tasks, store, sampler, label, gt, stats)
@@ -319,7 +353,8 @@ def run(cfg: CodeEvalConfig) -> dict[str, Any]:
                "generate_s": round(stats["generate_s"] - sampler.load_seconds, 2),
                "grade_s": round(stats["grade_s"], 2), "graded_programs": stats["graded"],
                "grading_programs_per_s": round(stats["graded"] / stats["grade_s"], 3) if stats["grade_s"] else None,
-               "expected_outputs_s": round(stats.get("expected_outputs_s", 0.0), 2), "new_samples": new}  # fmt: skip
+               "expected_outputs_s": round(stats.get("expected_outputs_s", 0.0), 2), "new_samples": new,
+               "prompts_too_long": getattr(sampler, "prompts_too_long", 0)}  # fmt: skip
     info_path = write_provenance(
         metrics_dir / f"{bench}_run_info.json",
         config=dataclasses.asdict(cfg),

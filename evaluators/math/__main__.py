@@ -13,6 +13,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from evaluators.math.config import MathEvalConfig
+from resrl.cli_errors import exit_on_user_error
 from resrl.paths import REPO_ROOT
 
 CONFIG_DIR = REPO_ROOT / "experiments" / "benchmark"
@@ -29,8 +30,11 @@ def main(cfg: DictConfig) -> None:
     from evaluators.math.run import format_table, run
 
     logging.getLogger("evaluators").setLevel(logging.INFO)
-    conf = to_config(cfg)
-    out = run(conf)
+    # a bad field (unknown benchmark, pass_ks > n, ...) or file: one "error: ..." line, exit status 2
+    with exit_on_user_error(extra=(KeyError,)):
+        conf = to_config(cfg)
+    with exit_on_user_error():
+        out = run(conf)
     print(f"\nrun {out['run_name']}  (model {conf.checkpoint}, method {conf.method}, n={conf.n}, "
           f"limit={conf.limit}, max_new_tokens={conf.max_new_tokens})")
     print(format_table(out["rows"]))

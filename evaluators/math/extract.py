@@ -38,13 +38,36 @@ def _braced(text: str, open_pos: int) -> str | None:
     return None
 
 
-def _box_content(text: str, m: re.Match) -> str | None:
-    """Content of the box command matched by ``m``: ``\\boxed{...}`` or the ``\\boxed 5`` short form."""
+def _closing_braces(text: str) -> dict[int, int]:
+    """``{open position: position of its closing brace}`` for every brace group of ``text`` that closes, in one
+    linear pass (escapes as in :func:`_braced`, which gives the same group for a ``{`` that is not escaped)."""
+    stack: list[int] = []
+    closing: dict[int, int] = {}
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            closing[stack.pop()] = i
+        i += 1
+    return closing
+
+
+def _box_content(text: str, m: re.Match, closing: dict[int, int] | None = None) -> str | None:
+    """Content of the box command matched by ``m``: ``\\boxed{...}`` or the ``\\boxed 5`` short form.
+    ``closing`` (from :func:`_closing_braces`) avoids rescanning the text for every box."""
     j = m.end()
     n = len(text)
     while j < n and text[j] in " \t":
         j += 1
     if j < n and text[j] == "{":
+        if closing is not None:
+            end = closing.get(j)
+            return None if end is None else text[j + 1 : end]
         return _braced(text, j)
     if j > m.end():  # "\boxed 5": one token up to whitespace, "$" or end
         k = j
@@ -59,8 +82,12 @@ def last_boxed_content(text: str) -> str | None:
 
     An unterminated last box (response cut at the token limit) is skipped in favour of an earlier one.
     """
-    for m in reversed(list(_BOX_RE.finditer(text))):
-        content = _box_content(text, m)
+    matches = list(_BOX_RE.finditer(text))
+    # one pass for all groups: scanning from every unterminated box to the end would be quadratic
+    # (a 100k-character response of repeated "\\boxed{" took minutes)
+    closing = _closing_braces(text) if len(matches) > 1 else None
+    for m in reversed(matches):
+        content = _box_content(text, m, closing)
         if content is not None and content.strip():
             return content.strip()
     return None

@@ -83,6 +83,8 @@ class _LazySampler:
         self._sampler = None
         self.tokenizer = None
         self.load_seconds = 0.0
+        self.max_context: int | None = None  # prompts this long or longer are not sampled
+        self.prompts_too_long = 0
 
     def _load(self) -> None:
         from resrl.rollout import make_sampler
@@ -101,6 +103,9 @@ class _LazySampler:
             from resrl.models import load_policy
 
             model, self.tokenizer = load_policy(self.spec, self.device)
+            from evaluators.common.context import model_context
+
+            self.max_context = model_context(model)
             self._sampler = make_sampler("hf", model, self.tokenizer, batch_size=self.cfg.batch_size)
         self.load_seconds = time.monotonic() - start
         log.info("loaded %s (%s engine on %s) in %.1f s", self.spec.name, self.engine, self.device, self.load_seconds)
@@ -117,7 +122,14 @@ class _LazySampler:
             self._load()
         params = SamplingParams(n=n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
                                 max_new_tokens=self.cfg.max_new_tokens, seed=seed)
-        return self._sampler.generate(prompts, params)
+        from evaluators.common.context import generate_within_context
+
+        rollouts, too_long = generate_within_context(self._sampler, self.tokenizer, prompts, params, self.max_context)
+        if too_long:
+            log.warning("%d prompt(s) of >= %d tokens (the model's context) not sampled: empty answers, graded wrong",
+                        too_long, self.max_context)
+        self.prompts_too_long += too_long
+        return rollouts
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -142,6 +154,7 @@ def sample_benchmark(cfg: MathEvalConfig, bench: str, problems: list[MathProblem
     if not todo:
         return 0
     pending = [p for p in problems if p.id in todo]
+    position = {p.id: i for i, p in enumerate(problems)}
     written = 0
     chunks = range(0, len(pending), cfg.problems_per_chunk)
     for start in tqdm(chunks, desc=f"{bench}: sampling", unit="chunk"):
@@ -151,7 +164,9 @@ def sample_benchmark(cfg: MathEvalConfig, bench: str, problems: list[MathProblem
         for p in chunk:
             groups[tuple(todo[p.id])].append(p)
         for g, (indices, group) in enumerate(groups.items()):
-            seed = cfg.seed + 1_000 * start + g
+            # seeded by the chunk's place in the benchmark, not in this run's to-do list: a run resumed after a
+            # kill draws the same samples as an uninterrupted one (chunks are stored whole)
+            seed = cfg.seed + 1_000 * position[chunk[0].id] + g
             rollouts = sampler.generate([sampler.prompt(p) for p in group], len(indices), seed)
             answers = [group[r.prompt_index].answer for r in rollouts]
             graded = pool.grade([r.text for r in rollouts], answers)
@@ -223,7 +238,12 @@ def check_sampling_settings(samples_dir: Path, cfg: MathEvalConfig) -> None:
                for k, v in ((k, getattr(cfg, k)) for k in SAMPLING_KEYS)}
     path = samples_dir / "sampling.json"
     if path.is_file():
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{path}: unreadable ({err}); delete it if {samples_dir} holds no samples you need") from None
+        if not isinstance(stored, dict):
+            raise ValueError(f"{path}: expected a JSON object of sampling settings, got {type(stored).__name__}")
         changed = sorted(k for k in SAMPLING_KEYS if stored.get(k) != current[k])
         if changed and any(samples_dir.glob("*.jsonl")):
             raise ValueError(
@@ -242,9 +262,8 @@ def run(cfg: MathEvalConfig) -> dict[str, Any]:
     samples_dir = root / "samples" / run_name
     metrics_dir = root / "metrics" / run_name
     data = {b: load_benchmark(b, limit=cfg.limit) for b in cfg.benchmarks}  # fail fast on a bad file
-
+    sampler = _LazySampler(cfg)  # resolves the model name or folder (fails before anything is written)
     check_sampling_settings(samples_dir, cfg)
-    sampler = _LazySampler(cfg)
     correct: dict[str, list[list[bool]]] = {}
     new_samples = 0
     gen_seconds = 0.0
@@ -270,7 +289,8 @@ def run(cfg: MathEvalConfig) -> dict[str, Any]:
     metrics_path = write_metrics(rows, metrics_dir / f"metrics.{cfg.format}")
     timings = {"total_s": round(time.monotonic() - t0, 2), "model_load_s": round(sampler.load_seconds, 2),
                "sample_and_grade_s": round(gen_seconds - sampler.load_seconds, 2), "new_samples": new_samples,
-               "grader_workers_killed": grader_kills}
+               "grader_workers_killed": grader_kills,
+               "prompts_too_long": getattr(sampler, "prompts_too_long", 0)}
     info_path = write_provenance(
         metrics_dir / "run_info.json",
         config=dataclasses.asdict(cfg),

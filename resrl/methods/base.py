@@ -8,6 +8,7 @@ import torch
 
 from resrl.algorithms.core import AGG_MODES
 from resrl.algorithms.grpo import PolicyLossConfig, grpo_advantages
+from resrl.config_types import check_field_types
 
 
 @dataclass
@@ -25,6 +26,7 @@ class PGConfig:
     adv_eps: float = 1e-6
 
     def __post_init__(self) -> None:
+        check_field_types(self, "method.")  # before any comparison (a CLI value may arrive as a string)
         if self.loss_agg_mode not in AGG_MODES:
             raise ValueError(f"method.loss_agg_mode={self.loss_agg_mode!r}; valid: {', '.join(AGG_MODES)}")
         self.policy_loss()  # validates the clip/KL fields with a message naming them

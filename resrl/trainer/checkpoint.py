@@ -66,6 +66,19 @@ def save_checkpoint(ckpt_root: Path, step: int, state: dict[str, Any], keep: int
     return final
 
 
+def remove_partial_writes(folder: Path, prefixes: tuple[str, ...] = (".tmp_step_",)) -> list[Path]:
+    """Delete temporary directories left in ``folder`` by a process killed while writing (a checkpoint, or with
+    ``prefixes=(".tmp_final_",)`` an exported model); returns what was removed. Call only when no other process
+    writes to ``folder`` (at start-up)."""
+    if not folder.is_dir():
+        return []
+    stale = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefixes)]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+        print(f"[resume] removed an unfinished write: {p}", file=sys.stderr)
+    return stale
+
+
 def list_checkpoints(ckpt_root: Path) -> list[Path]:
     """Checkpoint directories, oldest first (temporary leftovers are ignored)."""
     if not ckpt_root.is_dir():

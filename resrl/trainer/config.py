@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from resrl.config_types import check_field_types
+
 
 @dataclass
 class TrainerConfig:
@@ -41,6 +43,7 @@ class TrainerConfig:
     def __post_init__(self) -> None:
         if isinstance(self.betas, list):
             self.betas = tuple(self.betas)
+        check_field_types(self, "trainer.")
         positive = ("steps", "prompts_per_step", "n", "mini_batch_prompts", "ppo_epochs", "max_new_tokens",
                     "max_prompt_tokens", "rollout_batch_size", "save_every", "keep_checkpoints", "log_every",
                     "eval_problems", "eval_n")

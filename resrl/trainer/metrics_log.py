@@ -34,9 +34,7 @@ def truncate_after_step(path: Path, step: int) -> None:
     if not path.is_file():
         return
     keep = [r for r in read_jsonl(path) if r.get("step", -1) <= step]
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in keep))
-    os.replace(tmp, path)
+    atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in keep))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
