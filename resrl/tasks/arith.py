@@ -8,7 +8,8 @@ Determinism: problem ``index`` of a split depends only on ``(seed, level, split,
 ``random.Random``). Splits never overlap: a question's split is a fixed function of its text (SHA-256 of the
 question, ``TEST_PERCENT`` % of texts are test), independent of the seed, and each split draws only
 questions of its own kind (rejection sampling). So no question text ever appears in both splits, for any
-seeds or levels.
+seeds or levels. Level 1 has only 400 distinct questions (40 of them test), so its splits repeat questions;
+levels 2 and 3 have tens of thousands.
 
 Prompt: the problem plus ``MATH_INSTRUCTION`` (step by step, ``\\boxed{}``), preceded by ``few_shot`` (default
 1) worked demonstration turns of the same level. The demonstration is there because SmolLM2-135M almost
