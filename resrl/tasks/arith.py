@@ -120,7 +120,8 @@ def score(response: str, answer: str) -> float:
 
 @dataclass(frozen=True)
 class ArithConfig:
-    """``experiments/task/arith.yaml``. ``level`` default: the level where SmolLM2-135M gets mixed rewards."""
+    """``experiments/task/arith.yaml``. ``level`` default 1: the level where SmolLM2-135M gets mixed rewards
+    (measured pass rates with ``few_shot=1``, 64 samples each: level 1 0.56, level 2 0.11, level 3 0.03)."""
 
     name: str = "arith"
     level: int = 1

@@ -144,4 +144,6 @@ def test_hub_source_loads_a_local_checkpoint_folder(tmp_path):
     assert torch.equal(loaded.lm_head.weight.float(), model.lm_head.weight.bfloat16().float())
     assert loaded_tok.padding_side == "left" and loaded_tok.pad_token == "<|endoftext|>"
     msgs = [{"role": "user", "content": "hi"}]
-    assert format_chat(loaded_tok, msgs, enable_thinking=False) == format_chat(tok, msgs, enable_thinking=False)
+    assert format_chat(loaded_tok, msgs, enable_thinking=False) == format_chat(
+        tok, msgs, enable_thinking=False
+    )
