@@ -1,6 +1,6 @@
 # The two set-up commands of the README are `make run` and `make test`; both create/refresh .venv/.
 PY := .venv/bin/python
-.PHONY: venv run demo dag-paper test test-slow test-verl lint
+.PHONY: venv run demo dag-paper bench test test-slow test-verl lint
 
 venv:
 	@bash scripts/setup_venv.sh
@@ -29,3 +29,7 @@ lint: venv
 test-verl:
 	@bash scripts/setup_verl_venv.sh
 	.venv-verl/bin/python -m pytest -q -p no:cacheprovider tests/resrl/backends
+
+# Performance benchmarks: ratios against the obvious implementations -> results/benchmarks/{*.json,SUMMARY.md}
+bench: venv
+	$(PY) -m benchmarks
