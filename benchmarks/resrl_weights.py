@@ -75,12 +75,12 @@ def _case(label, width, groups, t, svd, repeats, with_lapack_variant, seed=0):
         raw["randomized_vs_exact"] = {"max_abs_diff": float(diff.max()), "mean_abs_diff": float(diff.mean())}
     if with_lapack_variant:
         old = resrl_fast.LAPACK_THREADS
-        resrl_fast.LAPACK_THREADS = None
+        resrl_fast.LAPACK_THREADS = 1
         try:
-            t_mt, _ = repeat_timing(lambda: residual_token_weights_fast(*args, **kw), repeats)
+            t_1, _ = repeat_timing(lambda: residual_token_weights_fast(*args, **kw), repeats)
         finally:
             resrl_fast.LAPACK_THREADS = old
-        raw["times_s"]["fast_lapack_caller_threads"] = t_mt
+        raw["times_s"]["fast_lapack_1_thread"] = t_1
     del hidden
     m_obv, m_ref, m_fast = median(t_obv), median(t_ref), median(t_fast)
     rows = [
@@ -95,8 +95,10 @@ def _case(label, width, groups, t, svd, repeats, with_lapack_variant, seed=0):
                         None, d, None, "<= 1e-4", goal_at_most(d, 1e-4)))
     else:
         d = raw["max_abs_diff"]["fast_vs_reference"]
-        rows.append(Row(f"{label}: same weights as reference (same probes)", "", "resrl_fast", "max |dw|",
-                        None, d, None, "<= 1e-4", goal_at_most(d, 1e-4)))
+        e = raw["randomized_vs_exact"]["max_abs_diff"]
+        rows.append(Row(f"{label}: max |dw| vs reference (same probes; the 1e-4 goal is for exact SVD)", "",
+                        "resrl_fast", "max |dw|", None, d, None, "", None,
+                        f"randomized vs exact weights on this batch: max {e:.2f}"))  # fmt: skip
     return rows, raw
 
 

@@ -24,7 +24,9 @@ def _num(x: float | None, unit: str = "") -> str:
 
 
 def _ratio(r: float | None) -> str:
-    return "" if r is None else f"{r:.2f}x"
+    if r is None:
+        return ""
+    return f"{r:.2f}x" if r >= 0.1 else f"{r:.2g}x"
 
 
 def _met(m: bool | None) -> str:
