@@ -1,9 +1,9 @@
-"""The embedded default job (``make run``): train ResRL on the synthetic arithmetic task with SmolLM2-135M on
+"""A single training job (``make demo``): train ResRL on the synthetic arithmetic task with SmolLM2-135M on
 CPU, offline, and report held-out accuracy before and after. Equivalent to
 ``python -m resrl.train method=resrl model=smollm2-135m task=arith trainer=cpu``.
 
-Until the Snakemake DAG lands this is the README's main command; extra Hydra overrides are passed through,
-e.g. ``python -m resrl.demo trainer.steps=4``.
+The README's main command, ``make run``, runs the whole DAG instead; extra Hydra
+overrides are passed through, e.g. ``python -m resrl.demo trainer.steps=4``.
 """
 
 from __future__ import annotations

@@ -24,14 +24,14 @@ same quantile gate; only the arithmetic is reorganised:
   in the same order, or from a fresh ``manual_seed(0)`` generator per group when None. The weights
   therefore agree with the reference up to float32 rounding, not only in distribution.
 
-Threads: ``LAPACK_THREADS`` (default None: the caller's ``torch.get_num_threads()``) sets the intra-op
-threads of the factorisations (QR, SVD, eigh) alone; the matrix products, where most flops are, always use
-the caller's count. On an idle 2-core machine two threads are faster (measured: SVD of [72, 2560] 4.5 ms
-against 11.2 ms; float64 eigh of [1500, 1500] 0.45 s against 0.98 s). On a CPU shared with other busy
-processes, multi-threaded LAPACK on these thin matrices stalls at every OpenMP barrier (measured at load
-average 5.5: QR of [1300, 72] 200 ms with 2 threads against 2.6 ms with 1; SVD of [72, 2560] 3.1 s against
-25 ms): there, set ``resrl_fast.LAPACK_THREADS = 1`` (it lowers ``torch.set_num_threads`` around each
-factorisation, process-wide, so do not run other torch work in parallel Python threads meanwhile). The
+Threads: ``LAPACK_THREADS`` (default 1) sets the intra-op threads of the factorisations (QR, SVD, eigh)
+alone; the matrix products, where most flops are, always use the caller's count. On a CPU shared with other
+busy processes, multi-threaded LAPACK on these thin matrices stalls at every OpenMP barrier (measured on 2
+cores at load average 5.5: QR of [1300, 72] 200 ms with 2 threads against 2.6 ms with 1; SVD of [72, 2560]
+3.1 s against 25 ms), so the default is one thread; it lowers ``torch.set_num_threads`` around each
+factorisation, process-wide, so do not run other torch work in parallel Python threads meanwhile. On an
+idle machine the caller's count is faster (measured idle, 2 cores: SVD of [72, 2560] 4.5 ms against 11.2 ms;
+float64 eigh of [1500, 1500] 0.45 s against 0.98 s): set ``resrl_fast.LAPACK_THREADS = None`` there. The
 count is a fixed setting, never chosen from the load, so a run's rounding does not depend on the machine's
 other work.
 
@@ -59,7 +59,7 @@ from resrl.algorithms.resrl import (
 RANK_TOL = 1e-6
 #: Intra-op threads for the LAPACK factorisations (QR, SVD, eigh) on CPU; None keeps the caller's setting.
 #: Matrix products always use the caller's setting. See "Threads" in the module docstring.
-LAPACK_THREADS: int | None = None
+LAPACK_THREADS: int | None = 1
 _LN_EPS = 1e-5  # F.layer_norm's default, as in the reference
 
 
