@@ -9,7 +9,8 @@ PY = sys.executable
 BASE = Path(workflow.basedir)  # the repository (configs); outputs go to the working directory (-d)
 PROFILE_DIR = BASE / "experiments" / "profile"
 ABLATION_DIR = BASE / "experiments" / "ablation"
-PROFILE_KEYS = {"profile", "models", "methods", "evaluate_base", "train", "evals", "passk", "code", "agents", "bfcl", "ablation"}
+PROFILE_KEYS = {"profile", "models", "methods", "evaluate_base", "train", "evals", "passk", "code", "agents", "bfcl", "ablation",
+                "job_threads"}
 
 
 def _load_yaml(path, kind, valid_dir):
@@ -35,6 +36,11 @@ def load_profile(name):
 
 
 P = load_profile(str(config.get("profile", "tiny")))
+# CPU threads of each model job (train, sample). When the profile sets job_threads, torch/OpenMP/MKL get exactly
+# that many, so `--cores 2` with job_threads 1 runs two jobs side by side instead of one job on two threads
+# (tiny profile); otherwise jobs reserve 2 cores and keep the libraries' own defaults (GPU profiles).
+JOB_THREADS = int(P.get("job_threads", 2))
+THREAD_ENV = f"OMP_NUM_THREADS={JOB_THREADS} MKL_NUM_THREADS={JOB_THREADS}" if "job_threads" in P else ""
 PNAME = P["profile"]
 ABL_NAME = config.get("ablation", P.get("ablation"))
 ABL = _load_yaml(ABLATION_DIR / f"{ABL_NAME}.yaml", "ablation", ABLATION_DIR) if ABL_NAME else None

@@ -40,11 +40,11 @@ for _part, _spec in P["evals"].items():
             f"results/logs/{PNAME}/sample_{_part}/{{model}}/{{variant}}.log",
         params:
             cmd=lambda wildcards, _p=_part: math_command(wildcards, _p),
-        threads: 2
+        threads: JOB_THREADS
         resources:
             gpus=1 if "engine=vllm" in _spec.get("overrides", []) else 0,
         shell:
-            "{params.cmd} > {log} 2>&1"
+            THREAD_ENV + " {params.cmd} > {log} 2>&1"
 
     rule:
         name:
@@ -58,7 +58,7 @@ for _part, _spec in P["evals"].items():
         params:
             cmd=lambda wildcards, _p=_part: math_command(wildcards, _p),
         shell:
-            "{params.cmd} > {log} 2>&1"
+            THREAD_ENV + " {params.cmd} > {log} 2>&1"
 
 
 if P.get("code"):

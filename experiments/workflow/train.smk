@@ -22,10 +22,10 @@ rule train:
         f"results/logs/{PNAME}/train/{{model}}/{{variant}}.log",
     params:
         cmd=train_command,
-    threads: 2
+    threads: JOB_THREADS
     resources:
         gpus=8 if P["train"].get("backend") == "verl" else 0,
         mem_mb=200000 if P["train"].get("backend") == "verl" else 12000,
         runtime=24 * 60 if P["train"].get("backend") == "verl" else 60,
     shell:
-        "{params.cmd} > {log} 2>&1"
+        THREAD_ENV + " {params.cmd} > {log} 2>&1"
