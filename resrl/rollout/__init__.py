@@ -4,10 +4,10 @@ on first access, so ``import resrl.rollout.base`` does not import transformers e
 
 from typing import Any
 
-from resrl.rollout.base import Rollout, Sampler, SamplingParams
+from resrl.rollout.base import Rollout, Sampler, SamplingParams, TokenSampler
 from resrl.rollout.batch import collate, position_ids_from_mask
 from resrl.rollout.registry import ENGINES, make_sampler
-from resrl.rollout.vllm_sampler import VLLMSampler, rollouts_from_vllm, to_vllm_kwargs
+from resrl.rollout.vllm_sampler import VLLMSampler, rollouts_from_vllm, to_vllm_kwargs, tokens_prompts
 
 __all__ = [
     "ENGINES",
@@ -15,12 +15,14 @@ __all__ = [
     "Rollout",
     "Sampler",
     "SamplingParams",
+    "TokenSampler",
     "VLLMSampler",
     "collate",
     "make_sampler",
     "position_ids_from_mask",
     "rollouts_from_vllm",
     "to_vllm_kwargs",
+    "tokens_prompts",
 ]
 
 

@@ -25,9 +25,12 @@ def collate(
         every response starts at column ``P``, so the logits predicting it are ``logits[:, P-1:-1]``.
       - ``attention_mask`` [B, P+T] long: 1 on prompt and response tokens.
       - ``position_ids`` [B, P+T] long: ``position_ids_from_mask(attention_mask)``.
-      - ``response_mask`` [B, T] float32: 1 on response tokens.
+      - ``response_mask`` [B, T] float32: 1 on response tokens the policy generated: every response token of a
+        single-turn rollout, ``action_mask`` of a multi-turn one (0 on environment tokens and padding). Every
+        loss, advantage and ResRL token selection reads this mask, so environment tokens get no gradient.
       - ``old_logprobs`` [B, T] float32: the sampler's log-probs, 0 on padding.
-      - ``prompt_lengths`` [B] long: unpadded prompt lengths ``p_i``; ``response_lengths`` [B] long: ``r_i``.
+      - ``prompt_lengths`` [B] long: unpadded prompt lengths ``p_i``; ``response_lengths`` [B] long: ``r_i``
+        (all response tokens, environment tokens included).
     """
     if not rollouts:
         raise ValueError("collate needs at least one rollout")
@@ -49,6 +52,8 @@ def collate(
         input_ids[i, P : P + t] = torch.tensor(r.response_ids, dtype=torch.long)
         attention_mask[i, P - p : P + t] = 1
         response_mask[i, :t] = 1.0
+        if r.action_mask is not None:
+            response_mask[i, :t] *= torch.tensor(r.action_mask, dtype=torch.float32)
         old_logprobs[i, :t] = torch.tensor(r.logprobs, dtype=torch.float32)
     batch = {
         "input_ids": input_ids,

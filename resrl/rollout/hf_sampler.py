@@ -113,7 +113,7 @@ class HFSampler:
 
     ``batch_size`` counts sequences (prompt x sample) per ``generate`` call. Prompts are strings already
     rendered with the chat template (``resrl.models.format_chat``), tokenised without extra special tokens
-    unless ``add_special_tokens``. ``eos_token_ids`` defaults to the model's generation config and the
+    unless ``add_special_tokens``; ``generate_from_ids`` takes token-id prompts instead (multi-turn episodes). ``eos_token_ids`` defaults to the model's generation config and the
     tokenizer's eos token.
     """
 
@@ -176,11 +176,26 @@ class HFSampler:
     def _decode(self, ids) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
-    @torch.inference_mode()
-    def _generate_batch(self, prompts: list[str], params: SamplingParams, seed: int) -> list[dict]:
-        enc = self.tokenizer(
+    def _encode_texts(self, prompts: list[str]) -> dict[str, torch.Tensor]:
+        return self.tokenizer(
             prompts, padding=True, return_tensors="pt", add_special_tokens=self.add_special_tokens
-        ).to(self.model.device)
+        )
+
+    def _encode_ids(self, prompts: list[list[int]]) -> dict[str, torch.Tensor]:
+        """Left-pad token-id prompts with the pad token: ``input_ids``/``attention_mask`` [B, P] long."""
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(prompts), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for i, ids in enumerate(prompts):
+            if ids:
+                input_ids[i, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+                attention_mask[i, width - len(ids) :] = 1
+        return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+    @torch.inference_mode()
+    def _generate_batch(self, enc: dict[str, torch.Tensor], params: SamplingParams, seed: int) -> list[dict]:
+        """``enc``: left-padded ``input_ids``/``attention_mask`` [B, P] of one batch."""
+        enc = {k: enc[k].to(self.model.device) for k in ("input_ids", "attention_mask")}
         prompt_len = enc["input_ids"].shape[1]
         recorder = _SamplingDistribution(params.temperature, params.top_p)
         criteria = StoppingCriteriaList()
@@ -200,7 +215,7 @@ class HFSampler:
         sequences = sequences.cpu()
         mask = enc["attention_mask"].cpu().bool()
         out = []
-        for i in range(len(prompts)):
+        for i in range(sequences.shape[0]):
             cut = truncate_response(
                 sequences[i, prompt_len:].tolist(),
                 logprobs[i].tolist(),
@@ -218,21 +233,32 @@ class HFSampler:
         The model is put in eval mode while sampling (and restored after): in train mode with gradient
         checkpointing, transformers would switch the KV cache off and generation would slow down badly.
         """
+        return self._in_eval_mode(prompts, params, self._encode_texts)
+
+    def generate_from_ids(self, prompts: list[list[int]], params: SamplingParams) -> list[Rollout]:
+        """Like ``generate`` for prompts given as token ids, used exactly as given (no text round trip):
+        the multi-turn runner conditions the policy on the token sequence it trains on. Same seeding and
+        batching as ``generate``: text prompts that tokenise to these ids give identical rollouts."""
+        if any(not p for p in prompts):
+            raise ValueError("generate_from_ids: every prompt needs at least one token")
+        return self._in_eval_mode(prompts, params, self._encode_ids)
+
+    def _in_eval_mode(self, prompts, params: SamplingParams, encode) -> list[Rollout]:
         was_training = self.model.training
         self.model.eval()
         try:
-            return self._generate(prompts, params)
+            return self._generate(prompts, params, encode)
         finally:
             self.model.train(was_training)
 
-    def _generate(self, prompts: list[str], params: SamplingParams) -> list[Rollout]:
+    def _generate(self, prompts, params: SamplingParams, encode) -> list[Rollout]:
         jobs = [(p, s) for p in range(len(prompts)) for s in range(params.n)]
         starts = range(0, len(jobs), self.batch_size)
         rollouts: list[Rollout] = []
         for b, start in enumerate(tqdm(starts, desc="sampling", disable=not self.show_progress)):
             chunk = jobs[start : start + self.batch_size]
             results = self._generate_batch(
-                [prompts[p] for p, _ in chunk], params, _batch_seed(params.seed, b)
+                encode([prompts[p] for p, _ in chunk]), params, _batch_seed(params.seed, b)
             )
             for (p, s), r in zip(chunk, results, strict=True):
                 cut = r["cut"]

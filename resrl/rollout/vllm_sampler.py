@@ -7,7 +7,8 @@ Matching ``HFSampler``'s conventions:
 - log-probs are of the *processed* distribution (after temperature/top-p): the engine is built with
   ``logprobs_mode="processed_logprobs"`` (vLLM's default, ``raw_logprobs``, would be pre-temperature);
 - stop strings are kept in the text (``include_stop_str_in_output=True``), special tokens skipped;
-- prompt ``i`` is seeded with ``params.seed + i``, so identical prompts in one call still differ.
+- prompt ``i`` is seeded with ``params.seed + i``, so identical prompts in one call still differ;
+- ``generate_from_ids`` takes token-id prompts (``TokensPrompt``) for the multi-turn runner.
 Weight synchronisation from a trainer into the engine is not implemented here.
 """
 
@@ -44,6 +45,17 @@ def to_vllm_kwargs(params: SamplingParams, prompt_index: int = 0) -> dict[str, A
         "seed": params.seed + prompt_index,
         "logprobs": 0,
     }
+
+
+def tokens_prompts(prompts: Sequence[Sequence[int]]) -> list[dict[str, list[int]]]:
+    """Token-id prompts as vLLM ``TokensPrompt`` dicts (``{"prompt_token_ids": ids}``; a TypedDict, so plain
+    dicts are accepted and no vllm import is needed). Empty prompts raise."""
+    out = []
+    for i, ids in enumerate(prompts):
+        if not ids:
+            raise ValueError(f"prompt {i} has no tokens")
+        out.append({"prompt_token_ids": [int(t) for t in ids]})
+    return out
 
 
 def _sampled_logprobs(token_ids: Sequence[int], logprobs: Sequence[dict] | None) -> list[float]:
@@ -97,4 +109,10 @@ class VLLMSampler:
         """``len(prompts) * params.n`` rollouts, prompt-major."""
         sampling = [self._vllm.SamplingParams(**to_vllm_kwargs(params, i)) for i in range(len(prompts))]
         outputs = self.llm.generate(prompts, sampling, use_tqdm=True)
+        return rollouts_from_vllm(outputs)
+
+    def generate_from_ids(self, prompts: list[list[int]], params: SamplingParams) -> list[Rollout]:
+        """``generate`` for prompts given as token ids (``vllm.inputs.TokensPrompt``), used as given."""
+        sampling = [self._vllm.SamplingParams(**to_vllm_kwargs(params, i)) for i in range(len(prompts))]
+        outputs = self.llm.generate(tokens_prompts(prompts), sampling, use_tqdm=True)
         return rollouts_from_vllm(outputs)

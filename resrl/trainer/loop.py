@@ -4,6 +4,12 @@ Per step: sample ``n`` responses for each of ``prompts_per_step`` prompts, score
 verifier, shape rewards and compute sequence advantages with the method, recompute old (and reference)
 log-probs, then run PPO epochs over mini-batches of prompt groups, one group per micro-batch (ResRL's
 subspace is estimated inside a group), with AdamW, linear warm-up and grad-norm clipping.
+
+Multi-turn tasks (``task.multi_turn``, e.g. ``resrl.tasks.env_task.EnvTask``): a group is ``n`` episodes of
+one environment, played by ``resrl.rollout.multi_turn.run_episodes``; each episode becomes one rollout
+(``Trajectory.to_rollout``) whose ``action_mask`` keeps environment tokens out of every loss, and its score
+is the episode's ``score()["reward"]``. Everything after sampling (advantages, PPO epochs, checkpoints,
+metrics) is shared; ``episode/*`` metrics (turns, invalid actions, success, finish reasons) are added.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import json
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,7 @@ from resrl.models import format_chat, load_policy
 from resrl.rollout import make_sampler
 from resrl.rollout.base import Rollout, SamplingParams
 from resrl.rollout.batch import collate
+from resrl.rollout.multi_turn import Trajectory, run_episodes
 from resrl.trainer.checkpoint import load_latest_checkpoint, remove_partial_writes, save_checkpoint
 from resrl.trainer.config import TrainerConfig
 from resrl.trainer.metrics_log import append_jsonl, atomic_write_text, truncate_after_step
@@ -39,11 +46,32 @@ from resrl.trainer.policy_forward import policy_forward
 
 @dataclass
 class Group:
-    """The ``n`` responses to one prompt and their verifier scores."""
+    """The ``n`` responses to one prompt and their verifier scores (for a multi-turn task: the ``n``
+    episodes of one environment, their rewards, and the ``trajectories`` they came from)."""
 
     problem: Any
     rollouts: list[Rollout]
     scores: list[float]
+    trajectories: list[Trajectory] = field(default_factory=list)
+
+
+def episode_metrics(trajectories: list[Trajectory]) -> dict[str, float]:
+    """Per-step means over episodes: ``episode/turns``, ``episode/invalid_actions`` (per episode),
+    ``episode/invalid_rate`` (invalid replies / replies), ``episode/success``, ``episode/env_tokens``
+    (environment tokens per episode) and ``episode/finish_<reason>`` fractions."""
+    if not trajectories:
+        return {}
+    turns = sum(t.turns for t in trajectories)
+    rec = {
+        "episode/turns": float(np.mean([t.turns for t in trajectories])),
+        "episode/invalid_actions": float(np.mean([t.invalid_actions for t in trajectories])),
+        "episode/invalid_rate": float(sum(t.invalid_actions for t in trajectories) / max(turns, 1)),
+        "episode/success": float(np.mean([float(t.score.get("success", 0.0)) > 0 for t in trajectories])),
+        "episode/env_tokens": float(np.mean([len(t.action_mask) - sum(t.action_mask) for t in trajectories])),
+    }
+    for reason in ("done", "max_turns", "max_tokens"):
+        rec[f"episode/finish_{reason}"] = float(np.mean([t.finish_reason == reason for t in trajectories]))
+    return rec
 
 
 def _seed_everything(seed: int) -> None:
@@ -85,6 +113,7 @@ class Trainer:
         self.metrics_path = self.run_dir / "metrics.jsonl"
         self.eval_path = self.run_dir / "eval.jsonl"
         self.last_saved = -1
+        self.multi_turn = bool(getattr(task, "multi_turn", False))
         if cfg.resume:
             self._resume()
 
@@ -140,8 +169,14 @@ class Trainer:
 
     def _next_problems(self, k: int) -> list[Any]:
         """The next ``k`` training problems whose prompt fits ``max_prompt_tokens`` (longer ones are skipped and
-        counted, never truncated); the cursor wraps around the split for further epochs."""
+        counted, never truncated); the cursor wraps around the split for further epochs. Multi-turn problems
+        have no prompt before their environment is reset: they are taken as they come (the episode's token
+        budget is the task's ``max_total_tokens``)."""
         size = self.task.size("train")
+        if self.multi_turn:
+            problems = [self.task.get("train", (self.cursor + j) % size) for j in range(k)]
+            self.cursor += k
+            return problems
         give_up = min(size, 1000)  # consecutive over-long prompts after which the limit is surely too small
         problems: list[Any] = []
         skipped_in_a_row = 0
@@ -162,8 +197,38 @@ class Trainer:
             problems.append(problem)
         return problems
 
+    def _play(self, split: str, problems: list[Any], n: int, params: SamplingParams) -> list[Trajectory]:
+        """``n`` episodes of each problem's environment (problem-major), environments closed afterwards."""
+        envs = self.task.make_envs(split, problems, n)
+        try:
+            return run_episodes(self.sampler, self.tokenizer, envs, params, max_turns=self.task.max_turns,
+                                max_total_tokens=self.task.max_total_tokens,
+                                enable_thinking=getattr(self.task, "enable_thinking", None))
+        finally:
+            for env in envs:
+                env.close()
+
+    def _sample_episode_groups(self, problems: list[Any], seed: int) -> list[Group]:
+        n = self.cfg.n
+        params = SamplingParams(n=1, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
+                                max_new_tokens=self.cfg.max_new_tokens, seed=seed)
+        self.model.eval()
+        trajectories = self._play("train", problems, n, params)
+        if all(t.turns == 0 for t in trajectories):
+            shortest = min(len(t.prompt_ids) for t in trajectories)
+            raise ValueError(
+                f"no episode of task {getattr(self.task, 'name', '?')!r} could generate: the shortest opening prompt has "
+                f"{shortest} tokens, task.max_total_tokens={self.task.max_total_tokens}; raise task.max_total_tokens")
+        groups = []
+        for i, p in enumerate(problems):
+            ts = trajectories[i * n : (i + 1) * n]
+            groups.append(Group(p, [t.to_rollout(i, s) for s, t in enumerate(ts)], [t.reward for t in ts], ts))
+        return groups
+
     def _sample_groups(self, k: int, seed: int) -> list[Group]:
         problems = self._next_problems(k)
+        if self.multi_turn:
+            return self._sample_episode_groups(problems, seed)
         params = SamplingParams(n=self.cfg.n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
                                 max_new_tokens=self.cfg.max_new_tokens, seed=seed)
         self.model.eval()
@@ -239,7 +304,7 @@ class Trainer:
         t_rollout = time.perf_counter()
         flat = [r for g in groups for r in g.rollouts]
         scores = torch.tensor([s for g in groups for s in g.scores], dtype=torch.float32)
-        lengths = torch.tensor([r.num_tokens for r in flat], dtype=torch.long)
+        lengths = torch.tensor([r.num_generated_tokens for r in flat], dtype=torch.long)
         group_ids = torch.arange(len(groups)).repeat_interleave(torch.tensor([len(g.rollouts) for g in groups]))
         rewards = self.method.shape_rewards(scores, lengths)
         advantages = self.method.sequence_advantages(rewards, scores, group_ids)
@@ -298,12 +363,15 @@ class Trainer:
             "time/update_s": t_update - t_old,
             "time/step_s": t_update - t0,
         })
+        record.update(episode_metrics([t for g in groups for t in g.trajectories]))
         return record
 
     # ------------------------------------------------------------------------------------ evaluation
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
         """Held-out accuracy: ``eval_n`` samples for each of ``eval_problems`` test problems (Avg@n, Pass@n)."""
+        if self.multi_turn:
+            return self._evaluate_episodes()
         cfg = self.cfg
         problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
         params = SamplingParams(n=cfg.eval_n, temperature=cfg.temperature, top_p=cfg.top_p,
@@ -318,6 +386,33 @@ class Trainer:
         atomic_write_text(self.run_dir / "eval_samples" / f"step_{self.step:06d}.jsonl", "".join(lines))
         correct = correct.reshape(len(problems), cfg.eval_n)
         rec = {"step": self.step, "avg_at_n": float(correct.mean()), "pass_at_n": float(correct.any(axis=1).mean()),
+               "n": cfg.eval_n, "problems": len(problems), "time_s": time.perf_counter() - t0}
+        append_jsonl(self.eval_path, rec)
+        return rec
+
+    def _evaluate_episodes(self) -> dict[str, float]:
+        """Multi-turn held-out evaluation: ``eval_n`` episodes of each of ``eval_problems`` test episodes;
+        ``avg_at_n``/``pass_at_n`` count successes (``score()["success"] > 0``), ``reward_mean`` the rewards."""
+        cfg = self.cfg
+        problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
+        params = SamplingParams(n=1, temperature=cfg.temperature, top_p=cfg.top_p,
+                                max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, seed=cfg.seed + 7)
+        self.model.eval()
+        t0 = time.perf_counter()
+        trajectories = self._play("test", problems, cfg.eval_n, params)
+        lines = []
+        for j, t in enumerate(trajectories):
+            p = problems[j // cfg.eval_n]
+            lines.append(json.dumps({
+                "problem_id": p.id, "sample": j % cfg.eval_n, "episode_id": t.episode_id, "reward": t.reward,
+                "success": float(t.score.get("success", 0.0)) > 0, "score": t.score, "turns": t.turns,
+                "invalid_actions": t.invalid_actions, "finish_reason": t.finish_reason,
+                "generated_tokens": t.num_generated_tokens, "messages": t.messages}, default=str) + "\n")
+        atomic_write_text(self.run_dir / "eval_samples" / f"step_{self.step:06d}.jsonl", "".join(lines))
+        success = np.array([float(t.score.get("success", 0.0)) > 0 for t in trajectories]).reshape(len(problems), cfg.eval_n)
+        rec = {"step": self.step, "avg_at_n": float(success.mean()), "pass_at_n": float(success.any(axis=1).mean()),
+               "reward_mean": float(np.mean([t.reward for t in trajectories])),
+               "turns_mean": float(np.mean([t.turns for t in trajectories])),
                "n": cfg.eval_n, "problems": len(problems), "time_s": time.perf_counter() - t0}
         append_jsonl(self.eval_path, rec)
         return rec

@@ -68,6 +68,9 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
     from resrl.tasks import make_task
 
     task = make_task(task_config)
+    if getattr(task, "multi_turn", False):
+        raise ValueError(f"task {task.name!r} is multi-turn (kind: env): the veRL backend does not run "
+                         "environment episodes; train it with the local trainer (python -m resrl.train)")
     rows = []
     for i, p in enumerate(task.problems("train", limit=limit)):
         rows.append({
