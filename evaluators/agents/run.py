@@ -1,0 +1,250 @@
+"""The agent evaluation: build the episodes, play them with the policy (``run_episodes``), store, score.
+
+Outputs (``R`` = ``results_dir``, default ``results/``; ``<run>`` = ``run_name``, default ``<method>-<model>``):
+
+- ``R/samples/<run>/<env>.jsonl``: one line per episode, keyed ``(problem_id, sample_index)`` (game or goal id,
+  repeat): success, reward, score, steps, invalid actions, finish reason, token counts and the whole transcript
+  (``messages``). A rerun plays only the episodes not stored yet, in chunks of ``episodes_per_chunk`` played
+  together; a chunk's sampling seed is ``seed + 1000 * (position of its first episode)``, so a run resumed at a
+  chunk boundary uses the seeds an uninterrupted run would have.
+- ``R/metrics/<run>/<env>.csv`` (or ``.parquet``): tidy rows (``evaluators.agents.metrics``).
+- ``R/metrics/<run>/<env>_run_info.json``: resolved config, git commit, package versions, data source, timings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from evaluators.agents.config import AgentEvalConfig
+from evaluators.agents.data import resolve_alfworld_dir
+from evaluators.agents.metrics import agent_metric_rows
+from evaluators.agents.registry import make_envs
+from evaluators.common import SampleStore, atomic_write_json, write_metrics, write_provenance
+from evaluators.common.schema import MetricRow, rows_to_frame
+from resrl.paths import results_dir
+
+log = logging.getLogger(__name__)
+
+#: Settings that change what an episode is; stored episodes are reused only under the same values.
+EPISODE_KEYS = ("env", "data_dir", "checkpoint", "model", "temperature", "top_p", "max_new_tokens",
+                "max_total_tokens", "think", "max_steps")
+
+
+# ------------------------------------------------------------------------------------------------ model
+def model_label(cfg: AgentEvalConfig) -> str:
+    if cfg.model_name:
+        return cfg.model_name
+    if cfg.checkpoint:
+        return "-".join(s for s in Path(cfg.checkpoint).resolve().parts[-2:] if s not in ("/", ""))
+    return str(cfg.model.get("name", "model"))
+
+
+def model_spec(cfg: AgentEvalConfig):
+    from resrl.models import ModelSpec
+
+    if cfg.checkpoint:
+        path = Path(cfg.checkpoint)
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"checkpoint folder {path} has no config.json (expected a save_pretrained folder)")
+        return ModelSpec(name=model_label(cfg), source="hub", hub_id=str(path.resolve()))
+    return ModelSpec.from_dict(dict(cfg.model))
+
+
+@dataclasses.dataclass
+class Policy:
+    """A loaded sampler and its tokenizer; ``context``: the token budget of one episode."""
+
+    sampler: Any
+    tokenizer: Any
+    engine: str
+    device: str
+    context: int | None
+    load_seconds: float
+    enable_thinking: bool | None
+
+
+def load_policy_sampler(cfg: AgentEvalConfig) -> Policy:
+    """The policy's sampler (``resrl.rollout.make_sampler``) on the configured engine and device."""
+    import importlib.util
+
+    import torch
+
+    from resrl.rollout import make_sampler
+
+    spec = model_spec(cfg)
+    start = time.monotonic()
+    device = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    engine = cfg.engine
+    if engine == "auto":
+        engine = "vllm" if device == "cuda" and importlib.util.find_spec("vllm") else "hf"
+    context: int | None = spec.max_context
+    if engine == "vllm":
+        from transformers import AutoTokenizer
+
+        if spec.source != "hub":
+            raise ValueError(f"engine 'vllm' needs a Hub id or checkpoint folder; model {spec.name!r} has source "
+                             f"{spec.source!r} (use engine=hf)")
+        tokenizer = AutoTokenizer.from_pretrained(spec.hub_id, revision=spec.revision)
+        sampler = make_sampler("vllm", spec.hub_id, tokenizer)
+    else:
+        from evaluators.common.context import model_context
+        from resrl.models import load_policy
+
+        model, tokenizer = load_policy(spec, device)
+        model_ctx = model_context(model)
+        context = min(c for c in (context, model_ctx) if c is not None) if (context or model_ctx) else None
+        sampler = make_sampler("hf", model, tokenizer, batch_size=cfg.batch_size)
+    seconds = time.monotonic() - start
+    log.info("loaded %s (%s on %s) in %.1f s", spec.name, engine, device, seconds)
+    return Policy(sampler, tokenizer, engine, device, context, seconds,
+                  spec.chat_template_kwargs.get("enable_thinking"))
+
+
+# ------------------------------------------------------------------------------------------------ episodes
+def episode_key(episode_id: str) -> tuple[str, int]:
+    """``alfworld/valid_unseen/<game>#2`` -> (``alfworld/valid_unseen/<game>``, 2); no ``#k`` -> repeat 0."""
+    base, sep, rep = episode_id.rpartition("#")
+    if sep and rep.isdigit():
+        return base, int(rep)
+    return episode_id, 0
+
+
+def episode_record(cfg: AgentEvalConfig, env: Any, traj: Any, model: str, seed: int) -> dict[str, Any]:
+    """The stored line of one finished episode."""
+    problem_id, rep = episode_key(traj.episode_id)
+    score = dict(traj.score)
+    return {
+        "problem_id": problem_id, "sample_index": rep, "episode_id": traj.episode_id, "env": cfg.env,
+        "split": cfg.resolved_split, "task_type": getattr(env, "task_type", None),
+        "task": getattr(env, "task", None) or getattr(env, "instruction", None),
+        "success": float(score["success"]), "reward": float(score["reward"]),
+        "score": float(score.get("score", score["reward"])), "steps": int(score.get("steps", traj.turns)),
+        "turns": traj.turns, "invalid_actions": traj.invalid_actions, "finish_reason": traj.finish_reason,
+        "prompt_tokens": len(traj.prompt_ids), "generated_tokens": int(sum(traj.action_mask)),
+        "total_tokens": len(traj.prompt_ids) + len(traj.response_ids), "step_rewards": list(traj.step_rewards),
+        "messages": traj.messages, "model": model, "method": cfg.method, "seed": seed,
+    }
+
+
+def check_episode_settings(samples_dir: Path, cfg: AgentEvalConfig) -> None:
+    """Record the settings that define an episode beside the samples; refuse to mix episodes played under others."""
+    current = {k: getattr(cfg, k) for k in EPISODE_KEYS}
+    current["max_steps"] = cfg.resolved_max_steps
+    path = samples_dir / f"{cfg.env}_settings.json"
+    if path.is_file():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{path}: unreadable ({err}); delete it if {samples_dir} holds no episodes "
+                             "you need") from None
+        changed = sorted(k for k in EPISODE_KEYS if stored.get(k) != current[k])
+        if changed and (samples_dir / f"{cfg.env}.jsonl").is_file():
+            raise ValueError(f"{samples_dir / (cfg.env + '.jsonl')} holds episodes played with different {changed} "
+                             f"(stored: { {k: stored.get(k) for k in changed} }); use another run_name= or delete it")
+    atomic_write_json(path, current)
+
+
+def play_missing(cfg: AgentEvalConfig, envs: list[Any], store: SampleStore, label: str,
+                 load_policy=load_policy_sampler) -> tuple[int, Policy | None]:
+    """Play every environment whose episode is not stored, ``episodes_per_chunk`` at a time; returns the number
+    of episodes played and the policy (None when nothing was left to play)."""
+    from resrl.rollout import SamplingParams
+    from resrl.rollout.multi_turn import run_episodes
+
+    done = store.done_keys()
+    todo = [(i, e) for i, e in enumerate(envs) if episode_key(e.episode_id) not in done]
+    if not todo:
+        return 0, None
+    policy = load_policy(cfg)
+    budget = cfg.max_total_tokens or policy.context
+    played = 0
+    for start in range(0, len(todo), cfg.episodes_per_chunk):
+        chunk = todo[start : start + cfg.episodes_per_chunk]
+        seed = cfg.seed + 1_000 * chunk[0][0]  # by position in the episode list (see the module docstring)
+        params = SamplingParams(n=1, temperature=cfg.temperature, top_p=cfg.top_p,
+                                max_new_tokens=cfg.max_new_tokens, seed=seed)
+        chunk_envs = [e for _, e in chunk]
+        try:
+            trajs = run_episodes(policy.sampler, policy.tokenizer, chunk_envs, params,
+                                 max_turns=cfg.resolved_max_steps, max_total_tokens=budget,
+                                 enable_thinking=policy.enable_thinking, progress=cfg.progress)
+        finally:
+            for e in chunk_envs:
+                e.close()
+        played += store.append([episode_record(cfg, e, t, label, seed) for e, t in zip(chunk_envs, trajs, strict=True)])
+        ok = sum(t.score["success"] for t in trajs)
+        log.info("episodes %d-%d of %d played: %d/%d succeeded", start + 1, start + len(chunk), len(todo), ok,
+                 len(chunk))
+    return played, policy
+
+
+def format_table(rows: list[MetricRow]) -> str:
+    """benchmark x metric, percent with the CI half-width."""
+    df = rows_to_frame(rows)
+    if df.empty:
+        return "(no metrics)"
+    df["cell"] = df.apply(lambda r: f"{100 * r.value:5.1f} ±{100 * (r.ci_high - r.ci_low) / 2:4.1f}", axis=1)
+    table = df.pivot(index="benchmark", columns="metric", values="cell")
+    return table.reindex(list(dict.fromkeys(df["benchmark"]))).fillna("").to_string()
+
+
+def run(cfg: AgentEvalConfig, load_policy=load_policy_sampler) -> dict[str, Any]:
+    """Run the evaluation described by ``cfg``; returns paths, rows and timings. ``load_policy`` is replaceable
+    (tests pass a scripted policy)."""
+    t_start = time.monotonic()
+    label = model_label(cfg)
+    run_name = cfg.run_name or f"{cfg.method}-{label}"
+    root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
+    samples_dir, metrics_dir = root / "samples" / run_name, root / "metrics" / run_name
+    data_source = None
+    if cfg.env == "alfworld":
+        data_path, data_source = resolve_alfworld_dir(cfg.data_dir)
+        if data_source == "shipped":
+            log.warning("no data_dir and no $ALFWORLD_DATA: playing the project's small generated games in %s "
+                        "(not ALFWorld's benchmark games; see data/agents/SOURCES.md)", data_path)
+    envs = make_envs(cfg.env, cfg.resolved_split, cfg.episodes, cfg.data_dir, cfg.seed, cfg.resolved_max_steps,
+                     think=cfg.think, task_types=cfg.task_types, webshop_num_products=cfg.webshop_num_products)
+    model_spec(cfg)  # a bad model or checkpoint fails before anything is written
+    samples_dir.mkdir(parents=True, exist_ok=True)
+    check_episode_settings(samples_dir, cfg)
+    store = SampleStore(samples_dir / f"{cfg.env}.jsonl")
+    if store.dropped_partial_line:
+        log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
+    t_play = time.monotonic()
+    played, policy = play_missing(cfg, envs, store, label, load_policy)
+    play_s = time.monotonic() - t_play
+    wanted = {episode_key(e.episode_id) for e in envs}
+    records = [r for r in store.records() if (r["problem_id"], r["sample_index"]) in wanted]
+    rows = agent_metric_rows(cfg.env, records, label, cfg.method, n_boot=cfg.n_boot, alpha=1 - cfg.ci, seed=cfg.seed)
+    metrics_path = write_metrics(rows, metrics_dir / f"{cfg.env}.{cfg.format}")
+    n = max(len(records), 1)
+    load_s = policy.load_seconds if policy else 0.0
+    timings = {"total_s": round(time.monotonic() - t_start, 2), "model_load_s": round(load_s, 2),
+               "play_s": round(play_s - load_s, 2), "new_episodes": played, "episodes": len(records),
+               "mean_turns": round(sum(r["turns"] for r in records) / n, 2),
+               "invalid_actions_per_episode": round(sum(r["invalid_actions"] for r in records) / n, 2),
+               "finish_reasons": {k: sum(r["finish_reason"] == k for r in records)
+                                  for k in sorted({r["finish_reason"] for r in records})}}
+    info_path = write_provenance(
+        metrics_dir / f"{cfg.env}_run_info.json", config=dataclasses.asdict(cfg), seed=cfg.seed, run_name=run_name,
+        model=label, engine=policy.engine if policy else None, device=policy.device if policy else None,
+        data_source=data_source, split=cfg.resolved_split, max_steps=cfg.resolved_max_steps,
+        samples_path=str(store.path), timings=timings,
+        packages_agents={k: _version(k) for k in ("textworld", "alfworld", "fast_downward_textworld")},
+    )
+    return {"run_name": run_name, "rows": rows, "metrics_path": metrics_path, "info_path": info_path,
+            "samples_path": store.path, "timings": timings, "data_source": data_source}
+
+
+def _version(dist: str) -> str | None:
+    import importlib.metadata as md
+
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return None
