@@ -32,7 +32,51 @@ def load_profile(name):
             raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: evals.{part}: unknown keys {bad} or no benchmarks")
     if prof.get("passk") and prof["passk"] not in prof["evals"]:
         raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: passk={prof['passk']!r} is not one of evals {sorted(prof['evals'])}")
+    _check_section(prof, "agents", "envs", AGENT_ENVS, {"envs", "overrides", "env_overrides"}, name)
+    _check_section(prof, "bfcl", "categories", BFCL_CATEGORIES, {"categories", "overrides"}, name)
     return prof
+
+
+# Names the agent and BFCL evaluators know and Tables 3 and 4 read (evaluators/agents/registry.py ENVS without
+# textworld, evaluators/bfcl/data.py CATEGORIES, in the paper's column order).
+AGENT_ENVS = ("alfworld", "webshop")
+BFCL_CATEGORIES = ("base", "miss_func", "miss_param", "long_context")
+# Evaluator settings the rules set themselves (outputs are found by run_name, results_dir and format).
+RULE_SET_KEYS = {"model", "checkpoint", "method", "model_name", "run_name", "results_dir", "format", "env", "subset"}
+
+
+def _check_section(prof, section, names_key, valid, keys, name):
+    """agents / bfcl: null, or a mapping with the allowed keys, a non-empty list of known names and override
+    lists that leave the rule's own settings alone; errors name the profile file and the bad key."""
+    spec = prof.get(section)
+    where = f"{PROFILE_DIR / (name + '.yaml')}: {section}"
+    if spec is None:
+        return
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where}: expected null or a mapping with keys {sorted(keys)}, got {spec!r}")
+    bad = sorted(set(spec) - keys)
+    if bad:
+        raise ValueError(f"{where}: unknown keys {bad}; allowed: {sorted(keys)}")
+    names = spec.get(names_key)
+    if not isinstance(names, list) or not names:
+        raise ValueError(f"{where}.{names_key}: expected a non-empty list of {list(valid)}, got {names!r}")
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        raise ValueError(f"{where}.{names_key}: unknown names {unknown}; allowed: {list(valid)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}.{names_key}: names repeated in {names}")
+    per_name = spec.get("env_overrides") or {}  # agents only: overrides of one environment (e.g. its data_dir)
+    if not isinstance(per_name, dict) or any(k not in names for k in per_name):
+        raise ValueError(f"{where}.env_overrides: expected a mapping from names in {section}.{names_key} {names} to "
+                         f"override lists, got {per_name!r}")
+    lists = {"overrides": spec.get("overrides") or []}
+    lists.update({f"env_overrides.{k}": v or [] for k, v in per_name.items()})
+    for key, overrides in lists.items():
+        if not isinstance(overrides, list) or not all(isinstance(o, str) and "=" in o for o in overrides):
+            raise ValueError(f"{where}.{key}: expected a list of key=value overrides, got {overrides!r}")
+        taken = sorted({o.split("=", 1)[0].lstrip("+~") for o in overrides} & RULE_SET_KEYS)
+        if taken:
+            raise ValueError(f"{where}.{key}: {taken} are set by the workflow's rules")
 
 
 P = load_profile(str(config.get("profile", "tiny")))
@@ -63,6 +107,12 @@ def ablation_variants():
 
 
 ABL_VARIANTS = ablation_variants()
+# BFCL runs per (model, variant): one `subset=all` run when the profile lists all four categories (only then does
+# the evaluator write the overall row, bfcl_multi_turn), else one run per listed category.
+if P.get("bfcl"):
+    BFCL_SUBSETS = ["all"] if set(P["bfcl"]["categories"]) == set(BFCL_CATEGORIES) else list(P["bfcl"]["categories"])
+else:
+    BFCL_SUBSETS = []
 TRAINED = list(P["methods"]) + list(ABL_VARIANTS)
 VARIANTS = (["base"] if P.get("evaluate_base", True) else []) + TRAINED
 
@@ -88,3 +138,5 @@ wildcard_constraints:
     model="[A-Za-z0-9_.\-]+",
     variant="[A-Za-z0-9_.\-]+",
     bench="[A-Za-z0-9_.\-]+",
+    agent_env="|".join(AGENT_ENVS),
+    subset="all|" + "|".join(BFCL_CATEGORIES),

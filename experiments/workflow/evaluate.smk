@@ -1,5 +1,6 @@
 # Evaluation: sample (with inline grading) -> metrics, per (model, variant). The math evaluator resumes from
-# stored samples, so the metrics rule re-reads them without sampling again.
+# stored samples, so the metrics rule re-reads them without sampling again. Code, agents (Table 3) and BFCL
+# (Table 4) write their metrics in one job each.
 
 
 def _list(xs):
@@ -79,3 +80,63 @@ if P.get("code"):
         shell:
             "{PY} -m evaluators.code benchmark={wildcards.bench} model={wildcards.model} {params.checkpoint} method={wildcards.variant} "
             "model_name={wildcards.model} run_name={params.run} results_dir=results {params.extra} > {log} 2>&1"
+
+
+def evaluator_command(module, wildcards, part, extra):
+    """`python -m <module>` on the backbone (by name) or the trained folder, labelled (model, variant) in the
+    metrics table; run_name and results_dir put its outputs under results/{samples,metrics}/<profile>/<model>/
+    <variant>/<part>/."""
+    w = wildcards
+    overrides = [f"model={w.model}"]
+    if w.variant != "base":
+        overrides.append(f"checkpoint={checkpoint_of(w.model, w.variant)}")
+    overrides += [f"method={w.variant}", f"model_name={w.model}", f"run_name={PNAME}/{w.model}/{w.variant}/{part}",
+                  "results_dir=results"] + list(extra)
+    return f"{PY} -m {module} " + " ".join(f"'{o}'" for o in overrides)
+
+
+def model_job_gpus(overrides):
+    """One GPU per agent / BFCL job (vLLM or transformers on CUDA) unless the profile runs it on the CPU."""
+    return 0 if "device=cpu" in overrides else 1
+
+
+if P.get("agents"):
+
+    def agent_overrides(env):
+        """env=<env>, the profile's agents.overrides, then agents.env_overrides.<env> (e.g. its data_dir)."""
+        spec = P["agents"]
+        return [f"env={env}"] + list(spec.get("overrides") or []) + list((spec.get("env_overrides") or {}).get(env) or [])
+
+    rule evaluate_agents:
+        input:
+            trained_model_input,
+        output:
+            f"results/metrics/{PNAME}/{{model}}/{{variant}}/agents/{{agent_env}}.csv",
+        log:
+            f"results/logs/{PNAME}/agents/{{model}}/{{variant}}/{{agent_env}}.log",
+        params:
+            cmd=lambda w: evaluator_command("evaluators.agents", w, "agents", agent_overrides(w.agent_env)),
+        threads: JOB_THREADS
+        resources:
+            gpus=lambda w: model_job_gpus(agent_overrides(w.agent_env)),
+        shell:
+            THREAD_ENV + " {params.cmd} > {log} 2>&1"
+
+
+if P.get("bfcl"):
+
+    rule evaluate_bfcl:
+        input:
+            trained_model_input,
+        output:
+            f"results/metrics/{PNAME}/{{model}}/{{variant}}/bfcl/{{subset}}/bfcl.csv",
+        log:
+            f"results/logs/{PNAME}/bfcl/{{model}}/{{variant}}/{{subset}}.log",
+        params:
+            cmd=lambda w: evaluator_command("evaluators.bfcl", w, f"bfcl/{w.subset}",
+                                            [f"subset={w.subset}"] + list(P["bfcl"].get("overrides") or [])),
+        threads: JOB_THREADS
+        resources:
+            gpus=model_job_gpus(P["bfcl"].get("overrides") or []),
+        shell:
+            THREAD_ENV + " {params.cmd} > {log} 2>&1"

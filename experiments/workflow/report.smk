@@ -7,6 +7,10 @@ MATH_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/{part}/metrics.csv" for m in P
 PASSK_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/{P['passk']}/metrics.csv" for m in P["models"] for v in VARIANTS] if P.get("passk") else []
 CODE_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/code/{b}.csv" for m in P["models"] for v in VARIANTS
                 for b in P["code"]["benchmarks"]] if P.get("code") else []
+AGENT_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/agents/{e}.csv" for m in P["models"] for v in VARIANTS
+                 for e in P["agents"]["envs"]] if P.get("agents") else []
+BFCL_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/bfcl/{s}/bfcl.csv" for m in P["models"] for v in VARIANTS
+                for s in BFCL_SUBSETS]
 
 
 def report_targets():
@@ -18,6 +22,10 @@ def report_targets():
         out.append(f"{FIG}/passk.png")
     if P.get("code"):
         out.append(f"{FIG}/table2.md")
+    if P.get("agents"):
+        out.append(f"{FIG}/table3.md")
+    if P.get("bfcl"):
+        out.append(f"{FIG}/table4.md")
     if ABL:
         out.append(f"{FIG}/ablation_{ABL['name']}.md")
     return out
@@ -45,6 +53,30 @@ rule table2:
         f"results/logs/{PNAME}/report/table2.log",
     shell:
         "{PY} -m paper_figures.table2 --metrics {input} --out {FIG}/table2 > {log} 2>&1"
+
+
+rule table3:
+    input:
+        AGENT_METRICS,
+    output:
+        md=f"{FIG}/table3.md",
+        tex=f"{FIG}/table3.tex",
+    log:
+        f"results/logs/{PNAME}/report/table3.log",
+    shell:
+        "{PY} -m paper_figures.table3 --metrics {input} --out {FIG}/table3 > {log} 2>&1"
+
+
+rule table4:
+    input:
+        BFCL_METRICS,
+    output:
+        md=f"{FIG}/table4.md",
+        tex=f"{FIG}/table4.tex",
+    log:
+        f"results/logs/{PNAME}/report/table4.log",
+    shell:
+        "{PY} -m paper_figures.table4 --metrics {input} --out {FIG}/table4 > {log} 2>&1"
 
 
 rule ablation_table:
@@ -88,7 +120,7 @@ rule training_curves:
 rule compare_paper:
     input:
         reference=str(BASE / "results" / "paper" / "reference.csv"),
-        metrics=sorted(set(MATH_METRICS + PASSK_METRICS + CODE_METRICS)),
+        metrics=sorted(set(MATH_METRICS + PASSK_METRICS + CODE_METRICS + AGENT_METRICS + BFCL_METRICS)),
     output:
         md=f"{FIG}/paper_vs_reproduced.md",
         csv=f"{FIG}/paper_vs_reproduced.csv",

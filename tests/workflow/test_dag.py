@@ -2,6 +2,8 @@
 end-to-end run of the smallest profile in a temporary directory."""
 
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +29,32 @@ def _job_counts(stdout: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
 
 
+def _shell_commands(stdout: str, module: str) -> list[str]:
+    """The printed shell commands (`snakemake -n -p`) that run `python -m <module>`."""
+    return [line.split("Shell command:", 1)[1].strip() for line in stdout.splitlines()
+            if line.startswith("Shell command:") and f" -m {module} " in line]
+
+
+def _workflow_copy(root: Path, profile: str) -> Path:
+    """The workflow (Snakefile, rules, profiles, the paper's reference numbers) copied to `root`, with one more
+    profile `custom` holding `profile`; returns the copy's Snakefile."""
+    root.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "Snakefile", root / "Snakefile")
+    for part in ("experiments/workflow", "experiments/profile", "experiments/ablation"):
+        shutil.copytree(REPO_ROOT / part, root / part)
+    (root / "results" / "paper").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "results" / "paper" / "reference.csv", root / "results" / "paper" / "reference.csv")
+    (root / "experiments" / "profile" / "custom.yaml").write_text(profile)
+    return root / "Snakefile"
+
+
+def _custom_dry_run(tmp_path: Path, profile: str) -> subprocess.CompletedProcess:
+    snakefile = _workflow_copy(tmp_path / "repo", profile)
+    cmd = [SNAKEMAKE, "-n", "--cores", "2", "-s", str(snakefile), "-d", str(tmp_path / "work"),
+           "--config", "profile=custom"]
+    return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+
+
 def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
     proc = _dry_run(workdir=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -34,6 +62,9 @@ def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
     # 5 trained methods; 6 variants (with the untrained backbone) x 2 evaluation parts
     assert jobs["train"] == 5 and jobs["sample_arith"] == 6 and jobs["metrics_math"] == 6
     assert {"table1", "passk_figure", "training_curves", "compare_paper", "all"} <= set(jobs)
+    # no code, agent or BFCL jobs on the CPU profile: the DAG is exactly the 35 jobs it was
+    assert not {"evaluate_code", "evaluate_agents", "evaluate_bfcl", "table2", "table3", "table4"} & set(jobs)
+    assert jobs["total"] == 35
 
 
 def test_paper_profile_dry_run_lists_the_grid(tmp_path):
@@ -43,6 +74,58 @@ def test_paper_profile_dry_run_lists_the_grid(tmp_path):
     assert jobs["train"] == 15  # 3 Qwen3 sizes x 5 methods
     assert jobs["sample_math"] == 18 and jobs["sample_passk"] == 18  # with the backbone rows
     assert jobs["evaluate_code"] == 54  # 18 x LiveCodeBench, CodeForces, HumanEval+
+    assert jobs["evaluate_agents"] == 36  # 18 x ALFWorld, WebShop
+    assert jobs["evaluate_bfcl"] == 18  # 18 x one run over the four multi-turn categories
+    assert jobs["table2"] == jobs["table3"] == jobs["table4"] == jobs["compare_paper"] == 1
+    assert jobs["total"] == 202
+
+
+@pytest.fixture(scope="module")
+def paper_commands(tmp_path_factory) -> str:
+    """`snakemake -n -p` of the paper profile: every job with its shell command."""
+    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"),
+           "-d", str(tmp_path_factory.mktemp("paper")), "--config", "profile=paper"]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_commands):
+    out = paper_commands
+    run = "'model_name=qwen3-4b' 'run_name=paper/qwen3-4b/resrl/{}' 'results_dir=results'"
+    trained = "'model=qwen3-4b' 'checkpoint=results/runs/paper/qwen3-4b/resrl/final_model' 'method=resrl'"
+
+    agents = _shell_commands(out, "evaluators.agents")
+    assert len(agents) == 36
+    assert any(f"{trained} {run.format('agents')} 'env=alfworld' 'engine=vllm' 'device=cuda' 'max_steps=50' "
+               "'data_dir=" in c and c.endswith("> results/logs/paper/agents/qwen3-4b/resrl/alfworld.log 2>&1")
+               for c in agents)
+    assert any(f"{trained} {run.format('agents')} 'env=webshop' 'engine=vllm' 'device=cuda' 'max_steps=15' "
+               "'data_dir=" in c for c in agents)
+    # the untrained backbone by name, without a checkpoint
+    assert any("'model=qwen3-8b' 'method=base' 'model_name=qwen3-8b' 'run_name=paper/qwen3-8b/base/agents'" in c
+               for c in agents)
+
+    bfcl = _shell_commands(out, "evaluators.bfcl")
+    assert len(bfcl) == 18 and all("'subset=all' 'engine=vllm' 'device=cuda'" in c for c in bfcl)
+    assert any(f"{trained} {run.format('bfcl/all')} 'subset=all'" in c for c in bfcl)
+
+    # where the evaluators write their tidy metrics (results/metrics/<run_name>/<env>.csv, .../bfcl.csv) is what
+    # the tables and the comparison read
+    table3 = _shell_commands(out, "paper_figures.table3")
+    table4 = _shell_commands(out, "paper_figures.table4")
+    compare = _shell_commands(out, "paper_figures.compare")
+    assert len(table3) == len(table4) == len(compare) == 1
+    assert table3[0].count("/agents/") == 36 and "--out paper_figures/paper/table3 " in table3[0]
+    assert table4[0].count("/bfcl/all/bfcl.csv") == 18 and "--out paper_figures/paper/table4 " in table4[0]
+    for path in ("results/metrics/paper/qwen3-4b/resrl/agents/alfworld.csv",
+                 "results/metrics/paper/qwen3-4b/resrl/agents/webshop.csv",
+                 "results/metrics/paper/qwen3-4b/resrl/bfcl/all/bfcl.csv"):
+        assert f" {path} " in table3[0] + table4[0] and f" {path} " in compare[0]
+    assert re.search(r"rule evaluate_agents:(?:\n    .*)*\n    resources: .*gpus=1", out)
+    assert re.search(r"rule evaluate_bfcl:(?:\n    .*)*\n    resources: .*gpus=1", out)
+    for table in ("table3", "table4"):
+        assert f"output: paper_figures/paper/{table}.md, paper_figures/paper/{table}.tex" in out
 
 
 def test_paper_training_goes_through_the_verl_launcher(tmp_path):
@@ -65,6 +148,50 @@ def test_unknown_profile_and_ablation_are_named(tmp_path):
     assert bad.returncode != 0 and "unknown profile 'nope'; valid:" in bad.stdout + bad.stderr
     bad = _dry_run("ablation=depth", workdir=tmp_path)
     assert bad.returncode != 0 and "unknown ablation 'depth'" in bad.stdout + bad.stderr
+
+
+BASE_PROFILE = """profile: custom
+models: [qwen3-4b]
+methods: [resrl]
+train: {backend: local, task: arith, trainer: cpu}
+evals: {math: {benchmarks: [math500]}}
+"""
+
+
+@pytest.mark.parametrize("section, message", [
+    ("agents: {envs: [alfworld], episodes: 5}", "agents: unknown keys ['episodes']"),
+    ("bfcl: {categories: [base], limit: 2}", "bfcl: unknown keys ['limit']"),
+    ("agents: {envs: [alfworld, scienceworld]}", "agents.envs: unknown names ['scienceworld']"),
+    ("bfcl: {categories: [base, multi_turn]}", "bfcl.categories: unknown names ['multi_turn']"),
+    ("agents: {envs: [alfworld], env_overrides: {webshop: [max_steps=5]}}", "agents.env_overrides: expected"),
+    ("bfcl: {categories: [base], overrides: [run_name=x]}", "bfcl.overrides: ['run_name'] are set by"),
+])
+def test_unknown_agent_and_bfcl_settings_are_named(tmp_path, section, message):
+    proc = _custom_dry_run(tmp_path, BASE_PROFILE + section + "\n")
+    assert proc.returncode != 0 and message in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
+
+
+def test_bfcl_categories_short_of_all_four_run_one_job_each(tmp_path):
+    proc = _custom_dry_run(tmp_path, BASE_PROFILE + "bfcl: {categories: [base, long_context]}\n"
+                           "agents: {envs: [alfworld], overrides: [device=cpu, episodes=2]}\n")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    jobs = _job_counts(proc.stdout)
+    # 2 variants (backbone, ResRL) x 2 categories (no overall row without all four); 2 variants x ALFWorld
+    assert jobs["evaluate_bfcl"] == 4 and jobs["evaluate_agents"] == 2
+    assert jobs["table3"] == jobs["table4"] == 1
+
+
+# The evaluators' `method` label shares its name with the Hydra config group experiments/method/ (their config dir
+# is experiments/); evaluators.common.cli.compose_config sets it after composing. The commands the paper DAG
+# prints must compose as they are.
+@pytest.mark.parametrize("module", ["evaluators.agents", "evaluators.bfcl", "evaluators.code"])
+def test_paper_evaluator_commands_compose(paper_commands, tmp_path, module):
+    trained = next(c for c in _shell_commands(paper_commands, module) if "method=resrl" in c)
+    args = shlex.split(trained.split(" > ", 1)[0].split(f"-m {module} ", 1)[1])
+    proc = subprocess.run([sys.executable, "-m", module, "--cfg", *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "method: resrl" in proc.stdout
 
 
 @pytest.mark.slow
