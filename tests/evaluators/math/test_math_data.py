@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from evaluators.math.benchmarks import (
-    BENCHMARKS,
     PAPER_BENCHMARKS,
     BenchmarkDataError,
     canonical_name,
