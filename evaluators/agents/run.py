@@ -69,39 +69,15 @@ class Policy:
 
 
 def load_policy_sampler(cfg: AgentEvalConfig) -> Policy:
-    """The policy's sampler (``resrl.rollout.make_sampler``) on the configured engine and device."""
-    import importlib.util
-
-    import torch
-
-    from resrl.rollout import make_sampler
+    """The policy's sampler (``evaluators.common.policy.load_sampler``) on the configured engine and device; an
+    episode's token budget is the smaller of the model config's ``max_context`` and the model's own context."""
+    from evaluators.common.policy import load_sampler
 
     spec = model_spec(cfg)
-    start = time.monotonic()
-    device = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-    engine = cfg.engine
-    if engine == "auto":
-        engine = "vllm" if device == "cuda" and importlib.util.find_spec("vllm") else "hf"
-    context: int | None = spec.max_context
-    if engine == "vllm":
-        from transformers import AutoTokenizer
-
-        if spec.source != "hub":
-            raise ValueError(f"engine 'vllm' needs a Hub id or checkpoint folder; model {spec.name!r} has source "
-                             f"{spec.source!r} (use engine=hf)")
-        tokenizer = AutoTokenizer.from_pretrained(spec.hub_id, revision=spec.revision)
-        sampler = make_sampler("vllm", spec.hub_id, tokenizer)
-    else:
-        from evaluators.common.context import model_context
-        from resrl.models import load_policy
-
-        model, tokenizer = load_policy(spec, device)
-        model_ctx = model_context(model)
-        context = min(c for c in (context, model_ctx) if c is not None) if (context or model_ctx) else None
-        sampler = make_sampler("hf", model, tokenizer, batch_size=cfg.batch_size)
-    seconds = time.monotonic() - start
-    log.info("loaded %s (%s on %s) in %.1f s", spec.name, engine, device, seconds)
-    return Policy(sampler, tokenizer, engine, device, context, seconds,
+    loaded = load_sampler(spec, cfg.engine, cfg.device, batch_size=cfg.batch_size)
+    context = min(c for c in (spec.max_context, loaded.max_context) if c is not None) \
+        if (spec.max_context or loaded.max_context) else None
+    return Policy(loaded.sampler, loaded.tokenizer, loaded.engine, loaded.device, context, loaded.load_seconds,
                   spec.chat_template_kwargs.get("enable_thinking"))
 
 

@@ -76,35 +76,12 @@ class Policy:
     def load(self) -> None:
         if self.sampler is not None:
             return
-        import importlib.util
+        from evaluators.common.policy import load_sampler
 
-        import torch
-
-        from resrl.rollout import make_sampler
-
-        t0 = time.monotonic()
-        self.device = self.cfg.device if self.cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-        self.engine = self.cfg.engine
-        if self.engine == "auto":
-            self.engine = "vllm" if self.device == "cuda" and importlib.util.find_spec("vllm") else "hf"
-        if self.engine == "vllm":
-            from transformers import AutoTokenizer
-
-            if self.spec.source != "hub":
-                raise ValueError(f"engine 'vllm' needs a Hub id or checkpoint folder; model {self.spec.name!r} has "
-                                 f"source {self.spec.source!r} (use engine=hf)")
-            self.tokenizer = AutoTokenizer.from_pretrained(self.spec.hub_id, revision=self.spec.revision)
-            self.sampler = make_sampler("vllm", self.spec.hub_id, self.tokenizer)
-            self.max_context = self.spec.max_context
-        else:
-            from evaluators.common.context import model_context
-            from resrl.models import load_policy
-
-            model, self.tokenizer = load_policy(self.spec, self.device)
-            self.max_context = model_context(model) or self.spec.max_context
-            self.sampler = make_sampler("hf", model, self.tokenizer, batch_size=self.cfg.batch_size)
-        self.load_seconds = time.monotonic() - t0
-        log.info("loaded %s (%s on %s) in %.1f s", self.spec.name, self.engine, self.device, self.load_seconds)
+        loaded = load_sampler(self.spec, self.cfg.engine, self.cfg.device, batch_size=self.cfg.batch_size)
+        self.sampler, self.tokenizer = loaded.sampler, loaded.tokenizer
+        self.max_context = loaded.max_context or self.spec.max_context
+        self.engine, self.device, self.load_seconds = loaded.engine, loaded.device, loaded.load_seconds
 
     @property
     def enable_thinking(self) -> bool | None:

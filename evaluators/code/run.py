@@ -151,39 +151,11 @@ class LazySampler:
         self.prompts_too_long = 0
 
     def _load(self) -> None:
-        import importlib.util
+        from evaluators.common.policy import load_sampler
 
-        import torch
-
-        from resrl.rollout import make_sampler
-
-        start = time.monotonic()
-        self.device = (
-            self.cfg.device if self.cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-        )
-        self.engine = self.cfg.engine
-        if self.engine == "auto":
-            self.engine = "vllm" if self.device == "cuda" and importlib.util.find_spec("vllm") else "hf"
-        if self.engine == "vllm":
-            from transformers import AutoTokenizer
-
-            if self.spec.source != "hub":
-                raise ValueError(f"engine 'vllm' needs a Hub id or checkpoint folder; model {self.spec.name!r} has "
-                                 f"source {self.spec.source!r} (use engine=hf)")  # fmt: skip
-            self.tokenizer = AutoTokenizer.from_pretrained(self.spec.hub_id, revision=self.spec.revision)
-            self._sampler = make_sampler("vllm", self.spec.hub_id, self.tokenizer)
-        else:
-            from resrl.models import load_policy
-
-            model, self.tokenizer = load_policy(self.spec, self.device)
-            from evaluators.common.context import model_context
-
-            self.max_context = model_context(model)
-            self._sampler = make_sampler("hf", model, self.tokenizer, batch_size=self.cfg.batch_size)
-        self.load_seconds = time.monotonic() - start
-        log.info(
-            "loaded %s (%s on %s) in %.1f s", self.spec.name, self.engine, self.device, self.load_seconds
-        )
+        loaded = load_sampler(self.spec, self.cfg.engine, self.cfg.device, batch_size=self.cfg.batch_size)
+        self._sampler, self.tokenizer, self.max_context = loaded.sampler, loaded.tokenizer, loaded.max_context
+        self.engine, self.device, self.load_seconds = loaded.engine, loaded.device, loaded.load_seconds
 
     def prompt(self, task: CodeTask) -> str:
         if self._sampler is None:

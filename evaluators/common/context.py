@@ -18,8 +18,9 @@ PROMPT_TOO_LONG = "prompt_too_long"
 
 
 def model_context(model: Any) -> int | None:
-    """The context length of a transformers model (``config.max_position_embeddings``), ``None`` if unknown."""
-    value = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    """The context length of a transformers model or config (``max_position_embeddings``), ``None`` if unknown."""
+    config = getattr(model, "config", model)
+    value = getattr(config, "max_position_embeddings", None)
     return int(value) if isinstance(value, int) and value > 0 else None
 
 

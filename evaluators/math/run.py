@@ -59,27 +59,15 @@ def resolve_model_spec(checkpoint: str):
     return get_model_spec(checkpoint)
 
 
-def _pick_engine(cfg: MathEvalConfig) -> tuple[str, str]:
-    import importlib.util
-
-    import torch
-
-    device = cfg.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    engine = cfg.engine
-    if engine == "auto":
-        engine = "vllm" if device == "cuda" and importlib.util.find_spec("vllm") else "hf"
-    return engine, device
-
-
 class _LazySampler:
     """Loads the model and the rollout engine on first use (a fully resumed run never loads the model)."""
 
     def __init__(self, cfg: MathEvalConfig) -> None:
         self.cfg = cfg
         self.spec = resolve_model_spec(cfg.checkpoint)
-        self.engine, self.device = _pick_engine(cfg)
+        from evaluators.common.policy import resolve_engine
+
+        self.engine, self.device = resolve_engine(cfg.engine, cfg.device)
         self._sampler = None
         self.tokenizer = None
         self.load_seconds = 0.0
@@ -87,28 +75,11 @@ class _LazySampler:
         self.prompts_too_long = 0
 
     def _load(self) -> None:
-        from resrl.rollout import make_sampler
+        from evaluators.common.policy import load_sampler
 
-        start = time.monotonic()
-        if self.engine == "vllm":
-            from transformers import AutoTokenizer
-
-            if self.spec.source != "hub":
-                raise ValueError(f"engine 'vllm' needs a Hub id or checkpoint folder, model {self.spec.name!r} "
-                                 f"has source {self.spec.source!r}; use engine=hf")
-            self.tokenizer = AutoTokenizer.from_pretrained(self.spec.hub_id, revision=self.spec.revision)
-            # VLLMSampler takes the model and tokenizer as ids/folders; the tokenizer object is for the prompt
-            self._sampler = make_sampler("vllm", self.spec.hub_id, self.spec.hub_id)
-        else:
-            from resrl.models import load_policy
-
-            model, self.tokenizer = load_policy(self.spec, self.device)
-            from evaluators.common.context import model_context
-
-            self.max_context = model_context(model)
-            self._sampler = make_sampler("hf", model, self.tokenizer, batch_size=self.cfg.batch_size)
-        self.load_seconds = time.monotonic() - start
-        log.info("loaded %s (%s engine on %s) in %.1f s", self.spec.name, self.engine, self.device, self.load_seconds)
+        loaded = load_sampler(self.spec, self.cfg.engine, self.cfg.device, batch_size=self.cfg.batch_size)
+        self._sampler, self.tokenizer, self.max_context = loaded.sampler, loaded.tokenizer, loaded.max_context
+        self.engine, self.device, self.load_seconds = loaded.engine, loaded.device, loaded.load_seconds
 
     def prompt(self, problem: MathProblem) -> str:
         if self._sampler is None:

@@ -11,6 +11,9 @@ Sequences without any valid token are left out of the ``seq-mean-*`` means.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 AGG_MODES = ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean")
@@ -51,3 +54,18 @@ def group_index(group_ids: torch.Tensor) -> tuple[torch.Tensor, int]:
     """Map arbitrary group ids [B] (int) to dense indices [B] in [0, G) and return (dense, G)."""
     uniq, dense = torch.unique(group_ids, return_inverse=True)
     return dense, int(uniq.numel())
+
+
+@contextmanager
+def autocast_off(device: torch.device | str) -> Iterator[None]:
+    """Disable autocast for ``device``'s type inside the block, so float32 inputs stay float32.
+
+    veRL runs the actor loss inside its FSDP engine's bf16 autocast; the ResRL subspace fit and FlowRL's
+    ``log Z`` head must not silently drop to bf16 there. Device types without autocast (``meta``) pass through.
+    """
+    kind = torch.device(device).type
+    if torch.amp.is_autocast_available(kind):
+        with torch.autocast(device_type=kind, enabled=False):
+            yield
+    else:
+        yield

@@ -38,8 +38,8 @@ def informative_groups(rewards: torch.Tensor, group_ids: torch.Tensor, tol: floa
     """
     dense, g = group_index(group_ids)
     r = rewards.to(torch.float32)
-    hi = torch.full((g,), -torch.inf).scatter_reduce(0, dense, r, reduce="amax")
-    lo = torch.full((g,), torch.inf).scatter_reduce(0, dense, r, reduce="amin")
+    hi = torch.full((g,), -torch.inf, device=r.device).scatter_reduce(0, dense, r, reduce="amax")
+    lo = torch.full((g,), torch.inf, device=r.device).scatter_reduce(0, dense, r, reduce="amin")
     return ((hi - lo) > tol)[dense]
 
 

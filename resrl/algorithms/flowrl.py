@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from resrl.algorithms.core import masked_mean, masked_sum
+from resrl.algorithms.core import autocast_off, masked_mean, masked_sum
 
 
 class LogZHead(nn.Module):
@@ -30,13 +30,18 @@ class LogZHead(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, prompt_repr: torch.Tensor) -> torch.Tensor:
-        return self.net(prompt_repr.to(self.net[-1].weight.dtype)).squeeze(-1)
+        """Runs in the head's own dtype (float32) even inside a bf16 autocast region (veRL's actor loss)."""
+        weight = self.net[-1].weight
+        with autocast_off(weight.device):
+            return self.net(prompt_repr.to(weight.dtype)).squeeze(-1)
 
 
 def mean_prompt_representation(hidden: torch.Tensor, prompt_mask: torch.Tensor) -> torch.Tensor:
-    """Masked mean over prompt positions. hidden: [B, P, H]; prompt_mask: [B, P] bool; returns [B, H]."""
-    m = prompt_mask.to(hidden.dtype)[..., None]
-    return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
+    """Masked mean over prompt positions. hidden: [B, P, H] any float; prompt_mask: [B, P] bool;
+    returns [B, H] float32 (bf16 states are averaged in float32)."""
+    h = hidden.float()
+    m = prompt_mask.to(h.dtype)[..., None]
+    return (h * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
 
 
 def flowrl_loss(
@@ -52,8 +57,15 @@ def flowrl_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Trajectory-balance loss. log_probs, old_log_probs, ref_log_probs: [B, T] float; log_z: [B] float
     (with grad to Z_phi); norm_rewards: [B] float; response_mask: [B, T] bool. Returns (loss [], metrics).
+    Computed in float32 (inputs upcast, autocast off), whatever autocast region the caller is in.
     """
-    mask = response_mask.bool()
+    with autocast_off(log_probs.device):
+        return _flowrl_loss_f32(log_probs.float(), old_log_probs.float(), ref_log_probs.float(), log_z.float(),
+                                norm_rewards.float(), response_mask.bool(), beta, clip_low, clip_high)
+
+
+def _flowrl_loss_f32(log_probs, old_log_probs, ref_log_probs, log_z, norm_rewards, mask, beta, clip_low, clip_high):
+    """:func:`flowrl_loss` on float32 tensors (shapes as there)."""
     avg_logp = masked_mean(log_probs, mask, dim=1)  # [B]
     avg_ref = masked_mean(ref_log_probs, mask, dim=1)  # [B]
     delta = log_z + avg_logp - beta * norm_rewards.to(avg_logp.dtype) - avg_ref  # [B]

@@ -28,12 +28,12 @@ def grpo_advantages(
         raise ValueError(f"rewards and group_ids must both be [B]; got {tuple(rewards.shape)} and {tuple(group_ids.shape)}")
     r = rewards.to(torch.float32)
     dense, num_groups = group_index(group_ids)
-    count = torch.zeros(num_groups, dtype=r.dtype).index_add_(0, dense, torch.ones_like(r))
-    mean = torch.zeros(num_groups, dtype=r.dtype).index_add_(0, dense, r) / count
+    count = torch.zeros(num_groups, dtype=r.dtype, device=r.device).index_add_(0, dense, torch.ones_like(r))
+    mean = torch.zeros(num_groups, dtype=r.dtype, device=r.device).index_add_(0, dense, r) / count
     centred = r - mean[dense]
     if not norm_std:
         return torch.where(count[dense] > 1, centred, torch.zeros_like(centred))
-    sq = torch.zeros(num_groups, dtype=r.dtype).index_add_(0, dense, centred**2)
+    sq = torch.zeros(num_groups, dtype=r.dtype, device=r.device).index_add_(0, dense, centred**2)
     std = torch.sqrt(sq / (count - 1).clamp_min(1.0))
     denom = std[dense] + eps
     informative = (count[dense] > 1) & (denom > 0)

@@ -12,7 +12,8 @@ Per prompt group, with ``LN`` a LayerNorm without affine parameters:
    the group gets ``(1 + min_weight) / 2``.
 
 Positive tokens, padding, and every token of a group with no positive response, no negative response,
-or fewer than 4 positive tokens get weight 1. Weights are computed in float32 under ``no_grad``.
+or fewer than 4 positive tokens get weight 1. Weights are computed in float32 under ``no_grad``, with autocast
+switched off (veRL calls the loss inside a bf16 autocast region).
 The advantages then become ``A * pos_scale`` for positive responses and ``A * w`` for negative ones.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from resrl.algorithms.core import group_index
+from resrl.algorithms.core import autocast_off, group_index
 
 SVD_METHODS = ("randomized", "exact")
 
@@ -119,7 +120,7 @@ def residual_token_weights(
         raise ValueError(f"unknown svd method {svd!r}; valid: {', '.join(SVD_METHODS)}")
     if hidden.dim() != 3 or hidden.shape[:2] != response_mask.shape:
         raise ValueError(f"hidden must be [B, T, H] matching response_mask [B, T]; got {tuple(hidden.shape)}, {tuple(response_mask.shape)}")
-    with torch.no_grad():
+    with torch.no_grad(), autocast_off(hidden.device):
         h = hidden.detach().to(torch.float32)
         mask = response_mask.bool()
         pos = is_positive.bool().to(mask.device)
@@ -176,7 +177,7 @@ def weight_statistics(
     w = weights[sel].to(torch.float32)
     if w.numel() == 0:
         return {"resrl/neg_tokens": 0.0}
-    qs = torch.quantile(w, torch.tensor([0.1, 0.5, 0.9]))
+    qs = torch.quantile(w, torch.tensor([0.1, 0.5, 0.9], device=w.device))
     return {
         "resrl/neg_tokens": float(w.numel()),
         "resrl/weight_mean": float(w.mean()),

@@ -65,6 +65,16 @@ class PolicyInputs:
     hidden: torch.Tensor | None = None
     log_z: torch.Tensor | None = None
 
+    def __post_init__(self) -> None:
+        """Every tensor must live on ``log_probs``' device: a CPU tensor next to CUDA ones would fail deep
+        inside a loss on a GPU (or, for 0-dim tensors, silently sync); this names the field instead."""
+        device = self.log_probs.device
+        stray = [f.name for f in fields(self)
+                 if isinstance(getattr(self, f.name), torch.Tensor) and getattr(self, f.name).device != device]
+        if stray:
+            where = ", ".join(f"{n} on {getattr(self, n).device}" for n in stray)
+            raise ValueError(f"PolicyInputs: log_probs is on {device} but {where}; move the batch to one device")
+
     @property
     def is_positive(self) -> torch.Tensor:
         """[B] bool: the verifier accepted the response (raw score > 0, as in the authors' release)."""

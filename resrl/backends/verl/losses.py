@@ -102,14 +102,15 @@ def _padded(data, *names: str) -> dict[str, torch.Tensor]:
     return dict(data.select(*names).to_padded_tensor().items())
 
 
-def _group_ids(data, batch_size: int) -> tuple[torch.Tensor, bool]:
-    """Dense group ids from the samples' ``uid`` when veRL passes it, else one group (our trainer's order)."""
+def _group_ids(data, batch_size: int, device: torch.device) -> tuple[torch.Tensor, bool]:
+    """Dense group ids [B] on ``device`` from the samples' ``uid`` when veRL passes it, else one group (our
+    trainer's order)."""
     if "uid" in data.keys():
         raw = data["uid"]
         uids = [str(u) for u in (raw.tolist() if hasattr(raw, "tolist") else list(raw))]
         index = {u: i for i, u in enumerate(dict.fromkeys(uids))}
-        return torch.tensor([index[u] for u in uids], dtype=torch.long), True
-    return torch.zeros(batch_size, dtype=torch.long), False
+        return torch.tensor([index[u] for u in uids], dtype=torch.long, device=device), True
+    return torch.zeros(batch_size, dtype=torch.long, device=device), False
 
 
 def resrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=None):
@@ -129,7 +130,7 @@ def resrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=
     t = _padded(data, "response_mask", "advantages", "rm_scores")
     mask = t["response_mask"].bool()
     scores = (t["rm_scores"] * mask).sum(-1)  # shaped reward; > 0 exactly when the verifier accepted
-    group_ids, have_uid = _group_ids(data, mask.shape[0])
+    group_ids, have_uid = _group_ids(data, mask.shape[0], mask.device)
     inputs = PolicyInputs(
         log_probs=torch.zeros_like(t["advantages"]), old_log_probs=torch.zeros_like(t["advantages"]),
         response_mask=mask, rewards=scores, scores=scores, group_ids=group_ids,
@@ -147,12 +148,13 @@ def resrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=
 
 
 def prompt_representation(top: torch.Tensor, data) -> torch.Tensor:
-    """Mean of the hooked final-layer states over each sequence's prompt. top: [total_nnz, H]; returns [B, H]."""
+    """Mean of the hooked final-layer states over each sequence's prompt. top: [total_nnz, H]; returns [B, H]
+    float32."""
     seq_lens = data["input_ids"].offsets().diff().tolist()
     prompt_lens = data["prompts"].offsets().diff().tolist()
     out, start = [], 0
     for s, p in zip(seq_lens, prompt_lens, strict=True):
-        out.append(top[start : start + p].mean(dim=0))
+        out.append(top[start : start + p].float().mean(dim=0))
         start += s
     return torch.stack(out, dim=0)
 

@@ -37,7 +37,7 @@ def test_to_vllm_kwargs():
 def test_without_vllm_construction_raises_install_hint():
     with pytest.raises(ImportError, match=r"pip install 'resrl\[gpu\]'"):
         VLLMSampler("Qwen/Qwen3-1.7B")
-    with pytest.raises(ImportError, match="engine='hf'"):
+    with pytest.raises(ImportError, match="engine=hf"):
         make_sampler("vllm", "Qwen/Qwen3-1.7B")
 
 
@@ -103,9 +103,17 @@ def test_rollouts_from_vllm_rejects_abort_and_missing_logprobs():
 def test_vllm_sampler_wiring_with_a_fake_vllm(monkeypatch):
     calls = {}
 
+    class FakeTokenizer:
+        def encode(self, text, add_special_tokens=True):
+            calls.setdefault("add_special_tokens", []).append(add_special_tokens)
+            return [ord(c) for c in text] if not add_special_tokens else [0] + [ord(c) for c in text]
+
     class FakeLLM:
         def __init__(self, **kw):
             calls["llm"] = kw
+
+        def get_tokenizer(self):
+            return FakeTokenizer()
 
         def generate(self, prompts, sampling_params, use_tqdm=True):
             calls["prompts"], calls["params"] = prompts, sampling_params
@@ -124,9 +132,17 @@ def test_vllm_sampler_wiring_with_a_fake_vllm(monkeypatch):
         "dtype": "bfloat16",
         "logprobs_mode": "processed_logprobs",
     }
-    assert calls["prompts"] == ["p0", "p1"]
+    # text prompts reach vLLM as token ids, tokenised without special tokens (as HFSampler does)
+    assert calls["prompts"] == [{"prompt_token_ids": [112, 48]}, {"prompt_token_ids": [112, 49]}]
+    assert calls["add_special_tokens"] == [False, False]
     assert [p["seed"] for p in calls["params"]] == [10, 11]
     assert len(out) == 3
+
+
+def test_vllm_sampler_refuses_a_tokenizer_object():
+    """vllm.LLM(tokenizer=...) takes a name or path; an object must fail here, naming the fix."""
+    with pytest.raises(TypeError, match="tokenizer must be a Hub id or folder path .*prompt_tokenizer="):
+        VLLMSampler("some/model", tokenizer=object())
 
 
 def test_unknown_engine():

@@ -1,0 +1,84 @@
+"""One policy loader for every evaluator: engine and device resolution, the model, its tokenizer, its context.
+
+``load_sampler(spec, engine=..., device=..., batch_size=...)`` returns a :class:`LoadedPolicy`:
+
+- ``engine="hf"``: the model through ``resrl.models.load_policy`` on ``device`` and ``HFSampler``.
+- ``engine="vllm"``: ``vllm.LLM`` on the Hub id or checkpoint folder, given as paths (``vllm.LLM`` takes a
+  tokenizer *name or path*, never an object); the Hugging Face tokenizer loaded here renders prompts and
+  tokenises them for the engine.
+
+``max_context`` is the model's own context length (``max_position_embeddings`` of its config) on both engines.
+- ``engine="auto"``: vLLM when the device is CUDA and vllm is installed, else hf. ``device="auto"``: CUDA when
+  available.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("auto", "hf", "vllm")
+
+
+@dataclass
+class LoadedPolicy:
+    sampler: Any  # resrl.rollout Sampler (generate / generate_from_ids)
+    tokenizer: Any  # Hugging Face tokenizer (chat template, prompt lengths)
+    engine: str  # "hf" or "vllm"
+    device: str
+    max_context: int | None  # prompts of at least this many tokens are not sent to the engine
+    load_seconds: float
+
+
+def resolve_engine(engine: str, device: str) -> tuple[str, str]:
+    """(engine, device) with ``auto`` resolved (see the module docstring)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r}; valid: {', '.join(ENGINES)}")
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if engine == "auto":
+        engine = "vllm" if device.startswith("cuda") and importlib.util.find_spec("vllm") else "hf"
+    return engine, device
+
+
+def load_sampler(spec: Any, engine: str = "auto", device: str = "auto", batch_size: int = 8,
+                 vllm_kwargs: dict[str, Any] | None = None) -> LoadedPolicy:
+    """Load ``spec`` (a ``resrl.models.ModelSpec``) for sampling; see the module docstring."""
+    from resrl.rollout import make_sampler
+
+    engine, device = resolve_engine(engine, device)
+    start = time.monotonic()
+    if engine == "vllm":
+        from transformers import AutoTokenizer
+
+        if spec.source != "hub":
+            raise ValueError(f"engine=vllm needs a Hub id or checkpoint folder; model {spec.name!r} has source "
+                             f"{spec.source!r} (use engine=hf)")
+        tokenizer = AutoTokenizer.from_pretrained(spec.hub_id, revision=spec.revision)
+        from transformers import AutoConfig
+
+        from evaluators.common.context import model_context
+
+        kwargs = dict(vllm_kwargs or {})
+        if spec.revision is not None:
+            kwargs.setdefault("revision", spec.revision)
+            kwargs.setdefault("tokenizer_revision", spec.revision)
+        max_context = model_context(AutoConfig.from_pretrained(spec.hub_id, revision=spec.revision))
+        sampler = make_sampler("vllm", str(spec.hub_id), str(spec.hub_id), prompt_tokenizer=tokenizer, **kwargs)
+    else:
+        from evaluators.common.context import model_context
+        from resrl.models import load_policy
+
+        model, tokenizer = load_policy(spec, device)
+        max_context = model_context(model)
+        sampler = make_sampler("hf", model, tokenizer, batch_size=batch_size)
+    seconds = time.monotonic() - start
+    log.info("loaded %s (%s engine on %s) in %.1f s", spec.name, engine, device, seconds)
+    return LoadedPolicy(sampler, tokenizer, engine, device, max_context, seconds)

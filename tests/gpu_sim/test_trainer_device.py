@@ -1,0 +1,56 @@
+"""The local trainer's update with every tensor on the trainer's device (issue 16, defect 5).
+
+``trainer.device=cuda`` left scores, rewards, advantages and group ids on the CPU, so every method's loss mixed
+devices. Proxy: the groups are collected normally, then the update (batching, old log-probs, every method's loss,
+backward) runs with the default device set to ``meta``: any tensor the trainer builds without naming the
+trainer's device lands on ``meta`` and the first op mixing it with the model's CPU tensors raises. The optimizer
+step runs with the CPU default, as on a GPU torch keeps AdamW's step counters on the host by design.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import torch
+
+import resrl.methods as methods
+from resrl.tasks.base import Problem
+from resrl.trainer.config import TrainerConfig
+from resrl.trainer.loop import Trainer
+
+
+class HashTask:
+    enable_thinking = None
+
+    def size(self, split):
+        return 50
+
+    def get(self, split, index):
+        return Problem(id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index}"}], answer="")
+
+    def reward(self, response, answer):
+        return float(hashlib.sha256(response.encode()).digest()[0] % 2 == 0)
+
+
+@pytest.mark.filterwarnings("ignore:Seems like `optimizer.step\\(\\)` has been overridden")
+@pytest.mark.parametrize("name", methods.names())
+def test_update_builds_every_tensor_on_the_trainer_device(name, tmp_path, stray_device):
+    extra = {"rank": 4} if name == "resrl" else {}
+    cfg = TrainerConfig(steps=1, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0,
+                        max_new_tokens=6, max_prompt_tokens=64, save_every=1, eval_problems=2, eval_n=2,
+                        temperature=1.0, seed=1)
+    trainer = Trainer(methods.build(name, **extra), "tiny-qwen3", HashTask(), cfg, tmp_path)
+    groups, record = trainer.collect()
+    host_step = trainer.optimizer.step
+
+    def step_on_host(*args, **kwargs):
+        with torch.device("cpu"):
+            return host_step(*args, **kwargs)
+
+    trainer.optimizer.step = step_on_host
+    before = {k: v.detach().clone() for k, v in trainer.model.named_parameters()}
+    with stray_device():
+        rec = trainer.update(groups, record)
+    assert rec["step"] == 1
+    assert any(not torch.equal(before[k], v) for k, v in trainer.model.named_parameters())
