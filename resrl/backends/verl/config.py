@@ -25,7 +25,9 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Mapping
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -68,8 +70,9 @@ class ClusterProfile:
     logger: list[str] = field(default_factory=lambda: ["console", "tensorboard"])
     project_name: str = "resrl"
     total_epochs: int = 1000  # an upper bound; training stops at trainer.steps (total_training_steps)
-    python: str = "python3"
+    python: str | None = None  # interpreter of the veRL job and every Ray worker (None: the launcher's own)
     train_rows: int | None = None  # rows written to the training parquet (None: steps * prompts_per_step)
+    ray_num_cpus: int | None = None  # CPUs Ray may use (None: $SLURM_CPUS_PER_TASK under SLURM, else Ray's default)
 
     def __post_init__(self) -> None:
         for name in ("nnodes", "gpus_per_node", "rollout_tp", "total_epochs"):
@@ -81,6 +84,12 @@ class ClusterProfile:
             raise ValueError(f"profile.strategy={self.strategy!r}; valid: fsdp, fsdp2")
         if self.train_rows is not None and self.train_rows < 1:
             raise ValueError(f"profile.train_rows must be >= 1 or null, got {self.train_rows}")
+        if self.ray_num_cpus is not None and self.ray_num_cpus < 1:
+            raise ValueError(f"profile.ray_num_cpus must be >= 1 or null, got {self.ray_num_cpus}")
+        if not self.python:
+            self.python = sys.executable
+        elif os.sep in self.python and not os.path.isabs(self.python):
+            self.python = os.path.abspath(self.python)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ClusterProfile:
@@ -115,10 +124,10 @@ class VerlPlan:
         ours = [f"{k}={format_override(v)}" for k, v in sorted(self.overrides.items(), key=lambda kv: kv[0].lstrip("+"))]
         return ours + list(self.extra)
 
-    def command(self, python: str = "python3") -> list[str]:
+    def command(self, python: str) -> list[str]:
         return [python, "-m", "resrl.backends.verl.main", *self.argv()]
 
-    def shell(self, python: str = "python3") -> str:
+    def shell(self, python: str) -> str:
         """The command as one shell line, environment first (what a user would paste)."""
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.env.items()))
         return f"{env} {shlex.join(self.command(python))}"
@@ -188,8 +197,58 @@ def check_sizes(trainer: TrainerConfig, profile: ClusterProfile, model_name: str
             )
 
 
+def ray_num_cpus(profile: ClusterProfile, environ: Mapping[str, str]) -> int | None:
+    """CPUs for ``ray.init`` when the job starts its own Ray: the profile's, else SLURM's allocation.
+
+    veRL 0.9.1 (``trainer/config/ppo_trainer.yaml``, ``ray_kwargs.ray_init.num_cpus``): "Use a fixed number instead
+    of null when using SLURM"; with null Ray counts every core of the node and can hang in a SLURM cgroup. When
+    joining a running cluster (``$RAY_ADDRESS``) Ray refuses ``num_cpus``, so none is given.
+    """
+    if environ.get("RAY_ADDRESS"):
+        return None
+    if profile.ray_num_cpus is not None:
+        return profile.ray_num_cpus
+    for var in ("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"):
+        value = environ.get(var, "").split("(")[0].split(",")[0]
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
+
+
+def interpreter_path(python: str) -> str:
+    """``python`` as an absolute path (``python3`` looked up on PATH), so Ray workers on every node use it."""
+    if os.sep in python:
+        return os.path.abspath(python)
+    found = shutil.which(python)
+    return os.path.abspath(found) if found else python
+
+
+#: veRL overrides after ``--`` that would split prompt groups across micro-batches (checked by the launcher; the
+#: actor loss also checks every micro-batch).
+GROUP_BREAKING = {
+    "actor_rollout_ref.actor.use_dynamic_bsz": "false",
+    "actor_rollout_ref.actor.shuffle": "false",
+}
+
+
+def check_extra_overrides(extra: Sequence[str], n: int) -> None:
+    """Refuse user veRL overrides that break 'one whole prompt group per micro-batch' (ValueError)."""
+    for item in extra:
+        key, sep, value = item.lstrip("+").partition("=")
+        if not sep:
+            continue
+        want = GROUP_BREAKING.get(key)
+        if want is not None and value.strip().lower() != want:
+            raise ValueError(f"veRL override {item!r} would split prompt groups across micro-batches; the resrl "
+                             f"backend needs {key}={want}")
+        if key == "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu" and value.strip() != str(n):
+            raise ValueError(f"veRL override {item!r}: a micro-batch must be one prompt group, "
+                             f"ppo_micro_batch_size_per_gpu={n} (trainer.n)")
+
+
 def translate(
-    config: Mapping[str, Any], profile: ClusterProfile, run_dir: Path | None = None
+    config: Mapping[str, Any], profile: ClusterProfile, run_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> VerlPlan:
     """Our composed config (``method``, ``model``, ``task``, ``trainer``, ``output_dir``) -> :class:`VerlPlan`."""
     for key in ("method", "model", "task", "trainer"):
@@ -313,9 +372,13 @@ def translate(
         "trainer.project_name": profile.project_name,
         "trainer.experiment_name": str(config.get("run_name", f"{name}-{model['name']}")),
         "trainer.logger": list(profile.logger),
-        # every Ray process imports our registrations before it runs anything
+        # every Ray process imports our registrations before it runs anything, with the job's interpreter
         "+ray_kwargs.ray_init.runtime_env.worker_process_setup_hook": SETUP_HOOK,
+        "ray_kwargs.ray_init.runtime_env.py_executable": interpreter_path(profile.python),
     }
+    cpus = ray_num_cpus(profile, os.environ if environ is None else environ)
+    if cpus is not None:
+        o["ray_kwargs.ray_init.num_cpus"] = cpus
     for key, value in sorted(chat_kwargs.items()):
         o[f"+data.apply_chat_template_kwargs.{key}"] = value
     env = {METHOD_ENV: method_payload(method)}

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
+
 
 def group_key(sample_key: str) -> str:
     """The prompt uid of a TransferQueue sample key ``{uid}_{session}_{index}`` (veRL's convention)."""
@@ -51,3 +53,21 @@ def balanced_group_order(groups: Sequence[str], workloads: Sequence[float], num_
         for g in sorted(rank_groups, key=order_of.__getitem__):
             order.extend(members[g])
     return order
+
+
+def check_whole_groups(group_ids: torch.Tensor, n: int) -> None:
+    """Raise ValueError unless every prompt group in a micro-batch has all its ``n`` responses.
+
+    group_ids: [B] int (dense or not). ResRL fits one subspace per group and FlowRL/GRPO statistics are per group:
+    a group split over micro-batches (``use_dynamic_bsz=true``, a micro-batch size that is not ``n``, a balancing
+    that scatters groups) would silently fit on part of a group.
+    """
+    if n < 1:
+        raise ValueError(f"rollout n must be >= 1, got {n}")
+    _, counts = torch.unique(group_ids.detach().cpu(), return_counts=True)
+    partial = sorted({int(c) for c in counts if int(c) != n})
+    if partial:
+        raise ValueError(
+            f"a micro-batch holds prompt groups of sizes {partial}, not whole groups of n={n} responses; keep "
+            "actor.use_dynamic_bsz=false and ppo_micro_batch_size_per_gpu=n (the resrl backend sets both)"
+        )

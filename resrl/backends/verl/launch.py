@@ -21,7 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from resrl.backends.verl.config import ClusterProfile, VerlPlan, plan_summary, translate
+from resrl.backends.verl.config import (
+    ClusterProfile,
+    VerlPlan,
+    check_extra_overrides,
+    plan_summary,
+    translate,
+)
 from resrl.paths import REPO_ROOT
 
 CONFIG_DIR = REPO_ROOT / "experiments" / "verl"
@@ -103,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = compose(ours)
         plan, profile = build_plan(config)
+        check_extra_overrides(extra, int(config["trainer"]["n"]))
     except Exception as err:  # composition and validation errors name the field
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -23,6 +23,7 @@ from resrl.algorithms.flowrl import flowrl_loss
 from resrl.algorithms.grpo import clipped_policy_loss
 from resrl.algorithms.resrl import resrl_advantages, weight_statistics
 from resrl.backends.verl.config import method_from_env
+from resrl.backends.verl.grouping import check_whole_groups
 from resrl.methods.base import PolicyInputs
 
 
@@ -102,6 +103,12 @@ def _padded(data, *names: str) -> dict[str, torch.Tensor]:
     return dict(data.select(*names).to_padded_tensor().items())
 
 
+def _rollout_n(config: Any) -> int | None:
+    """Responses per prompt, from veRL's actor config (``rollout_n``), None when not given."""
+    value = getattr(config, "rollout_n", None) if config is not None else None
+    return int(value) if isinstance(value, int) else None
+
+
 def _group_ids(data, batch_size: int, device: torch.device) -> tuple[torch.Tensor, bool]:
     """Dense group ids [B] on ``device`` from the samples' ``uid`` when veRL passes it, else one group (our
     trainer's order)."""
@@ -111,6 +118,16 @@ def _group_ids(data, batch_size: int, device: torch.device) -> tuple[torch.Tenso
         index = {u: i for i, u in enumerate(dict.fromkeys(uids))}
         return torch.tensor([index[u] for u in uids], dtype=torch.long, device=device), True
     return torch.zeros(batch_size, dtype=torch.long, device=device), False
+
+
+def _whole_group_ids(config, data, device: torch.device) -> tuple[torch.Tensor, bool]:
+    """The micro-batch's group ids [B] (see :func:`_group_ids`), after checking that it holds whole groups of
+    veRL's ``rollout_n`` responses (ValueError otherwise, before any work)."""
+    group_ids, have_uid = _group_ids(data, int(data.batch_size[0]), device)
+    n = _rollout_n(config)
+    if n is not None:
+        check_whole_groups(group_ids, n)
+    return group_ids, have_uid
 
 
 def resrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=None):
@@ -126,11 +143,11 @@ def resrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=
     key = hidden_key(method.cfg.layer)
     if key not in model_output:
         raise KeyError(f"model_output has no {key!r}: the actor engine did not capture layer {method.cfg.layer}")
+    group_ids, have_uid = _whole_group_ids(config, data, model_output[key].device)
     hidden = no_padding_2_padding(model_output[key], data)  # [B, T, H]
     t = _padded(data, "response_mask", "advantages", "rm_scores")
     mask = t["response_mask"].bool()
     scores = (t["rm_scores"] * mask).sum(-1)  # shaped reward; > 0 exactly when the verifier accepted
-    group_ids, have_uid = _group_ids(data, mask.shape[0], mask.device)
     inputs = PolicyInputs(
         log_probs=torch.zeros_like(t["advantages"]), old_log_probs=torch.zeros_like(t["advantages"]),
         response_mask=mask, rewards=scores, scores=scores, group_ids=group_ids,
@@ -169,6 +186,7 @@ def flowrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method
     key = hidden_key(-1)
     if key not in model_output:
         raise KeyError(f"model_output has no {key!r}: the actor engine did not capture the final layer")
+    _whole_group_ids(config, data, model_output[key].device)
     log_prob = no_padding_2_padding(model_output["log_probs"], data)
     t = _padded(data, "response_mask", "old_log_probs", "advantages", "ref_log_prob")
     mask = t["response_mask"].bool()

@@ -31,6 +31,7 @@ from resrl.backends.verl.grouping import balanced_group_order, group_key
 from resrl.backends.verl.losses import current_method, flowrl_actor_loss, hidden_key, resrl_actor_loss
 
 LOG_Z_FILE = "resrl_log_z.pt"
+VERL_SYNC_MODE = "sync"  # the mode string veRL's trainer tests for its synchronous code paths
 
 
 def capture_layers(method) -> tuple[int, ...]:
@@ -175,7 +176,20 @@ class ResRLActorRolloutRefWorker(ActorRolloutRefWorker):
 
 @register_trainer(TRAINER_MODE)
 class ResRLSyncTrainer(PPOTrainerSync):
-    """veRL's synchronous trainer with our actor worker and group-preserving balancing."""
+    """veRL's synchronous trainer with our actor worker and group-preserving balancing.
+
+    veRL looks the class up by ``trainer.v1.trainer_mode`` (``resrl_sync``), but its trainer then compares the
+    mode with the literal ``"sync"`` (replay buffer class, ``gen_batch_size``, TransferQueue checkpoint state,
+    resume: verl 0.9.1 ``trainer/ppo/v1/trainer_base.py``). Before veRL's constructor reads it, the mode in the
+    config is set back to ``"sync"``, so every one of those branches takes the synchronous path.
+    """
+
+    def __init__(self, config):
+        from omegaconf import open_dict
+
+        with open_dict(config):
+            config.trainer.v1.trainer_mode = VERL_SYNC_MODE
+        super().__init__(config)
 
     def _init_resource_pool_mgr(self):
         super()._init_resource_pool_mgr()

@@ -1,0 +1,58 @@
+"""Settings a first cluster run needs (issue 16, defects 7, 10, 11), checked without verl: the job's interpreter
+reaches every Ray worker, Ray gets SLURM's CPU count, and overrides that would split prompt groups are refused."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+import torch
+
+from resrl.backends.verl.config import ClusterProfile, check_extra_overrides, ray_num_cpus, translate
+from resrl.backends.verl.grouping import check_whole_groups
+from resrl.backends.verl.launch import compose, main
+from resrl.paths import REPO_ROOT
+
+
+def _plan(environ, **profile):
+    config = compose(["method=resrl", "model=qwen3-1.7b"])
+    prof = ClusterProfile.from_mapping({**config["profile"], **profile})
+    return translate(config, prof, REPO_ROOT / "r", environ=environ)
+
+
+def test_ray_gets_slurms_cpu_count_and_nothing_when_joining_a_cluster():
+    plan = _plan({"SLURM_CPUS_PER_TASK": "16", "SLURM_CPUS_ON_NODE": "64"})
+    assert plan.overrides["ray_kwargs.ray_init.num_cpus"] == 16
+    assert _plan({"SLURM_CPUS_ON_NODE": "32(x2)"}).overrides["ray_kwargs.ray_init.num_cpus"] == 32
+    assert "ray_kwargs.ray_init.num_cpus" not in _plan({"RAY_ADDRESS": "10.0.0.1:6379", "SLURM_CPUS_PER_TASK": "16"}).overrides
+    assert "ray_kwargs.ray_init.num_cpus" not in _plan({}).overrides
+    assert _plan({"SLURM_CPUS_PER_TASK": "16"}, ray_num_cpus=12).overrides["ray_kwargs.ray_init.num_cpus"] == 12
+    assert ray_num_cpus(ClusterProfile(), {"SLURM_CPUS_PER_TASK": ""}) is None
+
+
+def test_every_ray_worker_uses_the_jobs_interpreter():
+    plan = _plan({}, python=None)
+    assert plan.overrides["ray_kwargs.ray_init.runtime_env.py_executable"] == os.path.abspath(sys.executable)
+    plan = _plan({}, python=".venv-cluster/bin/python")
+    want = os.path.abspath(".venv-cluster/bin/python")
+    assert plan.overrides["ray_kwargs.ray_init.runtime_env.py_executable"] == want
+    assert plan.command(ClusterProfile(python=".venv-cluster/bin/python").python)[0] == want
+
+
+def test_check_whole_groups():
+    check_whole_groups(torch.tensor([3, 3, 3, 3, 7, 7, 7, 7]), 4)
+    with pytest.raises(ValueError, match=r"groups of sizes \[2\], not whole groups of n=4"):
+        check_whole_groups(torch.tensor([3, 3, 3, 3, 7, 7]), 4)
+
+
+@pytest.mark.parametrize("extra", [
+    "actor_rollout_ref.actor.use_dynamic_bsz=true", "actor_rollout_ref.actor.shuffle=True",
+    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=8",
+])
+def test_group_splitting_overrides_are_refused(extra, capsys):
+    with pytest.raises(ValueError, match="prompt group"):
+        check_extra_overrides([extra], 4)
+    assert main(["method=resrl", "model=qwen3-1.7b", "dry_run=true", "--", extra]) == 2
+    assert "error: veRL override" in capsys.readouterr().err
+    check_extra_overrides(["actor_rollout_ref.actor.use_dynamic_bsz=false", "trainer.logger=[console]"], 4)
