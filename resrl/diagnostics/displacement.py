@@ -77,8 +77,8 @@ def likelihood_displacement(
     delta = after.to(torch.float32) - before.to(torch.float32)
     pos = is_positive.bool()
     dense, num_groups = group_index(group_ids)
-    out_pos = torch.full((num_groups,), math.nan)
-    out_neg = torch.full((num_groups,), math.nan)
+    out_pos = torch.full((num_groups,), math.nan, device=delta.device)
+    out_neg = torch.full((num_groups,), math.nan, device=delta.device)
     for g in range(num_groups):
         members = dense == g
         if (members & pos).any():

@@ -128,19 +128,24 @@ class DiagnosticsSnapshot:
     is_positive: list[torch.Tensor] = field(default_factory=list)
 
 
+def _host(value: Any) -> torch.Tensor:
+    """A tensor (on any device) or a list as a CPU tensor; never copied through the default device."""
+    return value.detach().cpu() if isinstance(value, torch.Tensor) else torch.as_tensor(value, device="cpu")
+
+
 def _is_positive(batch: Mapping[str, Any]) -> torch.Tensor:
     if "is_positive" in batch:
-        return torch.as_tensor(batch["is_positive"]).bool().cpu()
+        return _host(batch["is_positive"]).bool()
     if "scores" not in batch:
         raise KeyError("a diagnostics batch needs 'scores' [B] or 'is_positive' [B]")
-    return (torch.as_tensor(batch["scores"]) > 0).cpu()
+    return _host(batch["scores"]) > 0
 
 
 def _even(n: int, m: int) -> torch.Tensor:
-    """``min(n, m)`` evenly spaced indices of ``range(n)``."""
+    """``min(n, m)`` evenly spaced indices of ``range(n)`` (CPU: the diagnostics compute on the host)."""
     if n <= m:
-        return torch.arange(n)
-    return torch.linspace(0, n - 1, steps=m).round().long()
+        return torch.arange(n, device="cpu")
+    return torch.linspace(0, n - 1, steps=m, device="cpu").round().long()
 
 
 def _resrl_cfg(method: Any) -> ResRLConfig:
@@ -150,13 +155,13 @@ def _resrl_cfg(method: Any) -> ResRLConfig:
 def _token_advantages(method: Any, batch: Mapping[str, Any], hidden: torch.Tensor | None,
                       mask: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
     """The advantages the method's policy-gradient loss applies per token. Returns [B, T] float32 (CPU)."""
-    adv = torch.as_tensor(batch["advantages"]).to(torch.float32).cpu()
+    adv = _host(batch["advantages"]).to(torch.float32)
     if adv.dim() == 1:
         adv = adv[:, None].expand(mask.shape)
     if isinstance(method, ResRL) and hidden is not None:
         c = method.cfg
         weights = residual_token_weights(
-            hidden, mask, pos, torch.zeros(len(pos), dtype=torch.long), rank=c.rank, max_pos_tokens=c.max_pos_tokens,
+            hidden, mask, pos, torch.zeros(len(pos), dtype=torch.long, device=pos.device), rank=c.rank, max_pos_tokens=c.max_pos_tokens,
             q_low=c.q_low, q_high=c.q_high, min_weight=c.min_weight, svd=c.svd,
         ).cpu()
         adv = resrl_advantages(adv, weights, pos, c.pos_scale)
@@ -184,9 +189,9 @@ def _head_metrics(model: nn.Module, h_final: torch.Tensor, targets: torch.Tensor
     z_y = (h * weight[y]).sum(-1) + (bias[y] if bias is not None else 0.0)
     check = (z_y / temperature - lse - torch.cat([lpp, lpn]).to(h.device).float()).abs().max()
     unsigned = interference_from_grams(ku, kh, n_pos)
-    unit_coef = torch.cat([torch.ones(n_pos), -torch.ones(hn.shape[0])]).to(h)
+    unit_coef = torch.cat([torch.ones(n_pos, device=h.device), -torch.ones(hn.shape[0], device=h.device)]).to(h)
     unweighted = interference_from_grams(ku * unit_coef[:, None] * unit_coef[None, :], kh, n_pos)
-    coef = torch.cat([torch.ones(n_pos), an.float()]).to(h)
+    coef = torch.cat([torch.ones(n_pos, device=h.device), an.float().to(h.device)]).to(h)
     weighted = interference_from_grams(ku * coef[:, None] * coef[None, :], kh, n_pos)
     overlap = (ku[:n_pos, n_pos:] * kh[:n_pos, n_pos:]).sum(0).cpu()  # [Nn]: <G_P, unit head grad of token j>
     out = {
@@ -322,7 +327,7 @@ def after_update(model: nn.Module, snap: DiagnosticsSnapshot) -> dict[str, float
             after = [response_loglik(model, b, snap.temperature).cpu() for b in snap.batches]
         finally:
             model.train(was_training)
-        gids = torch.cat([torch.full((len(b),), g, dtype=torch.long) for g, b in enumerate(snap.before)])
+        gids = torch.cat([torch.full((len(b),), g, dtype=torch.long, device="cpu") for g, b in enumerate(snap.before)])
         disp = likelihood_displacement(torch.cat(snap.before), torch.cat(after), torch.cat(snap.is_positive), gids)
         metrics.update(_defined(disp.metrics("diag/lld/")))
     metrics["diag/time_s"] = snap.seconds + time.perf_counter() - t0

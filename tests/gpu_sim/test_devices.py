@@ -16,7 +16,12 @@ from resrl.algorithms.dapo import informative_groups, soft_overlong_punishment
 from resrl.algorithms.flowrl import LogZHead, flowrl_loss, mean_prompt_representation
 from resrl.algorithms.grpo import PolicyLossConfig, clipped_policy_loss, grpo_advantages, kl_penalty
 from resrl.algorithms.nsr import weighted_reinforce_advantages
-from resrl.algorithms.resrl import residual_energy, residual_token_weights, resrl_advantages, weight_statistics
+from resrl.algorithms.resrl import (
+    residual_energy,
+    residual_token_weights,
+    resrl_advantages,
+    weight_statistics,
+)
 from resrl.algorithms.rewards import length_scaled_reward
 from resrl.methods.base import PolicyInputs
 

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import resrl.methods as methods
+from resrl.diagnostics.step import DiagnosticsConfig
 from resrl.tasks.base import Problem
 from resrl.trainer.config import TrainerConfig
 from resrl.trainer.loop import Trainer
@@ -33,14 +34,12 @@ class HashTask:
         return float(hashlib.sha256(response.encode()).digest()[0] % 2 == 0)
 
 
-@pytest.mark.filterwarnings("ignore:Seems like `optimizer.step\\(\\)` has been overridden")
-@pytest.mark.parametrize("name", methods.names())
-def test_update_builds_every_tensor_on_the_trainer_device(name, tmp_path, stray_device):
+def _update_under_stray_device(name, tmp_path, stray_device, diagnostics=None):
     extra = {"rank": 4} if name == "resrl" else {}
     cfg = TrainerConfig(steps=1, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0,
                         max_new_tokens=6, max_prompt_tokens=64, save_every=1, eval_problems=2, eval_n=2,
                         temperature=1.0, seed=1)
-    trainer = Trainer(methods.build(name, **extra), "tiny-qwen3", HashTask(), cfg, tmp_path)
+    trainer = Trainer(methods.build(name, **extra), "tiny-qwen3", HashTask(), cfg, tmp_path, diagnostics=diagnostics)
     groups, record = trainer.collect()
     host_step = trainer.optimizer.step
 
@@ -54,3 +53,19 @@ def test_update_builds_every_tensor_on_the_trainer_device(name, tmp_path, stray_
         rec = trainer.update(groups, record)
     assert rec["step"] == 1
     assert any(not torch.equal(before[k], v) for k, v in trainer.model.named_parameters())
+    return rec
+
+
+@pytest.mark.filterwarnings("ignore:Seems like `optimizer.step\\(\\)` has been overridden")
+@pytest.mark.parametrize("name", methods.names())
+def test_update_builds_every_tensor_on_the_trainer_device(name, tmp_path, stray_device):
+    _update_under_stray_device(name, tmp_path, stray_device)
+
+
+@pytest.mark.filterwarnings("ignore:Seems like `optimizer.step\\(\\)` has been overridden")
+@pytest.mark.parametrize("name", ["resrl", "grpo"])
+def test_update_with_mechanism_diagnostics_on_the_trainer_device(name, tmp_path, stray_device):
+    """The diagnostics move the policy's outputs to the host and compute there; what they create must be too."""
+    rec = _update_under_stray_device(name, tmp_path, stray_device, DiagnosticsConfig(enabled=True, every=1))
+    assert "diag/lld/frac_groups" in rec or any(k.startswith("diag/lld/") for k in rec)
+    assert "diag/align/cos" in rec
