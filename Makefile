@@ -33,3 +33,22 @@ test-verl:
 # Performance benchmarks: ratios against the obvious implementations -> results/benchmarks/{*.json,SUMMARY.md}
 bench: venv
 	$(PY) -m benchmarks
+
+.PHONY: cluster-env cluster-lock
+# The one environment for the paper DAG on a GPU cluster (Linux x86_64, Python 3.11): .venv-cluster/ from the lock
+# cluster/requirements-linux-x86_64-cuda.txt, then the project and bfcl-eval with --no-deps (docs/cluster.md).
+cluster-env:
+	@bash scripts/setup_cluster_env.sh
+
+# Re-resolve that lock after editing cluster/requirements.in (needs uv; no GPU).
+cluster-lock:
+	@bash scripts/lock_cluster_env.sh
+
+.PHONY: vllm-api-venv test-vllm-api
+# vLLM 0.24.0's Python API on this CPU machine (the wheel without its CUDA dependencies), to check the project's
+# calls against the real signatures: tests/gpu_sim/test_vllm_api_snapshot.py (about 2 minutes the first time).
+vllm-api-venv:
+	@bash scripts/setup_vllm_api_venv.sh
+
+test-vllm-api: venv vllm-api-venv
+	RESRL_VLLM_API_PYTHON=.venv-vllm-api/bin/python $(PY) -m pytest -q tests/gpu_sim

@@ -2,6 +2,7 @@
 #   snakemake --cores 2                                   # the tiny profile (CPU, SmolLM2-135M), the default
 #   snakemake --cores 2 --config ablation=rank            # plus a ResRL ablation sweep
 #   snakemake -n --config profile=paper                   # list the paper's grid (GPU cluster)
+#   snakemake --profile experiments/snakemake/slurm --config profile=smoke   # first run on a new cluster (1 GPU)
 #   snakemake --profile experiments/snakemake/slurm --config profile=paper   # run it on SLURM
 # Every rule calls a project CLI (so each step also runs by hand); outputs live under results/ and paper_figures/.
 
@@ -12,5 +13,6 @@ include: "experiments/workflow/report.smk"
 
 
 rule all:
+    localrule: True
     input:
         report_targets(),

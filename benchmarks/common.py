@@ -106,7 +106,7 @@ def machine_info() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "git_commit": git_commit(),
         "packages": package_versions(BENCH_PACKAGES),
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

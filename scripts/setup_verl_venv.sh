@@ -13,6 +13,8 @@ constraints=$(mktemp)
 echo "torch==2.13.0" > "$constraints"
 .venv-verl/bin/python -m pip install -q --upgrade pip
 .venv-verl/bin/python -m pip install -q "torch==2.13.0"
+# verl[verl-core] directly, not the project's `verl` extra: that one adds veRL's vLLM stack, which pulls a CUDA
+# torch (the cluster environment, scripts/setup_cluster_env.sh, has it)
 .venv-verl/bin/python -m pip install -q -c "$constraints" -e ".[dev]" "verl[verl-core]==0.9.1"
 rm -f "$constraints"
 echo "$want" > "$stamp"

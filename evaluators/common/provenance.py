@@ -53,7 +53,7 @@ def run_provenance(config: dict[str, Any] | None = None, seed: int | None = None
         "packages": package_versions(packages),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "argv": list(sys.argv),
     }
 

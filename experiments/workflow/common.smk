@@ -1,16 +1,17 @@
 # Configuration of the DAG: the profile (experiments/profile/<name>.yaml) and an optional ablation
 # (experiments/ablation/<name>.yaml), validated before any rule runs.
+import shlex
 import sys
 from pathlib import Path
 
 import yaml
 
-PY = sys.executable
 BASE = Path(workflow.basedir)  # the repository (configs); outputs go to the working directory (-d)
 PROFILE_DIR = BASE / "experiments" / "profile"
 ABLATION_DIR = BASE / "experiments" / "ablation"
+VERL_PROFILE_DIR = BASE / "experiments" / "verl" / "profile"
 PROFILE_KEYS = {"profile", "models", "methods", "evaluate_base", "train", "evals", "passk", "code", "agents", "bfcl", "ablation",
-                "job_threads"}
+                "job_threads", "python"}
 
 
 def _load_yaml(path, kind, valid_dir):
@@ -34,6 +35,8 @@ def load_profile(name):
         raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: passk={prof['passk']!r} is not one of evals {sorted(prof['evals'])}")
     _check_section(prof, "agents", "envs", AGENT_ENVS, {"envs", "overrides", "env_overrides"}, name)
     _check_section(prof, "bfcl", "categories", BFCL_CATEGORIES, {"categories", "overrides"}, name)
+    if "python" in prof and not (isinstance(prof["python"], str) and prof["python"].strip()):
+        raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: python: expected an interpreter path, got {prof['python']!r}")
     return prof
 
 
@@ -80,6 +83,25 @@ def _check_section(prof, section, names_key, valid, keys, name):
 
 
 P = load_profile(str(config.get("profile", "tiny")))
+
+
+def resolve_python(value):
+    """The interpreter every rule runs (the profile's `python`, or `--config python=...`): a path relative to the
+    repository (e.g. .venv-cluster/bin/python, the cluster environment of scripts/setup_cluster_env.sh) is made
+    absolute, since jobs run in the working directory (-d); a bare command name (python3) is left to PATH; unset:
+    the interpreter running Snakemake."""
+    if not value:
+        return sys.executable
+    value = str(value)
+    if "/" not in value:
+        return value
+    return str(Path(value) if Path(value).is_absolute() else BASE / value)
+
+
+# PY_PATH: the interpreter; PY: the same, quoted for the shell. Used by every rule, by the veRL launcher
+# (profile.python, so Ray's driver and workers run it too) and by the checkpoint merger (--python).
+PY_PATH = resolve_python(config.get("python", P.get("python")))
+PY = shlex.quote(PY_PATH)
 # CPU threads of each model job (train, sample). When the profile sets job_threads, torch/OpenMP/MKL get exactly
 # that many, so `--cores 2` with job_threads 1 runs two jobs side by side instead of one job on two threads
 # (tiny profile); otherwise jobs reserve 2 cores and keep the libraries' own defaults (GPU profiles).

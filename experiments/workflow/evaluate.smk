@@ -43,13 +43,16 @@ for _part, _spec in P["evals"].items():
             cmd=lambda wildcards, _p=_part: math_command(wildcards, _p),
         threads: JOB_THREADS
         resources:
-            gpus=1 if "engine=vllm" in _spec.get("overrides", []) else 0,
+            gpu=1 if "engine=vllm" in _spec.get("overrides", []) else 0,
         shell:
             THREAD_ENV + " {params.cmd} > {log} 2>&1"
 
+    # Re-reads the stored samples (no model is loaded when none is missing): runs where Snakemake runs, never
+    # submitted to the cluster.
     rule:
         name:
             f"metrics_{_part}"
+        localrule: True
         input:
             [f"results/samples/{PNAME}/{{model}}/{{variant}}/{_part}/{b}.jsonl" for b in _spec["benchmarks"]],
         output:
@@ -76,7 +79,7 @@ if P.get("code"):
             extra=" ".join(P["code"].get("overrides", [])),
             run=lambda w: f"{PNAME}/{w.model}/{w.variant}/code",
         resources:
-            gpus=1,
+            gpu=1,
         shell:
             "{PY} -m evaluators.code benchmark={wildcards.bench} model={wildcards.model} {params.checkpoint} method={wildcards.variant} "
             "model_name={wildcards.model} run_name={params.run} results_dir=results {params.extra} > {log} 2>&1"
@@ -118,7 +121,7 @@ if P.get("agents"):
             cmd=lambda w: evaluator_command("evaluators.agents", w, "agents", agent_overrides(w.agent_env)),
         threads: JOB_THREADS
         resources:
-            gpus=lambda w: model_job_gpus(agent_overrides(w.agent_env)),
+            gpu=lambda w: model_job_gpus(agent_overrides(w.agent_env)),
         shell:
             THREAD_ENV + " {params.cmd} > {log} 2>&1"
 
@@ -137,6 +140,6 @@ if P.get("bfcl"):
                                             [f"subset={w.subset}"] + list(P["bfcl"].get("overrides") or [])),
         threads: JOB_THREADS
         resources:
-            gpus=model_job_gpus(P["bfcl"].get("overrides") or []),
+            gpu=model_job_gpus(P["bfcl"].get("overrides") or []),
         shell:
             THREAD_ENV + " {params.cmd} > {log} 2>&1"

@@ -1,4 +1,5 @@
-# Tables and figures in paper_figures/<profile>/, read only from results/.
+# Tables and figures in paper_figures/<profile>/, read only from results/. All local rules: they run where
+# Snakemake runs (the submit host under SLURM), never in a cluster job.
 
 FIG = f"paper_figures/{PNAME}"
 TABLE1_PARTS = [part for part, spec in P["evals"].items() if spec.get("table1", True)]
@@ -32,6 +33,7 @@ def report_targets():
 
 
 rule table1:
+    localrule: True
     input:
         MATH_METRICS,
     output:
@@ -44,6 +46,7 @@ rule table1:
 
 
 rule table2:
+    localrule: True
     input:
         CODE_METRICS,
     output:
@@ -56,6 +59,7 @@ rule table2:
 
 
 rule table3:
+    localrule: True
     input:
         AGENT_METRICS,
     output:
@@ -68,6 +72,7 @@ rule table3:
 
 
 rule table4:
+    localrule: True
     input:
         BFCL_METRICS,
     output:
@@ -80,6 +85,7 @@ rule table4:
 
 
 rule ablation_table:
+    localrule: True
     input:
         [f"results/metrics/{PNAME}/{m}/{v}/{part}/metrics.csv" for m in P["models"] for v in ABL_VARIANTS for part in TABLE1_PARTS],
     output:
@@ -92,6 +98,7 @@ rule ablation_table:
 
 
 rule passk_figure:
+    localrule: True
     input:
         PASSK_METRICS,
     output:
@@ -104,6 +111,7 @@ rule passk_figure:
 
 
 rule training_curves:
+    localrule: True
     input:
         lambda w: [f"{run_dir(w.model, v)}/final_model/config.json" for v in TRAINED],
     output:
@@ -118,6 +126,7 @@ rule training_curves:
 
 
 rule compare_paper:
+    localrule: True
     input:
         reference=str(BASE / "results" / "paper" / "reference.csv"),
         metrics=sorted(set(MATH_METRICS + PASSK_METRICS + CODE_METRICS + AGENT_METRICS + BFCL_METRICS)),
@@ -131,6 +140,7 @@ rule compare_paper:
 
 
 rule diagnostics_figure:
+    localrule: True
     input:
         lambda w: [f"{run_dir(w.model, v)}/final_model/config.json" for v in TRAINED],
     output:

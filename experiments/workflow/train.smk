@@ -1,18 +1,60 @@
-# Training: one run per (model, trained variant). Local trainer on CPU; veRL launcher in the paper profile.
+# Training: one run per (model, trained variant). Local trainer on CPU; veRL launcher in the GPU profiles.
+import os
+
+VERL = P["train"].get("backend", "local") == "verl"
+VERL_CLUSTER = P["train"].get("cluster", "paper")
+
+
+def verl_cluster_profile(name, seen=()):
+    """experiments/verl/profile/<name>.yaml with its Hydra `defaults` parents merged in (the fields the DAG needs:
+    nnodes, gpus_per_node)."""
+    path = VERL_PROFILE_DIR / f"{name}.yaml"
+    if not path.is_file() or name in seen:
+        valid = ", ".join(sorted(p.stem for p in VERL_PROFILE_DIR.glob("*.yaml")))
+        raise ValueError(f"{PROFILE_DIR / (PNAME + '.yaml')}: train.cluster={name!r} is not a veRL cluster profile "
+                         f"(experiments/verl/profile/); valid: {valid}")
+    raw = yaml.safe_load(path.read_text()) or {}
+    merged = {}
+    for parent in raw.get("defaults") or []:
+        if isinstance(parent, str) and parent != "_self_":
+            merged.update(verl_cluster_profile(parent, (*seen, name)))
+    merged.update({k: v for k, v in raw.items() if k != "defaults"})
+    return merged
+
+
+if VERL:
+    _cluster = verl_cluster_profile(VERL_CLUSTER)
+    if int(_cluster.get("nnodes", 1)) != 1:
+        # One Snakemake job is one SLURM allocation on one node; a multi-node Ray cluster needs the hand-written
+        # sbatch script of docs/cluster.md (ray start on every node), not the DAG.
+        raise ValueError(f"{PROFILE_DIR / (PNAME + '.yaml')}: train.cluster={VERL_CLUSTER!r} has nnodes="
+                         f"{_cluster['nnodes']}; the DAG trains on one node (see docs/cluster.md, SLURM)")
+    TRAIN_GPUS = int(_cluster.get("gpus_per_node", 8))
+else:
+    TRAIN_GPUS = 0
+
+
+def abs_run_dir(model, variant):
+    """The run directory as an absolute path. Jobs run in Snakemake's working directory (-d), while the veRL
+    launcher resolves relative paths against the repository and the checkpoint merger against its cwd: both get
+    this absolute path, so they agree whatever -d is."""
+    return os.path.abspath(run_dir(model, variant))
 
 
 def train_command(wildcards):
+    out_dir = abs_run_dir(wildcards.model, wildcards.variant) if VERL else run_dir(wildcards.model, wildcards.variant)
     overrides = method_overrides(wildcards.variant) + [
         f"model={wildcards.model}", f"task={P['train']['task']}", f"trainer={P['train']['trainer']}",
-        f"output_dir={run_dir(wildcards.model, wildcards.variant)}",
+        f"output_dir={out_dir}",
         f"run_name={PNAME}-{wildcards.model}-{wildcards.variant}",
     ] + list(P["train"].get("overrides", []))
     args = " ".join(f"'{o}'" for o in overrides)
-    if P["train"].get("backend", "local") == "local":
+    if not VERL:
         return f"{PY} -m resrl.train {args}"
-    # veRL on a GPU cluster, then its FSDP checkpoint converted to final_model/ (what the evaluators load)
-    return (f"{PY} -m resrl.backends.verl.launch profile={P['train'].get('cluster', 'paper')} {args} && "
-            f"{PY} -m resrl.backends.verl.checkpoint {run_dir(wildcards.model, wildcards.variant)}")
+    # veRL on a GPU node (Ray's driver and workers run profile.python = this DAG's interpreter), then its FSDP
+    # checkpoint converted to final_model/ (what the evaluators load) by the same interpreter's veRL merger
+    return (f"{PY} -m resrl.backends.verl.launch profile={VERL_CLUSTER} {shlex.quote('profile.python=' + PY_PATH)} "
+            f"{args} && {PY} -m resrl.backends.verl.checkpoint {shlex.quote(out_dir)} --python {PY}")
 
 
 rule train:
@@ -23,9 +65,12 @@ rule train:
     params:
         cmd=train_command,
     threads: JOB_THREADS
+    # SLURM (snakemake-executor-plugin-slurm): `gpu` becomes sbatch --gpus, cpus_per_task --cpus-per-task,
+    # mem_mb --mem, runtime (minutes) --time; the SLURM profile adds partition and account.
     resources:
-        gpus=8 if P["train"].get("backend") == "verl" else 0,
-        mem_mb=200000 if P["train"].get("backend") == "verl" else 12000,
-        runtime=24 * 60 if P["train"].get("backend") == "verl" else 60,
+        gpu=TRAIN_GPUS,
+        cpus_per_task=8 * TRAIN_GPUS if VERL else JOB_THREADS,
+        mem_mb=max(64000, 25000 * TRAIN_GPUS) if VERL else 12000,
+        runtime=int(P["train"].get("runtime", 24 * 60)) if VERL else 60,
     shell:
         THREAD_ENV + " {params.cmd} > {log} 2>&1"

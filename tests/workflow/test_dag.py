@@ -122,8 +122,9 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
                  "results/metrics/paper/qwen3-4b/resrl/agents/webshop.csv",
                  "results/metrics/paper/qwen3-4b/resrl/bfcl/all/bfcl.csv"):
         assert f" {path} " in table3[0] + table4[0] and f" {path} " in compare[0]
-    assert re.search(r"rule evaluate_agents:(?:\n    .*)*\n    resources: .*gpus=1", out)
-    assert re.search(r"rule evaluate_bfcl:(?:\n    .*)*\n    resources: .*gpus=1", out)
+    # `gpu` is the resource snakemake-executor-plugin-slurm turns into sbatch --gpus (tests/workflow/test_slurm.py)
+    assert re.search(r"rule evaluate_agents:(?:\n    .*)*\n    resources: .*gpu=1", out)
+    assert re.search(r"rule evaluate_bfcl:(?:\n    .*)*\n    resources: .*gpu=1", out)
     for table in ("table3", "table4"):
         assert f"output: paper_figures/paper/{table}.md, paper_figures/paper/{table}.tex" in out
 
@@ -132,8 +133,9 @@ def test_paper_training_goes_through_the_verl_launcher(tmp_path):
     cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(tmp_path),
            "--config", "profile=paper", "--until", "train"]
     out = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300).stdout
-    assert "-m resrl.backends.verl.launch profile=paper 'method=resrl' 'model=qwen3-4b'" in out
-    assert "-m resrl.backends.verl.checkpoint results/runs/paper/qwen3-4b/resrl" in out
+    assert "-m resrl.backends.verl.launch profile=paper profile.python=" in out
+    assert " 'method=resrl' 'model=qwen3-4b'" in out
+    assert f"-m resrl.backends.verl.checkpoint {tmp_path}/results/runs/paper/qwen3-4b/resrl --python " in out
 
 
 def test_ablation_adds_one_run_per_value(tmp_path):

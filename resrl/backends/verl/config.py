@@ -46,6 +46,7 @@ ADV_W_REINFORCE = "resrl_w_reinforce"
 #: methods whose loss needs the actor worker of resrl.backends.verl.workers (hook / log Z head)
 CUSTOM_ACTOR_METHODS = ("resrl", "flowrl")
 KL_TYPES = {"k1": "kl", "k3": "low_var_kl"}  # our kl_type -> veRL's kl_loss_type
+ATTN_IMPLEMENTATIONS = ("flash_attention_2", "sdpa", "eager")
 
 
 @dataclass
@@ -73,6 +74,9 @@ class ClusterProfile:
     python: str | None = None  # interpreter of the veRL job and every Ray worker (None: the launcher's own)
     train_rows: int | None = None  # rows written to the training parquet (None: steps * prompts_per_step)
     ray_num_cpus: int | None = None  # CPUs Ray may use (None: $SLURM_CPUS_PER_TASK under SLURM, else Ray's default)
+    # the actor's attention kernels: veRL's default flash_attention_2 (needs flash_attn; so does remove-padding),
+    # or sdpa (no flash_attn: also turns use_remove_padding off)
+    attn_implementation: str = "flash_attention_2"
 
     def __post_init__(self) -> None:
         for name in ("nnodes", "gpus_per_node", "rollout_tp", "total_epochs"):
@@ -86,6 +90,11 @@ class ClusterProfile:
             raise ValueError(f"profile.train_rows must be >= 1 or null, got {self.train_rows}")
         if self.ray_num_cpus is not None and self.ray_num_cpus < 1:
             raise ValueError(f"profile.ray_num_cpus must be >= 1 or null, got {self.ray_num_cpus}")
+        if self.attn_implementation not in ATTN_IMPLEMENTATIONS:
+            raise ValueError(f"profile.attn_implementation={self.attn_implementation!r}; valid: "
+                             f"{', '.join(ATTN_IMPLEMENTATIONS)}")
+        if self.attn_implementation != "flash_attention_2" and self.use_remove_padding:
+            self.use_remove_padding = False  # veRL's remove-padding path calls flash_attn's varlen kernels
         if not self.python:
             self.python = sys.executable
         elif os.sep in self.python and not os.path.isabs(self.python):
@@ -99,6 +108,10 @@ class ClusterProfile:
             raise ValueError(f"unknown profile field(s) {unknown}; valid: {', '.join(sorted(valid))}")
         return cls(**{k: (dict(v) if isinstance(v, Mapping) else list(v) if isinstance(v, (list, tuple)) else v)
                       for k, v in values.items()})
+
+    @property
+    def needs_flash_attn(self) -> bool:
+        return self.attn_implementation == "flash_attention_2" or self.use_remove_padding
 
     @property
     def world_size(self) -> int:
@@ -296,6 +309,7 @@ def translate(
         # model
         f"{ar}.model.path": model["hub_id"],
         f"{ar}.model.use_remove_padding": profile.use_remove_padding,
+        f"+{ar}.model.override_config.attn_implementation": profile.attn_implementation,
         f"{ar}.model.enable_gradient_checkpointing": profile.gradient_checkpointing or trainer.gradient_checkpointing,
         # actor: optimiser (linear warm-up, then constant)
         f"{ar}.actor.strategy": profile.strategy,

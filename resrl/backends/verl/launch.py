@@ -53,8 +53,7 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
 
 def build_plan(config: dict[str, Any]) -> tuple[VerlPlan, ClusterProfile]:
     profile = ClusterProfile.from_mapping(config["profile"])
-    run_dir = Path(config["output_dir"])
-    run_dir = run_dir if run_dir.is_absolute() else REPO_ROOT / run_dir
+    run_dir = Path(config["output_dir"]).absolute()  # relative to the working directory, as the checkpoint merger
     return translate(config, profile, run_dir), profile
 
 
@@ -95,6 +94,24 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
     return len(rows)
 
 
+def preflight(profile: ClusterProfile) -> None:
+    """Checks on the job's interpreter that would otherwise fail inside Ray workers (RuntimeError naming the fix):
+    it imports verl and vllm, and flash_attn when the profile needs it (veRL's default attention kernels)."""
+    modules = ["verl", "vllm"] + (["flash_attn"] if profile.needs_flash_attn else [])
+    code = ("import importlib.util, sys; missing = [m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]; "
+            "print(' '.join(missing))")
+    try:
+        out = subprocess.run([profile.python, "-c", code, *modules], capture_output=True, text=True, timeout=120)
+    except OSError as err:
+        raise RuntimeError(f"profile.python={profile.python!r} cannot run: {err}") from None
+    missing = out.stdout.split()
+    if out.returncode != 0 or missing:
+        hint = ("; install flash-attn (scripts/setup_cluster_env.sh does) or set profile.attn_implementation=sdpa"
+                if "flash_attn" in missing else "; use the cluster environment (make cluster-env, docs/cluster.md)")
+        raise RuntimeError(f"profile.python={profile.python} lacks {', '.join(missing) or out.stderr.strip()[-200:]}"
+                           f"{hint}")
+
+
 def split_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """Our overrides, then veRL overrides after a ``--``."""
     argv = list(argv)
@@ -122,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n# veRL command (dry run, nothing written or started):")
         print(plan.shell(profile.python))
         return 0
+    try:
+        preflight(profile)
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     written = write_train_parquet(config["task"], plan.train_parquet, rows)
     print(f"[verl] wrote {written} training prompts to {plan.train_parquet}", file=sys.stderr)

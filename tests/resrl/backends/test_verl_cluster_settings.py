@@ -4,6 +4,7 @@ reaches every Ray worker, Ray gets SLURM's CPU count, and overrides that would s
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pytest
@@ -56,3 +57,25 @@ def test_group_splitting_overrides_are_refused(extra, capsys):
     assert main(["method=resrl", "model=qwen3-1.7b", "dry_run=true", "--", extra]) == 2
     assert "error: veRL override" in capsys.readouterr().err
     check_extra_overrides(["actor_rollout_ref.actor.use_dynamic_bsz=false", "trainer.logger=[console]"], 4)
+
+
+def test_attention_kernels_are_a_profile_setting():
+    plan = _plan({})
+    assert plan.overrides["+actor_rollout_ref.model.override_config.attn_implementation"] == "flash_attention_2"
+    plan = _plan({}, attn_implementation="sdpa")
+    assert plan.overrides["+actor_rollout_ref.model.override_config.attn_implementation"] == "sdpa"
+    assert plan.overrides["actor_rollout_ref.model.use_remove_padding"] is False  # remove-padding needs flash_attn
+    with pytest.raises(ValueError, match="profile.attn_implementation='flash'; valid: flash_attention_2, sdpa"):
+        ClusterProfile(attn_implementation="flash")
+
+
+def test_launch_refuses_an_interpreter_without_the_gpu_stack_before_writing_anything(tmp_path, capsys):
+    """A job interpreter without verl/vllm/flash_attn would fail inside Ray workers after minutes; the launcher
+    checks it first (this test venv has none of them) and leaves no run folder behind."""
+    out = tmp_path / "run"
+    code = main(["method=grpo", "model=qwen3-1.7b", f"output_dir={out}", f"profile.python={sys.executable}"])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    # the main venv lacks all three; .venv-verl (make test-verl) has verl but not vllm or flash_attn
+    assert re.search(rf"error: profile.python={re.escape(sys.executable)} lacks (verl, )?vllm, flash_attn", err), err
+    assert "profile.attn_implementation=sdpa" in err

@@ -1,0 +1,115 @@
+"""The GPU DAG profiles (paper, smoke) as a cluster runs them: every rule runs the profile's interpreter (the one
+cluster environment), the veRL launcher and the checkpoint merger get that interpreter and the same absolute run
+directory whatever `snakemake -d` is, and the smoke profile lists a small but complete DAG."""
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+CLUSTER_PY = str(ROOT / ".venv-cluster" / "bin" / "python")  # `python: .venv-cluster/bin/python` in the profiles
+
+
+def dry_run(workdir: Path, *config: str, until: str | None = None) -> str:
+    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(ROOT / "Snakefile"), "-d", str(workdir), "--config", *config]
+    if until:
+        cmd += ["--until", until]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    return proc.stdout
+
+
+def jobs_with_commands(out: str) -> list[tuple[str, str]]:
+    """(rule, shell command) of every job in `snakemake -n -p` output."""
+    found, rule = [], None
+    for line in out.splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):$", line):
+            rule = m.group(1)
+        elif line.startswith("Shell command:") and line.split(":", 1)[1].strip() != "None":  # `all` has none
+            found.append((rule, line.split("Shell command:", 1)[1].strip()))
+    return found
+
+
+def programs(command: str) -> list[list[str]]:
+    """Each `&&`-joined command without its leading VAR=value assignments and its `> log 2>&1`."""
+    out = []
+    for part in command.split(" && "):
+        words = shlex.split(part.split(" > ", 1)[0])
+        while words and re.match(r"^[A-Z_]+=", words[0]):
+            words.pop(0)
+        out.append(words)
+    return out
+
+
+def train_commands(out: str) -> dict[str, list[list[str]]]:
+    """variant -> [launcher argv, merger argv] of the train jobs."""
+    return {re.search(r"'method=(\w+)'", cmd).group(1): programs(cmd) for rule, cmd in jobs_with_commands(out)
+            if rule == "train"}
+
+
+@pytest.mark.parametrize("config, python", [
+    (["profile=paper"], CLUSTER_PY),
+    (["profile=smoke"], CLUSTER_PY),
+    (["profile=paper", "python=/opt/env/bin/python"], "/opt/env/bin/python"),  # --config python=... overrides
+    (["profile=tiny"], sys.executable),  # no `python` key: the interpreter running Snakemake
+])
+def test_every_rule_runs_the_profiles_interpreter(tmp_path, config, python):
+    jobs = jobs_with_commands(dry_run(tmp_path, *config))
+    rules = {rule for rule, _ in jobs}
+    assert {"train", "table1", "compare_paper"} <= rules and any(r.startswith("metrics_") for r in rules)
+    wrong = [(rule, argv[:3]) for rule, cmd in jobs for argv in programs(cmd) if argv[0] != python]
+    assert not wrong, wrong
+    if "profile=tiny" in config:
+        return
+    for launcher, merger in train_commands(dry_run(tmp_path, *config, until="train")).values():
+        # the veRL launcher runs its veRL command (Ray's driver, whose workers inherit it) with profile.python
+        assert launcher[1:3] == ["-m", "resrl.backends.verl.launch"] and f"profile.python={python}" in launcher
+        # the checkpoint merger runs `python -m verl.model_merger` with --python
+        assert merger[1:3] == ["-m", "resrl.backends.verl.checkpoint"]
+        assert merger[merger.index("--python") + 1] == python
+
+
+def test_launcher_and_merger_get_the_same_absolute_run_dir(tmp_path):
+    work = tmp_path / "work"
+    trains = train_commands(dry_run(work, "profile=paper", until="train"))
+    launcher, merger = trains["resrl"]
+    run_dir = str(work / "results" / "runs" / "paper" / "qwen3-4b" / "resrl")
+    assert f"output_dir={run_dir}" in launcher and merger[3] == run_dir
+    # and both tools resolve it to that folder, run from a directory that is neither the repository nor -d
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    plan = subprocess.run([sys.executable, *launcher[1:], "dry_run=true"], cwd=elsewhere, capture_output=True,
+                          text=True, timeout=120)
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    summary = json.loads(plan.stdout[:plan.stdout.index("\n# veRL command")])
+    assert summary["run_dir"] == run_dir and summary["checkpoint_dir"] == f"{run_dir}/verl_checkpoints"
+    assert summary["profile"]["python"] == CLUSTER_PY and summary["command"][0] == CLUSTER_PY
+    merge = subprocess.run([sys.executable, *merger[1:]], cwd=elsewhere, capture_output=True, text=True, timeout=120)
+    assert merge.returncode == 2 and f"under {run_dir}/verl_checkpoints" in merge.stderr  # nothing trained yet
+
+
+def test_smoke_profile_lists_both_methods_and_every_table(tmp_path):
+    out = dry_run(tmp_path / "work", "profile=smoke")
+    block = out[out.index("Job stats:"):]
+    jobs = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
+    assert jobs["train"] == 2  # GRPO and ResRL on Qwen3-0.6B
+    assert jobs["sample_math"] == jobs["metrics_math"] == 3  # with the untrained backbone
+    assert jobs["evaluate_code"] == jobs["evaluate_agents"] == jobs["evaluate_bfcl"] == 3
+    for report in ("table1", "table2", "table3", "table4", "passk_figure", "compare_paper"):
+        assert jobs[report] == 1, report
+    # the veRL launcher composes what the DAG passes (1 GPU, 4 steps of 8 prompts), for both methods
+    for variant, (launcher, _) in train_commands(dry_run(tmp_path / "work", "profile=smoke", until="train")).items():
+        assert launcher[3] == "profile=smoke" and "model=qwen3-0.6b" in launcher
+        plan = subprocess.run([sys.executable, *launcher[1:], "dry_run=true"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+        assert plan.returncode == 0, plan.stderr[-2000:]
+        summary = json.loads(plan.stdout[:plan.stdout.index("\n# veRL command")])
+        assert summary["method"]["name"] == variant and summary["profile"]["gpus_per_node"] == 1
+        assert {"trainer.total_training_steps=4", "data.train_batch_size=8", "trainer.n_gpus_per_node=1",
+                "actor_rollout_ref.model.path=Qwen/Qwen3-0.6B"} <= set(summary["command"])
