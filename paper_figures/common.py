@@ -15,8 +15,8 @@ from evaluators.common.schema import METRIC_COLUMNS
 
 # Display names as the paper writes them.
 METHOD_LABELS = {
-    "base": "Backbone", "grpo": "GRPO", "dapo": "DAPO", "flowrl": "FlowRL", "nsr": "NSR (pure)",
-    "w_reinforce": "NSR", "resrl": "ResRL",
+    "base": "Backbone", "grpo": "GRPO", "dapo": "DAPO", "flowrl": "FlowRL", "nsr": "NSR (λ=0)",
+    "w_reinforce": "W-REINFORCE (λ=0.1)", "resrl": "ResRL",
 }
 METHOD_ORDER = ["base", "grpo", "dapo", "flowrl", "nsr", "w_reinforce", "resrl"]
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from paper_figures.common import load_metrics, write_text
+from paper_figures.common import METHOD_LABELS, load_metrics, write_text
 
-# The paper's method names -> ours. The paper's "NSR" baseline upweights negatives relative to positives
-# (lambda = 0.1), i.e. W-REINFORCE of Zhu et al. 2025a.
-PAPER_METHODS = {"GRPO": "grpo", "DAPO": "dapo", "FlowRL": "flowrl", "NSR": "w_reinforce", "ResRL": "resrl",
-                 "Backbone": "base", "PPO": "ppo", "EMPG": "empg", "ReAct": "react"}
+# The paper's method names -> ours. The paper does not say which lambda its "NSR" rows used: Zhu et al. 2025a
+# call lambda = 0 "NSR" and lambda = 0.1 "W-REINFORCE" (their recommended variant, the weak positive anchoring the
+# paper cites for ResRL's positives). Both are run and each paper "NSR" cell is compared with both, labelled.
+PAPER_METHODS = {"GRPO": ("grpo",), "DAPO": ("dapo",), "FlowRL": ("flowrl",), "NSR": ("nsr", "w_reinforce"),
+                 "ResRL": ("resrl",), "Backbone": ("base",), "PPO": ("ppo",), "EMPG": ("empg",), "ReAct": ("react",)}
 PAPER_BENCHMARKS = {"math_average": "macro", "bfcl_multi_turn": "bfcl_multi_turn"}
 PERCENT_METRICS = {"avg@k", "pass@k", "success", "accuracy", "overall_acc"}
 
@@ -34,18 +35,20 @@ def compare(reference: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
             continue  # relative gains in the text are not cells
         metric, k = parse_metric(ref["metric"])
         model = str(ref["model"]).lower()
-        method = PAPER_METHODS.get(ref["method"], str(ref["method"]).lower())
+        ours_methods = PAPER_METHODS.get(ref["method"], (str(ref["method"]).lower(),))
         bench = PAPER_BENCHMARKS.get(ref["benchmark"], ref["benchmark"])
-        hit = ours[(ours["model"].str.lower() == model) & (ours["method"] == method) & (ours["benchmark"] == bench)
-                   & (ours["metric"] == metric)]
-        if k is not None:
-            hit = hit[hit["k"] == k]
-        scale = 100.0 if metric in PERCENT_METRICS else 1.0
-        mine = float(hit["value"].iloc[0]) * scale if len(hit) else math.nan
-        rows.append({"table": ref["table"], "model": ref["model"], "method": ref["method"], "benchmark": ref["benchmark"],
-                     "metric": ref["metric"], "paper": float(ref["value"]), "reproduced": mine,
-                     "delta": mine - float(ref["value"]) if len(hit) else math.nan,
-                     "source": ref["source"], "confidence": ref["confidence"]})
+        for method in ours_methods:
+            hit = ours[(ours["model"].str.lower() == model) & (ours["method"] == method)
+                       & (ours["benchmark"] == bench) & (ours["metric"] == metric)]
+            if k is not None:
+                hit = hit[hit["k"] == k]
+            scale = 100.0 if metric in PERCENT_METRICS else 1.0
+            mine = float(hit["value"].iloc[0]) * scale if len(hit) else math.nan
+            label = ref["method"] if len(ours_methods) == 1 else f"{ref['method']} vs ours {METHOD_LABELS[method]}"
+            rows.append({"table": ref["table"], "model": ref["model"], "method": label,
+                         "benchmark": ref["benchmark"], "metric": ref["metric"], "paper": float(ref["value"]),
+                         "reproduced": mine, "delta": mine - float(ref["value"]) if len(hit) else math.nan,
+                         "source": ref["source"], "confidence": ref["confidence"]})
     return pd.DataFrame(rows)
 
 

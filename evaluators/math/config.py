@@ -19,8 +19,8 @@ class GraderConfig:
 
 @dataclass
 class MathEvalConfig:
-    """One evaluation run. Defaults are the paper's (Sec. 4: Avg@16, Pass@k up to 128, temperature 0.6,
-    top-p 1.0, 8,192 max response tokens)."""
+    """One evaluation run. Defaults are the paper's (Sec. 4: Avg@16, Pass@k up to 128, 8,192 max response tokens;
+    temperature 0.6 and top-p 0.95 from FlowRL's test protocol, which the paper cites)."""
 
     checkpoint: str = "smollm2-135m"  # model name (experiments/model/<name>.yaml) or a save_pretrained folder
     method: str = "base"  # label of the training method in the metrics table (base, grpo, resrl, ...)
@@ -30,7 +30,7 @@ class MathEvalConfig:
     limit: int | None = None  # first N problems of each benchmark (a quick subset)
     n: int = 16  # samples per problem (16 for Avg@16; 128 for Pass@128)
     temperature: float = 0.6
-    top_p: float = 1.0
+    top_p: float = 0.95
     max_new_tokens: int = 8192
     seed: int = 0
     engine: str = "auto"  # auto: vllm when a GPU and vllm are present, else hf (transformers)

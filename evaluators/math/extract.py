@@ -1,5 +1,6 @@
 """Final-answer extraction from a model response: the last ``\\boxed{...}`` (or ``\\fbox{...}``), with
-nested braces, else the text after the last "final answer is".
+nested braces, else the text after the last "final answer is", else the last "Answer: ..." line (the form the
+DAPO-Math prompt asks for, and what a policy trained on it writes).
 
 Pure string scanning, linear in the response length (safe on 100k-character inputs).
 """
@@ -11,6 +12,8 @@ import re
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\b")
 # "The final answer is $\frac{1}{2}$." / "Final Answer: 42" — the text after the last such phrase.
 _FINAL_RE = re.compile(r"final\s+answer\s*(?:is|:)\s*:?", re.IGNORECASE)
+# DAPO's answer line: "Answer: 34" (its scorer reads the last match in the last 300 characters)
+_ANSWER_LINE_RE = re.compile(r"(?i)answer\s*:\s*([^\n]+)")
 #: Longest fallback answer kept (a "final answer is" sentence runs to the end of its line).
 MAX_FALLBACK_CHARS = 300
 
@@ -127,12 +130,26 @@ def final_answer_phrase(text: str) -> str | None:
     return line or None
 
 
+def answer_line(text: str) -> str | None:
+    """The text of the last "Answer: ..." line within the last ``MAX_FALLBACK_CHARS`` characters (DAPO-Math's
+    answer format), without math delimiters or a closing full stop; ``None`` if there is none."""
+    matches = _ANSWER_LINE_RE.findall(text[-MAX_FALLBACK_CHARS:])
+    if not matches:
+        return None
+    line = matches[-1].strip()
+    boxed = last_boxed_content(line)
+    if boxed is not None:
+        return boxed
+    line = _strip_math_delimiters(line.rstrip(".").strip()).strip()
+    return line or None
+
+
 def extract_answer(response: str) -> str | None:
     """The final answer of ``response``: the last ``\\boxed{}``/``\\fbox{}`` content, else the
-    "final answer is ..." fallback, else ``None``."""
+    "final answer is ..." fallback, else the last "Answer: ..." line, else ``None``."""
     if not isinstance(response, str) or not response:
         return None
     boxed = last_boxed_content(response)
     if boxed is not None:
         return boxed
-    return final_answer_phrase(response)
+    return final_answer_phrase(response) or answer_line(response)

@@ -1,11 +1,17 @@
-"""Math prompts as in the paper: one user turn with the problem and the instruction to reason step by step
-and box the final answer, rendered with the model's chat template (Qwen3 in no-think mode)."""
+"""Math prompts: one user turn with the problem inside an instruction, rendered with the model's chat template
+(Qwen3 in no-think mode). Default: DAPO-Math's "Answer:" wrapper, as the authors' release trains and evaluates
+(``experiments/benchmark/prompt/dapo.yaml``); ``boxed``: "reason step by step ... \\boxed{}"."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: The paper's math instruction (also used for training prompts, ``resrl.tasks.base.MATH_INSTRUCTION``).
+from resrl.tasks.dapo_math import DAPO_PROMPT_PREFIX, DAPO_PROMPT_SUFFIX
+
+#: DAPO-Math-17k's instruction around each problem (verbatim; the release's training and evaluation prompt): the
+#: same text the dapo_math training task uses.
+DAPO_TEMPLATE = DAPO_PROMPT_PREFIX + "{problem}" + DAPO_PROMPT_SUFFIX
+#: The boxed-answer instruction (prompt=boxed; also the dapo_math task's ``prompt: boxed``).
 DEFAULT_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
 
@@ -18,11 +24,11 @@ class PromptConfig:
     without the switch (SmolLM2).
     """
 
-    name: str = "paper"
-    instruction: str = DEFAULT_INSTRUCTION
+    name: str = "dapo"
+    instruction: str = ""
     system: str | None = None
     enable_thinking: bool | None = False
-    template: str = "{problem}\n\n{instruction}"
+    template: str = DAPO_TEMPLATE
     demos: list[list[str]] = field(default_factory=list)  # few-shot [question, assistant answer] turns
 
     def __post_init__(self) -> None:

@@ -52,7 +52,14 @@ class DynamicSamplingResult:
     tries: int
     sampled_groups: int
     kept_groups: int
-    filled: bool  # False when ``max_tries`` ran out before the batch was full
+    filled: bool  # False when ``max_tries`` ran out before the batch was full (only with on_exhausted="partial")
+
+
+ON_EXHAUSTED = ("raise", "partial")
+
+
+class DynamicSamplingExhausted(RuntimeError):
+    """DAPO's dynamic sampling ran out of generation batches before the training batch was full."""
 
 
 def fill_with_informative_groups(
@@ -60,21 +67,38 @@ def fill_with_informative_groups(
     group_rewards: Callable[[G], Sequence[float]],
     num_groups: int,
     max_tries: int = 10,
+    gen_batch: int | None = None,
+    on_exhausted: str = "raise",
 ) -> DynamicSamplingResult:
-    """Keep sampling prompt groups until ``num_groups`` informative ones are collected.
+    """DAPO's dynamic sampling, as veRL's DAPO recipe runs it (``recipe/dapo/dapo_ray_trainer.py``).
 
-    ``sample_groups(k)`` returns k freshly sampled groups; ``group_rewards(g)`` gives a group's rewards.
-    After ``max_tries`` rounds the batch is returned as it is (``filled=False``), as DAPO does when its
-    generation budget (``max_num_gen_batches``) runs out.
+    Each round samples ``gen_batch`` fresh groups (default ``num_groups``: the recipe's ``gen_batch_size`` defaults
+    to the train batch size) with ``sample_groups(k)`` and keeps those whose rewards (``group_rewards(g)``) are not
+    all equal; rounds continue until ``num_groups`` are kept, and the surplus is cut. After ``max_tries`` rounds
+    (the recipe's ``max_num_gen_batches``; 0 = no limit) a batch still short raises
+    :class:`DynamicSamplingExhausted` (the recipe raises), or with ``on_exhausted="partial"`` is returned as it is.
     """
-    if num_groups < 1 or max_tries < 1:
-        raise ValueError(f"num_groups and max_tries must be >= 1, got {num_groups}, {max_tries}")
+    if num_groups < 1 or max_tries < 0:
+        raise ValueError(f"need num_groups >= 1 and max_tries >= 0, got {num_groups}, {max_tries}")
+    if gen_batch is not None and gen_batch < 1:
+        raise ValueError(f"gen_batch must be >= 1, got {gen_batch}")
+    if on_exhausted not in ON_EXHAUSTED:
+        raise ValueError(f"on_exhausted={on_exhausted!r}; valid: {', '.join(ON_EXHAUSTED)}")
+    per_round = gen_batch or num_groups
     kept: list = []
     sampled = 0
     tries = 0
-    while len(kept) < num_groups and tries < max_tries:
+    while len(kept) < num_groups:
+        if max_tries and tries >= max_tries:
+            if on_exhausted == "raise":
+                raise DynamicSamplingExhausted(
+                    f"dynamic sampling kept {len(kept)} of {num_groups} groups after {tries} generation batches of "
+                    f"{per_round} prompts ({sampled} groups sampled, the others all right or all wrong); raise "
+                    "method.max_sampling_tries (0 = no limit) or method.gen_batch_prompts, or set "
+                    "method.on_exhausted=partial")
+            break
         tries += 1
-        batch = sample_groups(num_groups - len(kept))
+        batch = sample_groups(per_round)
         sampled += len(batch)
         for g in batch:
             rs = list(group_rewards(g))

@@ -1,9 +1,10 @@
 """GRPO (Shao et al. 2024): group-normalised advantages and the clipped token policy-gradient loss.
 
 The clipped surrogate, dual clip and KL estimators follow the definitions in the PPO/GRPO/DAPO papers
-(and veRL's naming): ratio ``rho = exp(logp - old_logp)``,
+(and veRL's naming): ratio ``rho = exp(clamp(logp - old_logp, -20, 20))`` (veRL's clamp),
 ``L = -min(A * rho, A * clip(rho, 1 - clip_low, 1 + clip_high))`` per token, and with dual clip
-(Ye et al. 2020) the loss of negative-advantage tokens is additionally capped at ``-A * clip_c``.
+(Ye et al. 2020) the loss of negative-advantage tokens is additionally capped at ``-A * clip_c`` (``clip_c = 3``:
+veRL's ``compute_policy_loss`` always applies it, so the authors' release ran with it).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class PolicyLossConfig:
 
     clip_low: float = 0.2
     clip_high: float = 0.2
-    dual_clip: float | None = None  # veRL's clip_ratio_c (3.0) when enabled
+    dual_clip: float | None = 3.0  # veRL's clip_ratio_c: always on in veRL's compute_policy_loss (release: 3.0)
+    log_ratio_clamp: float | None = 20.0  # |logp - old_logp| clamped before exp (veRL: +-20); None: no clamp
     kl_coef: float = 0.0  # paper: KL loss coefficient 0
     kl_type: str = "k3"
     entropy_coef: float = 0.0  # paper: entropy coefficient 0
@@ -70,6 +72,8 @@ class PolicyLossConfig:
             raise ValueError(f"clip_low/clip_high must be >= 0, got {self.clip_low}/{self.clip_high}")
         if self.dual_clip is not None and self.dual_clip <= 1.0:
             raise ValueError(f"dual_clip must be > 1 (e.g. 3.0) or None, got {self.dual_clip}")
+        if self.log_ratio_clamp is not None and self.log_ratio_clamp <= 0:
+            raise ValueError(f"log_ratio_clamp must be > 0 or None, got {self.log_ratio_clamp}")
         if self.kl_type not in ("k1", "k3"):
             raise ValueError(f"kl_type must be k1 or k3, got {self.kl_type!r}")
 
@@ -92,6 +96,8 @@ def clipped_policy_loss(
         advantages = advantages[:, None].expand_as(log_probs)
     mask = response_mask.bool()
     log_ratio = log_probs - old_log_probs
+    if cfg.log_ratio_clamp is not None:  # as veRL: an overflowing ratio would make a negative-advantage loss inf
+        log_ratio = log_ratio.clamp(-cfg.log_ratio_clamp, cfg.log_ratio_clamp)
     ratio = torch.exp(log_ratio)
     loss_unclipped = -advantages * ratio
     loss_clipped = -advantages * torch.clamp(ratio, 1.0 - cfg.clip_low, 1.0 + cfg.clip_high)

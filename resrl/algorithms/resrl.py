@@ -2,7 +2,8 @@
 
 Per prompt group, with ``LN`` a LayerNorm without affine parameters:
 
-1. ``P``: the group's positive response tokens (at most ``max_pos_tokens``, sampled uniformly);
+1. ``P``: the group's positive response tokens (at most ``max_pos_tokens``, sampled uniformly without
+   replacement from a seeded generator; ``pos_sampling="even"`` takes evenly spaced tokens instead);
    ``mu = mean(LN(P))``; ``X = LN(P) - mu``  [M, H].
 2. ``V``: the top ``k = min(rank, M - 1, H)`` right singular vectors of ``X``  [H, k].
 3. For each negative token ``h``: ``c = LN(h) - mu``, residual ``r = c - V V^T c``,
@@ -77,9 +78,13 @@ def quantile_gate(
     return min_weight + (1.0 - min_weight) * score
 
 
-def _sample_rows(n: int, m: int, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
-    """Indices of ``m`` of ``n`` rows: evenly spaced when no generator is given, else uniform without replacement."""
-    if generator is None:
+POS_SAMPLINGS = ("uniform", "even")
+
+
+def _sample_rows(n: int, m: int, how: str, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """Indices of ``m`` of ``n`` rows: ``uniform`` without replacement (the paper; the release's ``randperm``),
+    drawn from ``generator`` (the global RNG when None, as the release), or ``even``: evenly spaced."""
+    if how == "even":
         return torch.linspace(0, n - 1, steps=m, device=device).round().long()
     return torch.randperm(n, generator=generator, device=device)[:m].sort().values
 
@@ -111,13 +116,19 @@ def residual_token_weights(
     min_pos_tokens: int = 4,
     flat_tol: float = 1e-5,
     niter: int = 4,
+    pos_sampling: str = "uniform",
 ) -> torch.Tensor:
     """ResRL token weights. hidden: [B, T, H] any float; response_mask: [B, T] bool; is_positive: [B] bool;
     group_ids: [B] int; returns [B, T] float32 without gradient (see the module docstring).
+
+    ``generator`` (on ``hidden``'s device) draws the positive-token sample above ``max_pos_tokens`` and the
+    randomized SVD's probes; None: the global RNG for the sample and a fixed seed for the probes.
     """
     validate_resrl_args(rank, max_pos_tokens, q_low, q_high, min_weight)
     if svd not in SVD_METHODS:
         raise ValueError(f"unknown svd method {svd!r}; valid: {', '.join(SVD_METHODS)}")
+    if pos_sampling not in POS_SAMPLINGS:
+        raise ValueError(f"unknown pos_sampling {pos_sampling!r}; valid: {', '.join(POS_SAMPLINGS)}")
     if hidden.dim() != 3 or hidden.shape[:2] != response_mask.shape:
         raise ValueError(f"hidden must be [B, T, H] matching response_mask [B, T]; got {tuple(hidden.shape)}, {tuple(response_mask.shape)}")
     with torch.no_grad(), autocast_off(hidden.device):
@@ -137,7 +148,7 @@ def residual_token_weights(
             if m < min_pos_tokens:
                 continue
             if m > max_pos_tokens:
-                pos_tokens = pos_tokens[_sample_rows(m, max_pos_tokens, generator, h.device)]
+                pos_tokens = pos_tokens[_sample_rows(m, max_pos_tokens, pos_sampling, generator, h.device)]
                 m = max_pos_tokens
             normed = F.layer_norm(pos_tokens, (width,))
             centroid = normed.mean(dim=0)

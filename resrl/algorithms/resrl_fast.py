@@ -181,6 +181,7 @@ def residual_token_weights_fast(
     min_pos_tokens: int = 4,
     flat_tol: float = 1e-5,
     niter: int = 4,
+    pos_sampling: str = "uniform",
 ) -> torch.Tensor:
     """ResRL token weights, as ``residual_token_weights`` (see the module docstring for what differs).
 
@@ -213,7 +214,7 @@ def residual_token_weights_fast(
                 continue
             pos_idx = order[p0 : p0 + m]
             if m > max_pos_tokens:
-                pos_idx = pos_idx[_sample_rows(m, max_pos_tokens, generator, device)]
+                pos_idx = pos_idx[_sample_rows(m, max_pos_tokens, pos_sampling, generator, device)]
                 m = max_pos_tokens
             k = min(rank, m - 1, width)
             if k < 1:

@@ -1,7 +1,7 @@
 """Representation alignment of negative tokens with a group's positive subspace (the proxy of Theorem 1).
 
 The preprocessing and subspace are ResRL's (:mod:`resrl.algorithms.resrl`): positive tokens (at most
-``max_pos_tokens``, evenly spaced, as ``residual_token_weights`` picks them without a generator) are
+``max_pos_tokens``, evenly spaced, as ``residual_token_weights(..., pos_sampling="even")`` picks them) are
 LayerNorm'd (no affine) and centred on their mean ``mu``; ``V`` [H, k] holds the top ``k = min(rank, M-1, H)``
 right singular vectors. For a negative token ``c = LN(h) - mu``:
 
@@ -39,7 +39,7 @@ def positive_subspace(
     """ResRL's positive subspace of one group. pos_hidden: [M, H] any float. None when ``k < 1``."""
     h = pos_hidden.detach().to(torch.float32)
     m, width = h.shape
-    if m > max_pos_tokens:  # same rows as residual_token_weights(..., generator=None)
+    if m > max_pos_tokens:  # same rows as residual_token_weights(..., pos_sampling="even")
         h = h[torch.linspace(0, m - 1, steps=max_pos_tokens, device=h.device).round().long()]
         m = max_pos_tokens
     k = min(rank, m - 1, width)

@@ -163,6 +163,7 @@ def _token_advantages(method: Any, batch: Mapping[str, Any], hidden: torch.Tenso
         weights = residual_token_weights(
             hidden, mask, pos, torch.zeros(len(pos), dtype=torch.long, device=pos.device), rank=c.rank, max_pos_tokens=c.max_pos_tokens,
             q_low=c.q_low, q_high=c.q_high, min_weight=c.min_weight, svd=c.svd,
+            pos_sampling="even",  # no draw from the global RNG: diagnostics must not change training's draws
         ).cpu()
         adv = resrl_advantages(adv, weights, pos, c.pos_scale)
     return adv

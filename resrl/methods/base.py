@@ -17,7 +17,8 @@ class PGConfig:
 
     clip_low: float = 0.2
     clip_high: float = 0.2
-    dual_clip: float | None = None
+    dual_clip: float | None = 3.0  # release (veRL 0.5 compute_policy_loss, clip_ratio_c); null: no dual clip
+    log_ratio_clamp: float | None = 20.0  # release (veRL): log-ratio clamped to +-20 before exp; null: none
     kl_coef: float = 0.0
     kl_type: str = "k3"
     entropy_coef: float = 0.0
@@ -36,6 +37,7 @@ class PGConfig:
             clip_low=self.clip_low,
             clip_high=self.clip_high,
             dual_clip=self.dual_clip,
+            log_ratio_clamp=self.log_ratio_clamp,
             kl_coef=self.kl_coef,
             kl_type=self.kl_type,
             entropy_coef=self.entropy_coef,
@@ -64,6 +66,9 @@ class PolicyInputs:
     entropy: torch.Tensor | None = None
     hidden: torch.Tensor | None = None
     log_z: torch.Tensor | None = None
+    positive: torch.Tensor | None = None  # [B] bool; None: score > 0
+    subgroup_ids: torch.Tensor | None = None  # [B] int: finer groups a method may fit statistics on (see subgroups)
+    sample_seed: int | None = None  # seed of this micro-batch's random draws (None: the global RNG)
 
     def __post_init__(self) -> None:
         """Every tensor must live on ``log_probs``' device: a CPU tensor next to CUDA ones would fail deep
@@ -77,8 +82,9 @@ class PolicyInputs:
 
     @property
     def is_positive(self) -> torch.Tensor:
-        """[B] bool: the verifier accepted the response (raw score > 0, as in the authors' release)."""
-        return self.scores > 0
+        """[B] bool: ``positive`` when given (an environment's success flag), else the verifier accepted the
+        response (raw score > 0, as in the authors' release)."""
+        return self.positive.bool() if self.positive is not None else self.scores > 0
 
 
 class Method:
@@ -113,9 +119,15 @@ class Method:
         """Rewards [B] from verifier scores [B] and response lengths [B] (identity by default)."""
         return scores.to(torch.float32)
 
-    def sequence_advantages(self, rewards: torch.Tensor, scores: torch.Tensor, group_ids: torch.Tensor) -> torch.Tensor:
-        """Sequence advantages [B] (GRPO group normalisation by default)."""
+    def sequence_advantages(self, rewards: torch.Tensor, is_positive: torch.Tensor, group_ids: torch.Tensor) -> torch.Tensor:
+        """Sequence advantages [B] from shaped rewards [B], positivity [B] bool (verifier score > 0, or an
+        environment's success flag) and group ids [B] (GRPO group normalisation by default)."""
         return grpo_advantages(rewards, group_ids, self.cfg.norm_std, self.cfg.adv_eps)
+
+    def subgroups(self, group_ids: torch.Tensor, seq_lengths: torch.Tensor) -> torch.Tensor | None:
+        """Finer groups [B] for the method's per-group statistics, from the step's group ids [B] and total
+        sequence lengths [B] (prompt + response tokens), or None (the prompt groups). Called once per step."""
+        return None
 
     def loss(self, batch: PolicyInputs) -> tuple[torch.Tensor, dict[str, float]]:
         """Scalar loss and metrics for one micro-batch."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from resrl.algorithms.dapo import soft_overlong_punishment
+from resrl.algorithms.dapo import ON_EXHAUSTED, soft_overlong_punishment
 from resrl.methods import register
 from resrl.methods.base import Method, PGConfig
 
@@ -16,7 +16,13 @@ class DAPOConfig(PGConfig):
     clip_high: float = 0.28  # DAPO's clip-higher (eps_low 0.2, eps_high 0.28)
     loss_agg_mode: str = "token-mean"
     dynamic_sampling: bool = True
-    max_sampling_tries: int = 10  # cap on generation rounds to fill a batch with informative groups
+    # veRL's DAPO recipe: generation batches of gen_batch_prompts prompts (null: prompts_per_step, the recipe's
+    # default gen_batch_size) until the batch is full; at most max_sampling_tries of them (the recipe's
+    # max_num_gen_batches, 10 in its scripts; 0 = no limit), then it raises (on_exhausted: raise) or, as a
+    # deliberate deviation, trains on the short batch (on_exhausted: partial)
+    max_sampling_tries: int = 10
+    gen_batch_prompts: int | None = None
+    on_exhausted: str = "raise"
     overlong_punishment: bool = True
     # DAPO used a 4096-token cache for a 20480 budget; the ResRL paper trains with 4096 response tokens,
     # so the cache is scaled to 1024 here (the ResRL paper does not state it).
@@ -25,8 +31,12 @@ class DAPOConfig(PGConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.max_sampling_tries < 1:
-            raise ValueError(f"method.max_sampling_tries must be >= 1, got {self.max_sampling_tries}")
+        if self.max_sampling_tries < 0:
+            raise ValueError(f"method.max_sampling_tries must be >= 0 (0: no limit), got {self.max_sampling_tries}")
+        if self.gen_batch_prompts is not None and self.gen_batch_prompts < 1:
+            raise ValueError(f"method.gen_batch_prompts must be >= 1 or null, got {self.gen_batch_prompts}")
+        if self.on_exhausted not in ON_EXHAUSTED:
+            raise ValueError(f"method.on_exhausted={self.on_exhausted!r}; valid: {', '.join(ON_EXHAUSTED)}")
         if not 0 < self.overlong_cache_len <= self.overlong_max_len:
             raise ValueError(
                 f"need 0 < method.overlong_cache_len <= method.overlong_max_len, got {self.overlong_cache_len}, {self.overlong_max_len}"

@@ -6,16 +6,21 @@ from dataclasses import dataclass
 
 import torch
 
-from resrl.algorithms.flowrl import flowrl_loss
+from resrl.algorithms.flowrl import IS_WEIGHTS, PROMPT_REPRS, flowrl_loss
 from resrl.methods import register
 from resrl.methods.base import Method, PGConfig, PolicyInputs
 
 
 @dataclass
 class FlowRLConfig(PGConfig):
-    beta: float = 15.0  # FlowRL's reward temperature
-    logz_layers: int = 3  # MLP depth of the log-partition head
-    logz_lr: float = 1e-3  # own learning rate of Z_phi (not stated in the ResRL paper)
+    beta: float = 15.0  # FlowRL's reward temperature (its code multiplies the advantage by 15)
+    logz_layers: int = 3  # MLP depth of the log-partition head (FlowRL's porj_layer=3)
+    logz_dropout: float = 0.1  # FlowRL's ProjZModule dropout
+    # FlowRL's code puts proj_z in the actor's AdamW (same lr, weight decay, warm-up, clipping): null. A number
+    # gives the head its own learning rate (and no weight decay).
+    logz_lr: float | None = None
+    is_weight: str = "unclipped"  # FlowRL's code: unclipped sequence ratio; "clip": the FlowRL paper's clip
+    prompt_repr: str = "exclude_last"  # FlowRL's code: prompt mean without its last token; "all": every token
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -23,6 +28,14 @@ class FlowRLConfig(PGConfig):
             raise ValueError(f"method.beta must be > 0, got {self.beta}")
         if self.logz_layers < 1:
             raise ValueError(f"method.logz_layers must be >= 1, got {self.logz_layers}")
+        if not 0.0 <= self.logz_dropout < 1.0:
+            raise ValueError(f"method.logz_dropout must be in [0, 1), got {self.logz_dropout}")
+        if self.logz_lr is not None and self.logz_lr <= 0:
+            raise ValueError(f"method.logz_lr must be > 0 or null (the actor's), got {self.logz_lr}")
+        if self.is_weight not in IS_WEIGHTS:
+            raise ValueError(f"method.is_weight={self.is_weight!r}; valid: {', '.join(IS_WEIGHTS)}")
+        if self.prompt_repr not in PROMPT_REPRS:
+            raise ValueError(f"method.prompt_repr={self.prompt_repr!r}; valid: {', '.join(PROMPT_REPRS)}")
 
 
 @register("flowrl")
@@ -50,4 +63,5 @@ class FlowRL(Method):
             beta=self.cfg.beta,
             clip_low=self.cfg.clip_low,
             clip_high=self.cfg.clip_high,
+            is_weight=self.cfg.is_weight,
         )

@@ -32,8 +32,8 @@ class WReinforce(Method):
 
     Config = WReinforceConfig
 
-    def sequence_advantages(self, rewards: torch.Tensor, scores: torch.Tensor, group_ids: torch.Tensor) -> torch.Tensor:
-        return weighted_reinforce_advantages(scores > 0, self.cfg.pos_weight)
+    def sequence_advantages(self, rewards: torch.Tensor, is_positive: torch.Tensor, group_ids: torch.Tensor) -> torch.Tensor:
+        return weighted_reinforce_advantages(is_positive, self.cfg.pos_weight)
 
 
 @register("nsr")

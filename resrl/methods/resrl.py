@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import torch
 
+from resrl.algorithms.balancing import release_micro_batch_ids, release_subgroup_ids
 from resrl.algorithms.grpo import clipped_policy_loss
 from resrl.algorithms.resrl import (
+    POS_SAMPLINGS,
     SVD_METHODS,
     residual_token_weights,
     resrl_advantages,
@@ -17,6 +19,8 @@ from resrl.algorithms.resrl import (
 from resrl.algorithms.rewards import length_scaled_reward
 from resrl.methods import register
 from resrl.methods.base import Method, PGConfig, PolicyInputs
+
+GROUPINGS = ("prompt", "release_micro_batch")
 
 
 @dataclass
@@ -29,6 +33,13 @@ class ResRLConfig(PGConfig):
     pos_scale: float = 0.1  # weak anchoring of positive samples (following NSR's lambda)
     layer: int = -2  # hidden_states index: the penultimate layer
     svd: str = "randomized"
+    pos_sampling: str = "uniform"  # paper: uniform sample above max_pos_tokens (release: randperm); "even"
+    # Which responses share a subspace: "prompt" (paper: the whole prompt group) or "release_micro_batch" (the
+    # release: prompt group AND micro-batch of release_micro_batch sequences after veRL 0.5's length balancing over
+    # release_world_size ranks, resrl.algorithms.balancing; local trainer only)
+    grouping: str = "prompt"
+    release_world_size: int = 8  # the release's train_command.sh: 8 GPUs
+    release_micro_batch: int = 4  # ppo_micro_batch_size_per_gpu = rollout n = 4
     length_reward: bool = True  # length-scaled positive reward
     length_max: int = 4096
     length_start: int = 3500
@@ -44,6 +55,13 @@ class ResRLConfig(PGConfig):
             raise ValueError(f"method.svd={self.svd!r}; valid: {', '.join(SVD_METHODS)}")
         if self.pos_scale < 0:
             raise ValueError(f"method.pos_scale must be >= 0, got {self.pos_scale}")
+        if self.pos_sampling not in POS_SAMPLINGS:
+            raise ValueError(f"method.pos_sampling={self.pos_sampling!r}; valid: {', '.join(POS_SAMPLINGS)}")
+        if self.grouping not in GROUPINGS:
+            raise ValueError(f"method.grouping={self.grouping!r}; valid: {', '.join(GROUPINGS)}")
+        for name in ("release_world_size", "release_micro_batch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"method.{name} must be >= 1, got {getattr(self, name)}")
 
 
 @register("resrl")
@@ -60,14 +78,29 @@ class ResRL(Method):
         c = self.cfg
         return length_scaled_reward(scores, lengths, c.length_max, c.length_start, c.length_end_scale)
 
+    def subgroups(self, group_ids: torch.Tensor, seq_lengths: torch.Tensor) -> torch.Tensor | None:
+        """``grouping="release_micro_batch"``: (prompt group, release micro-batch) ids [B]; else None."""
+        c = self.cfg
+        if c.grouping != "release_micro_batch":
+            return None
+        if len(group_ids) % c.release_world_size:
+            raise ValueError(f"method.grouping=release_micro_batch: {len(group_ids)} responses per step cannot be "
+                             f"balanced over method.release_world_size={c.release_world_size} ranks")
+        mb = release_micro_batch_ids(seq_lengths.tolist(), c.release_world_size, c.release_micro_batch)
+        return release_subgroup_ids(group_ids.cpu(), torch.tensor(mb, dtype=torch.long))
+
     def token_weights(self, batch: PolicyInputs) -> torch.Tensor:
         if batch.hidden is None:
             raise ValueError(f"ResRL needs the hidden states of layer {self.cfg.layer} in the batch")
         c = self.cfg
+        groups = batch.subgroup_ids if batch.subgroup_ids is not None else batch.group_ids
+        generator = None
+        if batch.sample_seed is not None:
+            generator = torch.Generator(device=batch.hidden.device).manual_seed(int(batch.sample_seed))
         return residual_token_weights(
-            batch.hidden, batch.response_mask, batch.is_positive, batch.group_ids,
+            batch.hidden, batch.response_mask, batch.is_positive, groups,
             rank=c.rank, max_pos_tokens=c.max_pos_tokens, q_low=c.q_low, q_high=c.q_high,
-            min_weight=c.min_weight, svd=c.svd,
+            min_weight=c.min_weight, svd=c.svd, generator=generator, pos_sampling=c.pos_sampling,
         )
 
     def loss(self, batch: PolicyInputs) -> tuple[torch.Tensor, dict[str, float]]:

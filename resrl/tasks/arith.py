@@ -16,6 +16,9 @@ Prompt: the problem plus ``MATH_INSTRUCTION`` (step by step, ``\\boxed{}``), pre
 never writes ``\\boxed{}`` zero-shot (measured: 0 of 16 level-1 samples correct, 3 boxed), which would give
 all-zero rewards; with one demonstration it boxes > 90 % of answers. Demonstration numbers, names and items
 lie outside the generators' ranges, so a demonstration is never a train or test question.
+
+Scores: ``correct_score`` / ``wrong_score`` (default +1 / -1, the ResRL release's scale; ``resrl.tasks.base``).
+The reward must read ``\\boxed{}`` (the ``dapo`` reward, which reads an ``Answer:`` line, is refused).
 """
 
 from __future__ import annotations
@@ -24,7 +27,15 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from resrl.tasks.base import Problem, Task, math_messages
+from resrl.tasks.base import (
+    DEFAULT_CORRECT_SCORE,
+    DEFAULT_WRONG_SCORE,
+    Problem,
+    Task,
+    check_reward_format,
+    check_scores,
+    math_messages,
+)
 from resrl.tasks.rewards import RewardFn, boxed_int_reward
 
 LEVELS = (1, 2, 3)
@@ -131,8 +142,12 @@ class ArithConfig:
     few_shot: int = 1
     reward: str = "auto"
     enable_thinking: bool = False
+    correct_score: float = DEFAULT_CORRECT_SCORE
+    wrong_score: float = DEFAULT_WRONG_SCORE
 
     def __post_init__(self) -> None:
+        check_scores(self.correct_score, self.wrong_score)
+        check_reward_format(self.reward, "boxed", "the arith prompt")
         if self.level not in LEVELS:
             raise ValueError(f"arith level must be one of {LEVELS}, got {self.level!r}")
         if self.few_shot not in (0, 1):
@@ -149,7 +164,12 @@ class ArithTask(Task):
 
     def __init__(self, config: ArithConfig | None = None, reward: str | RewardFn | None = None) -> None:
         self.config = config or ArithConfig()
-        super().__init__(reward if reward is not None else self.config.reward, self.config.enable_thinking)
+        if reward is not None:
+            check_reward_format(reward, "boxed", "the arith prompt")
+        c = self.config
+        super().__init__(
+            reward if reward is not None else c.reward, c.enable_thinking, c.correct_score, c.wrong_score
+        )
 
     def size(self, split: str) -> int:
         self.check_split(split)

@@ -1,5 +1,10 @@
 """Verifiable rewards ``(response, answer) -> float`` for math-style tasks, by name.
 
+A reward function returns the response's correctness: ``1.0``/``0.0`` (or a bool). The task maps it to its
+``correct_score``/``wrong_score`` (``resrl.tasks.base.Task.reward``).
+
+- ``"dapo"``: ``resrl.verifiers.dapo`` (the ResRL release's scorer, veRL's ``math_dapo``): the last
+  ``Answer:`` line in the last 300 characters, Minerva normalisation, exact match. Goes with the DAPO prompt.
 - ``"boxed_int"``: the local exact check: the content of the last ``\\boxed{...}`` must be the integer
   ``answer`` (``"19"``, ``"19.0"``, ``"$19$"``, ``"19."`` and ``"1,019"`` style digit groups accepted). No
   fallback to unboxed numbers: a response without ``\\boxed{}`` scores 0.
@@ -12,6 +17,8 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable
+
+from resrl.verifiers import dapo as dapo_verifier
 
 RewardFn = Callable[[str, str], float]
 
@@ -59,6 +66,11 @@ def boxed_int_reward(response: str, answer: str) -> float:
     return 1.0 if got is not None and got == want else 0.0
 
 
+def dapo_reward(response: str, answer: str) -> float:
+    """1.0 if the last ``Answer:`` line of ``response`` (last 300 characters) normalises to ``answer``, else 0.0."""
+    return 1.0 if dapo_verifier.is_correct(response, str(answer)) else 0.0
+
+
 def _math_grader() -> RewardFn | None:
     try:
         grader = importlib.import_module("evaluators.math.grader")
@@ -74,13 +86,18 @@ def _require_math_grader() -> RewardFn:
     return fn
 
 
-REWARDS = ("auto", "boxed_int", "math_grader")
+REWARDS = ("auto", "boxed_int", "dapo", "math_grader")
+#: Where each reward reads the final answer: ``"boxed"`` (``\\boxed{}``; ``math_grader`` also accepts a
+#: "final answer is" phrase) or ``"answer_line"`` (an ``Answer: ...`` line). A prompt must ask for that form.
+ANSWER_FORMATS = {"auto": "boxed", "boxed_int": "boxed", "dapo": "answer_line", "math_grader": "boxed"}
 
 
 def get_reward(name: str) -> RewardFn:
     """The reward function called ``name`` (one of ``REWARDS``)."""
     if name == "boxed_int":
         return boxed_int_reward
+    if name == "dapo":
+        return dapo_reward
     if name == "math_grader":
         return _require_math_grader()
     if name == "auto":
@@ -89,5 +106,7 @@ def get_reward(name: str) -> RewardFn:
 
 
 def reward_name(fn: RewardFn) -> str:
-    """Which implementation a reward function is (for logs): ``boxed_int`` or ``math_grader``."""
-    return "boxed_int" if fn is boxed_int_reward else "math_grader"
+    """Which implementation a reward function is (for logs): ``boxed_int``, ``dapo`` or ``math_grader``."""
+    if fn is boxed_int_reward:
+        return "boxed_int"
+    return "dapo" if fn is dapo_reward else "math_grader"

@@ -39,7 +39,7 @@ from resrl.rollout.base import Rollout, SamplingParams
 from resrl.rollout.batch import collate
 from resrl.rollout.multi_turn import Trajectory, run_episodes
 from resrl.trainer.checkpoint import load_latest_checkpoint, remove_partial_writes, save_checkpoint
-from resrl.trainer.config import TrainerConfig
+from resrl.trainer.config import TrainerConfig, micro_batch_scales, warmup_factor
 from resrl.trainer.metrics_log import append_jsonl, atomic_write_text, truncate_after_step
 from resrl.trainer.policy_forward import policy_forward
 
@@ -53,6 +53,12 @@ class Group:
     rollouts: list[Rollout]
     scores: list[float]
     trajectories: list[Trajectory] = field(default_factory=list)
+    positive: list[bool] | None = None  # an environment's success flags; None: score > 0
+
+    def positive_flags(self) -> list[bool]:
+        """Which responses count as positive (ResRL's subspace, W-REINFORCE's +lambda): the environment's success
+        flag for episodes (a failed WebShop episode may still have a partial reward), else verifier score > 0."""
+        return list(self.positive) if self.positive is not None else [s > 0 for s in self.scores]
 
 
 def episode_metrics(trajectories: list[Trajectory]) -> dict[str, float]:
@@ -98,17 +104,21 @@ class Trainer:
         self.log_z = None
         param_groups: list[dict] = [{"params": [p for p in self.model.parameters() if p.requires_grad]}]
         if method.needs_log_z:
-            self.log_z = LogZHead(self.model.config.hidden_size, method.cfg.logz_layers).to(cfg.device)
-            param_groups.append({"params": list(self.log_z.parameters()), "lr": method.cfg.logz_lr, "weight_decay": 0.0})
+            mc = method.cfg
+            self.log_z = LogZHead(self.model.config.hidden_size, mc.logz_layers, mc.logz_dropout).to(cfg.device)
+            if mc.logz_lr is None:  # FlowRL's code: in the actor's optimiser, same lr and weight decay
+                param_groups[0]["params"] += list(self.log_z.parameters())
+            else:
+                param_groups.append({"params": list(self.log_z.parameters()), "lr": mc.logz_lr, "weight_decay": 0.0})
         self.optimizer = torch.optim.AdamW(param_groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
-        warm = cfg.warmup_steps
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: min(1.0, (s + 1) / warm) if warm > 0 else 1.0
+            self.optimizer, lambda s: warmup_factor(s, cfg.warmup_steps, cfg.warmup_from_zero)
         )
         self.sampler = make_sampler(cfg.rollout_engine, self.model, self.tokenizer, batch_size=cfg.rollout_batch_size)
         self.step = 0
         self.cursor = 0  # index of the next training problem
         self.skipped_long_prompts = 0
+        self.truncated_long_prompts = 0
         self.ckpt_root = self.run_dir / "checkpoints"
         self.metrics_path = self.run_dir / "metrics.jsonl"
         self.eval_path = self.run_dir / "eval.jsonl"
@@ -123,6 +133,7 @@ class Trainer:
             "step": self.step,
             "cursor": self.cursor,
             "skipped_long_prompts": self.skipped_long_prompts,
+            "truncated_long_prompts": self.truncated_long_prompts,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -142,6 +153,7 @@ class Trainer:
         np.random.set_state(state["rng"]["numpy"])
         self.step, self.cursor = int(state["step"]), int(state["cursor"])
         self.skipped_long_prompts = int(state.get("skipped_long_prompts", 0))
+        self.truncated_long_prompts = int(state.get("truncated_long_prompts", 0))
 
     def _resume(self) -> None:
         remove_partial_writes(self.ckpt_root)
@@ -167,13 +179,18 @@ class Trainer:
     def _prompt_text(self, problem: Any) -> str:
         return format_chat(self.tokenizer, problem.prompt_messages, enable_thinking=getattr(self.task, "enable_thinking", None))
 
+    def _prompt_ids(self, problem: Any) -> list[int]:
+        """The rendered prompt's token ids, as the sampler encodes them (no added special tokens)."""
+        return list(self.tokenizer(self._prompt_text(problem), add_special_tokens=False)["input_ids"])
+
     def _next_problems(self, k: int) -> list[Any]:
-        """The next ``k`` training problems whose prompt fits ``max_prompt_tokens`` (longer ones are skipped and
-        counted, never truncated); the cursor wraps around the split for further epochs. Multi-turn problems
-        have no prompt before their environment is reset: they are taken as they come (the episode's token
-        budget is the task's ``max_total_tokens``)."""
+        """The next ``k`` training problems; the cursor wraps around the split for further epochs. With
+        ``long_prompts=skip`` a prompt over ``max_prompt_tokens`` is skipped and counted; with ``truncate_left`` (the
+        release) every problem is taken and :meth:`_sample_groups` cuts long prompts from the left. Multi-turn
+        problems have no prompt before their environment is reset: they are taken as they come (the episode's
+        token budget is the task's ``max_total_tokens``)."""
         size = self.task.size("train")
-        if self.multi_turn:
+        if self.multi_turn or self.cfg.long_prompts == "truncate_left":
             problems = [self.task.get("train", (self.cursor + j) % size) for j in range(k)]
             self.cursor += k
             return problems
@@ -222,7 +239,8 @@ class Trainer:
         groups = []
         for i, p in enumerate(problems):
             ts = trajectories[i * n : (i + 1) * n]
-            groups.append(Group(p, [t.to_rollout(i, s) for s, t in enumerate(ts)], [t.reward for t in ts], ts))
+            groups.append(Group(p, [t.to_rollout(i, s) for s, t in enumerate(ts)], [t.reward for t in ts], ts,
+                                positive=[float(t.score.get("success", 0.0)) > 0 for t in ts]))
         return groups
 
     def _sample_groups(self, k: int, seed: int) -> list[Group]:
@@ -232,7 +250,10 @@ class Trainer:
         params = SamplingParams(n=self.cfg.n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
                                 max_new_tokens=self.cfg.max_new_tokens, seed=seed)
         self.model.eval()
-        rollouts = self.sampler.generate([self._prompt_text(p) for p in problems], params)
+        limit = self.cfg.max_prompt_tokens
+        prompts = [self._prompt_ids(p) for p in problems]
+        self.truncated_long_prompts += sum(len(ids) > limit for ids in prompts)
+        rollouts = self.sampler.generate_from_ids([ids[-limit:] for ids in prompts], params)
         groups = []
         for i, p in enumerate(problems):
             rs = rollouts[i * self.cfg.n : (i + 1) * self.cfg.n]
@@ -245,11 +266,14 @@ class Trainer:
         if not self.method.dynamic_sampling:
             return self._sample_groups(self.cfg.prompts_per_step, base_seed), {}
         tries = iter(range(10**9))
+        mc = self.method.cfg
         res = fill_with_informative_groups(
             lambda k: self._sample_groups(k, base_seed + next(tries)),
             lambda g: g.scores,
             self.cfg.prompts_per_step,
-            self.method.cfg.max_sampling_tries,
+            mc.max_sampling_tries,
+            gen_batch=mc.gen_batch_prompts,
+            on_exhausted=mc.on_exhausted,
         )
         stats = {"dapo/tries": float(res.tries), "dapo/sampled_groups": float(res.sampled_groups),
                  "dapo/kept_groups": float(res.kept_groups)}
@@ -282,17 +306,19 @@ class Trainer:
             stats["kl_to_ref"] = float(masked_mean(out.log_probs - ref.log_probs, mask))
         return stats
 
-    def _micro_batch_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+    def _micro_batch_loss(self, batch: dict[str, Any], sample_seed: int | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         out = policy_forward(
             self.model, batch["input_ids"], batch["attention_mask"], batch["prompt_len"], self.cfg.temperature,
             hidden_layer=self.method.hidden_layer, with_prompt_repr=self.log_z is not None,
             with_entropy=self.method.cfg.entropy_coef != 0.0,
+            prompt_repr_exclude_last=getattr(self.method.cfg, "prompt_repr", "all") == "exclude_last",
         )
         inputs = PolicyInputs(
             log_probs=out.log_probs, old_log_probs=batch["old_logprobs"], response_mask=batch["response_mask"].bool(),
             rewards=batch["rewards"], scores=batch["scores"], group_ids=batch["group_ids"],
             advantages=batch["advantages"], ref_log_probs=batch.get("ref_logprobs"), entropy=out.entropy,
             hidden=out.hidden, log_z=self.log_z(out.prompt_repr) if self.log_z is not None else None,
+            positive=batch.get("positive"), subgroup_ids=batch.get("subgroup_ids"), sample_seed=sample_seed,
         )
         return self.method.loss(inputs)
 
@@ -316,15 +342,23 @@ class Trainer:
         cpu = torch.device("cpu")
         flat = [r for g in groups for r in g.rollouts]
         scores = torch.tensor([s for g in groups for s in g.scores], dtype=torch.float32, device=cpu)
+        positive = torch.tensor([p for g in groups for p in g.positive_flags()], dtype=torch.bool, device=cpu)
         lengths = torch.tensor([r.num_generated_tokens for r in flat], dtype=torch.long, device=cpu)
         sizes = torch.tensor([len(g.rollouts) for g in groups], dtype=torch.long, device=cpu)
         group_ids = torch.arange(len(groups), device=cpu).repeat_interleave(sizes)
         rewards = self.method.shape_rewards(scores, lengths)
-        advantages = self.method.sequence_advantages(rewards, scores, group_ids)
+        advantages = self.method.sequence_advantages(rewards, positive, group_ids)
+        seq_lengths = torch.tensor([len(r.prompt_ids) + len(r.response_ids) for r in flat], dtype=torch.long)
+        subgroups = self.method.subgroups(group_ids, seq_lengths)  # e.g. ResRL's release grouping, else None
         batches, offset = [], 0
         for g in groups:
             k = len(g.rollouts)
-            batches.append(self._group_tensors(g, rewards[offset : offset + k], advantages[offset : offset + k]))
+            part = slice(offset, offset + k)
+            batch = self._group_tensors(g, rewards[part], advantages[part])
+            batch["positive"] = positive[part].to(batch["scores"].device)
+            if subgroups is not None:
+                batch["subgroup_ids"] = subgroups[part].to(batch["scores"].device)
+            batches.append(batch)
             offset += k
         fwd_stats = [self._fill_old_and_ref(b) for b in batches]
         snap = None
@@ -338,13 +372,16 @@ class Trainer:
         grad_norms = []
         self.model.train()
         per_mb = max(1, min(cfg.mini_batch_prompts, len(batches)))
-        for _ in range(cfg.ppo_epochs):
+        for epoch in range(cfg.ppo_epochs):
             for start in range(0, len(batches), per_mb):
                 mini = batches[start : start + per_mb]
                 self.optimizer.zero_grad(set_to_none=True)
-                for b in mini:
-                    loss, m = self._micro_batch_loss(b)
-                    (loss / len(mini)).backward()
+                scales = micro_batch_scales([b["response_mask"] for b in mini], cfg.loss_aggregation,
+                                            self.method.cfg.loss_agg_mode)
+                for j, (b, scale) in enumerate(zip(mini, scales, strict=True)):
+                    seed = cfg.seed * 1_000_003 + self.step * 10_007 + epoch * 1_009 + start + j
+                    loss, m = self._micro_batch_loss(b, seed)
+                    (loss * scale).backward()
                     for key, v in m.items():
                         step_metrics.setdefault(key, []).append(v)
                 grad_norms.append(float(torch.nn.utils.clip_grad_norm_(self._params(), cfg.grad_clip)))
@@ -364,13 +401,14 @@ class Trainer:
         record.update({
             "step": self.step,
             "reward_mean": float(rewards.mean()) if len(rewards) else 0.0,
-            "pass_rate": float((scores > 0).float().mean()) if len(scores) else 0.0,
+            "pass_rate": float(positive.float().mean()) if len(positive) else 0.0,
             "response_length": float(lengths.float().mean()) if len(lengths) else 0.0,
             "truncated_frac": float(np.mean([r.finish_reason == "length" for r in flat])) if flat else 0.0,
             "grad_norm": float(np.mean(grad_norms)) if grad_norms else 0.0,
             "lr": float(self.scheduler.get_last_lr()[0]),
             "groups": float(len(groups)),
             "prompts_skipped_too_long": float(self.skipped_long_prompts),
+            "prompts_truncated_left": float(self.truncated_long_prompts),
             "time/rollout_s": t_rollout - t0,
             "time/old_logprob_s": t_old - t_rollout,
             "time/update_s": t_update - t_old,
@@ -387,7 +425,7 @@ class Trainer:
             return self._evaluate_episodes()
         cfg = self.cfg
         problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
-        params = SamplingParams(n=cfg.eval_n, temperature=cfg.temperature, top_p=cfg.top_p,
+        params = SamplingParams(n=cfg.eval_n, temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
                                 max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, seed=cfg.seed + 7)
         self.model.eval()
         t0 = time.perf_counter()
@@ -408,7 +446,7 @@ class Trainer:
         ``avg_at_n``/``pass_at_n`` count successes (``score()["success"] > 0``), ``reward_mean`` the rewards."""
         cfg = self.cfg
         problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
-        params = SamplingParams(n=1, temperature=cfg.temperature, top_p=cfg.top_p,
+        params = SamplingParams(n=1, temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
                                 max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, seed=cfg.seed + 7)
         self.model.eval()
         t0 = time.perf_counter()

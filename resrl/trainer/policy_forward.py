@@ -29,6 +29,7 @@ def policy_forward(
     hidden_layer: int | None = None,
     with_prompt_repr: bool = False,
     with_entropy: bool = False,
+    prompt_repr_exclude_last: bool = False,
 ) -> ForwardOutputs:
     """input_ids, attention_mask: [B, P + T] (prompt left-padded to P, response right-padded to T).
 
@@ -52,6 +53,7 @@ def policy_forward(
     entropy = -(logp_all.exp() * logp_all).sum(-1) if with_entropy else None
     hidden = box["hidden"][:, prompt_len - 1 : prompt_len - 1 + t] if box is not None else None
     prompt_repr = None
-    if top is not None:
-        prompt_repr = mean_prompt_representation(top["hidden"][:, :prompt_len], attention_mask[:, :prompt_len].bool())
+    if top is not None:  # prompts are left-padded to prompt_len, so position prompt_len - 1 is every last prompt token
+        end = prompt_len - 1 if prompt_repr_exclude_last else prompt_len
+        prompt_repr = mean_prompt_representation(top["hidden"][:, :end], attention_mask[:, :end].bool())
     return ForwardOutputs(log_probs, entropy, hidden, prompt_repr)

@@ -93,7 +93,7 @@ def test_every_method_hook_follows_its_inputs(stray_device, name):
     head = LogZHead(H, 2) if method.needs_log_z else None
     with stray_device():
         rewards = method.shape_rewards(b["scores"], b["lengths"])
-        adv = method.sequence_advantages(rewards, b["scores"], b["group_ids"])
+        adv = method.sequence_advantages(rewards, b["scores"] > 0, b["group_ids"])
         log_z = head(b["hidden"].mean(1)) if head is not None else None
         inputs = PolicyInputs(
             log_probs=log_probs, old_log_probs=b["old_log_probs"], response_mask=b["mask"], rewards=rewards,

@@ -94,14 +94,15 @@ def test_compare_matches_cells_and_computes_delta(metrics):
          "metric": "avg@16_rel_gain_pct", "value": 9.4, "source": "s", "confidence": "high"},
     ])
     out = compare.compare(ref, pd.read_csv(metrics))
-    assert len(out) == 3  # the relative-gain sentence is not a cell
+    assert len(out) == 4  # the relative-gain sentence is not a cell; the paper's NSR is compared with both variants
     r = out.set_index(["method", "metric"])
     assert r.loc[("ResRL", "avg@16"), "reproduced"] == pytest.approx(56.0)  # macro 0.50 + 0.06
     assert r.loc[("ResRL", "avg@16"), "delta"] == pytest.approx(-1.0)
     assert r.loc[("ResRL", "elo"), "delta"] == pytest.approx(0.0)
-    assert math.isnan(r.loc[("NSR", "avg@16"), "reproduced"])
+    assert math.isnan(r.loc[("NSR vs ours NSR (λ=0)", "avg@16"), "reproduced"])
+    assert math.isnan(r.loc[("NSR vs ours W-REINFORCE (λ=0.1)", "avg@16"), "reproduced"])
     md = compare.render(out, pd.read_csv(metrics))
-    assert "Cells with both values: 2 of 3." in md
+    assert "Cells with both values: 2 of 4." in md
 
 
 def test_reference_file_parses():

@@ -54,8 +54,8 @@ def test_trainer_step_grades_pathological_responses(tmp_path):
     cfg = TrainerConfig(steps=1, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0,
                         max_new_tokens=4, max_prompt_tokens=512, save_every=1, eval_problems=1, eval_n=1)  # fmt: skip
     trainer = Trainer(methods.build("nsr"), "tiny-qwen3", task, cfg, tmp_path)
-    answer_of = {trainer._prompt_text(task.get("train", i)): task.get("train", i).answer for i in range(2)}
-    real_generate = trainer.sampler.generate
+    answer_of = {tuple(trainer._prompt_ids(task.get("train", i))): task.get("train", i).answer for i in range(2)}
+    real_generate = trainer.sampler.generate_from_ids  # the trainer samples from token ids
 
     def pathological_generate(prompts, params):
         out = real_generate(prompts, params)  # real tokens for the update, pathological texts for the reward
@@ -64,11 +64,11 @@ def test_trainer_step_grades_pathological_responses(tmp_path):
         for r in out:
             text = texts[r.prompt_index][r.sample_index]
             if text is None:  # the last sample of each prompt: a huge response with the right answer
-                text = list(right(answer_of[prompts[r.prompt_index]]).values())[r.prompt_index]
+                text = list(right(answer_of[tuple(prompts[r.prompt_index])]).values())[r.prompt_index]
             r.text = text
         return out
 
-    trainer.sampler.generate = pathological_generate
+    trainer.sampler.generate_from_ids = pathological_generate
     rec = trainer.train_step()
     assert rec["step"] == 1 and rec["pass_rate"] == pytest.approx(2 / 8)
     assert rec["groups"] == 2.0 and rec["grad_norm"] > 0

@@ -47,10 +47,10 @@ def programs(command: str) -> list[list[str]]:
     return out
 
 
-def train_commands(out: str) -> dict[str, list[list[str]]]:
-    """variant -> [launcher argv, merger argv] of the train jobs."""
+def train_commands(out: str, model: str | None = None) -> dict[str, list[list[str]]]:
+    """variant -> [launcher argv, merger argv] of the train jobs (of ``model`` only, when given)."""
     return {re.search(r"'method=(\w+)'", cmd).group(1): programs(cmd) for rule, cmd in jobs_with_commands(out)
-            if rule == "train"}
+            if rule == "train" and (model is None or f"'model={model}'" in cmd)}
 
 
 @pytest.mark.parametrize("config, python", [
@@ -77,7 +77,7 @@ def test_every_rule_runs_the_profiles_interpreter(tmp_path, config, python):
 
 def test_launcher_and_merger_get_the_same_absolute_run_dir(tmp_path):
     work = tmp_path / "work"
-    trains = train_commands(dry_run(work, "profile=paper", until="train"))
+    trains = train_commands(dry_run(work, "profile=paper", until="train"), model="qwen3-4b")
     launcher, merger = trains["resrl"]
     run_dir = str(work / "results" / "runs" / "paper" / "qwen3-4b" / "resrl")
     assert f"output_dir={run_dir}" in launcher and merger[3] == run_dir

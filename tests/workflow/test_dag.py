@@ -71,13 +71,13 @@ def test_paper_profile_dry_run_lists_the_grid(tmp_path):
     proc = _dry_run("profile=paper", workdir=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     jobs = _job_counts(proc.stdout)
-    assert jobs["train"] == 15  # 3 Qwen3 sizes x 5 methods
-    assert jobs["sample_math"] == 18 and jobs["sample_passk"] == 18  # with the backbone rows
-    assert jobs["evaluate_code"] == 54  # 18 x LiveCodeBench, CodeForces, HumanEval+
-    assert jobs["evaluate_agents"] == 36  # 18 x ALFWorld, WebShop
-    assert jobs["evaluate_bfcl"] == 18  # 18 x one run over the four multi-turn categories
+    assert jobs["train"] == 18  # 3 Qwen3 sizes x 6 methods (the paper's "NSR" as lambda 0 and as lambda 0.1)
+    assert jobs["sample_math"] == 21 and jobs["sample_passk"] == 21  # with the backbone rows
+    assert jobs["evaluate_code"] == 63  # 21 x LiveCodeBench, CodeForces, HumanEval+
+    assert jobs["evaluate_agents"] == 42  # 21 x ALFWorld, WebShop
+    assert jobs["evaluate_bfcl"] == 21  # 21 x one run over the four multi-turn categories
     assert jobs["table2"] == jobs["table3"] == jobs["table4"] == jobs["compare_paper"] == 1
-    assert jobs["total"] == 202
+    assert jobs["total"] == 235
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
     trained = "'model=qwen3-4b' 'checkpoint=results/runs/paper/qwen3-4b/resrl/final_model' 'method=resrl'"
 
     agents = _shell_commands(out, "evaluators.agents")
-    assert len(agents) == 36
+    assert len(agents) == 42
     assert any(f"{trained} {run.format('agents')} 'env=alfworld' 'engine=vllm' 'device=cuda' 'max_steps=50' "
                "'data_dir=" in c and c.endswith("> results/logs/paper/agents/qwen3-4b/resrl/alfworld.log 2>&1")
                for c in agents)
@@ -107,7 +107,7 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
                for c in agents)
 
     bfcl = _shell_commands(out, "evaluators.bfcl")
-    assert len(bfcl) == 18 and all("'subset=all' 'engine=vllm' 'device=cuda'" in c for c in bfcl)
+    assert len(bfcl) == 21 and all("'subset=all' 'engine=vllm' 'device=cuda'" in c for c in bfcl)
     assert any(f"{trained} {run.format('bfcl/all')} 'subset=all'" in c for c in bfcl)
 
     # where the evaluators write their tidy metrics (results/metrics/<run_name>/<env>.csv, .../bfcl.csv) is what
@@ -116,8 +116,8 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
     table4 = _shell_commands(out, "paper_figures.table4")
     compare = _shell_commands(out, "paper_figures.compare")
     assert len(table3) == len(table4) == len(compare) == 1
-    assert table3[0].count("/agents/") == 36 and "--out paper_figures/paper/table3 " in table3[0]
-    assert table4[0].count("/bfcl/all/bfcl.csv") == 18 and "--out paper_figures/paper/table4 " in table4[0]
+    assert table3[0].count("/agents/") == 42 and "--out paper_figures/paper/table3 " in table3[0]
+    assert table4[0].count("/bfcl/all/bfcl.csv") == 21 and "--out paper_figures/paper/table4 " in table4[0]
     for path in ("results/metrics/paper/qwen3-4b/resrl/agents/alfworld.csv",
                  "results/metrics/paper/qwen3-4b/resrl/agents/webshop.csv",
                  "results/metrics/paper/qwen3-4b/resrl/bfcl/all/bfcl.csv"):

@@ -36,6 +36,7 @@ import resrl.methods as methods
 from resrl.trainer.config import TrainerConfig
 
 METHOD_ENV = "RESRL_VERL_METHOD"
+LOSS_AGG_ENV = "RESRL_VERL_LOSS_AGGREGATION"  # trainer.loss_aggregation, read by the actor losses
 SETUP_HOOK = "resrl.backends.verl.register.setup_worker"
 REWARD_MODULE = "pkg://resrl.backends.verl.reward"
 TRAINER_MODE = "resrl_sync"
@@ -346,6 +347,8 @@ def translate(
         f"{ar}.rollout.n": n,
         f"{ar}.rollout.temperature": trainer.temperature,
         f"{ar}.rollout.top_p": trainer.top_p,
+        f"{ar}.rollout.val_kwargs.temperature": trainer.eval_temperature,
+        f"{ar}.rollout.val_kwargs.top_p": trainer.eval_top_p,
         f"{ar}.rollout.top_k": -1,
         f"{ar}.rollout.seed": trainer.seed,
         f"{ar}.rollout.tensor_model_parallel_size": profile.tp_for(model["name"]),
@@ -395,7 +398,10 @@ def translate(
         o["ray_kwargs.ray_init.num_cpus"] = cpus
     for key, value in sorted(chat_kwargs.items()):
         o[f"+data.apply_chat_template_kwargs.{key}"] = value
-    env = {METHOD_ENV: method_payload(method)}
+    if name == "resrl" and getattr(cfg, "grouping", "prompt") != "prompt":
+        raise ValueError(f"method.grouping={cfg.grouping!r} runs on the local trainer only; the veRL backend fits one "
+                         "subspace per whole prompt group (method.grouping=prompt)")
+    env = {METHOD_ENV: method_payload(method), LOSS_AGG_ENV: trainer.loss_aggregation}
     return VerlPlan(overrides=o, env=env, run_dir=run_dir, train_parquet=train_parquet, checkpoint_dir=ckpt_dir)
 
 

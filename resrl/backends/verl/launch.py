@@ -66,7 +66,9 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
     """The task's first ``limit`` training problems in veRL's RL-dataset format (atomic write); returns rows.
 
     Columns: ``data_source`` (task name), ``prompt`` (our chat messages, instruction included),
-    ``ability``, ``reward_model`` {style, ground_truth}, ``extra_info`` {index, id, reward}.
+    ``ability``, ``reward_model`` {style, ground_truth}, ``extra_info`` {index, id, reward, correct_score,
+    wrong_score} (the task's reward name and scores, as resolved by the task config: ``reward.compute_score``
+    maps the verdict to those scores).
     """
     import pandas as pd
 
@@ -76,6 +78,8 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
     if getattr(task, "multi_turn", False):
         raise ValueError(f"task {task.name!r} is multi-turn (kind: env): the veRL backend does not run "
                          "environment episodes; train it with the local trainer (python -m resrl.train)")
+    reward = str(getattr(getattr(task, "config", None), "reward", task_config.get("reward", "auto")))
+    scores = {"correct_score": float(task.correct_score), "wrong_score": float(task.wrong_score)}
     rows = []
     for i, p in enumerate(task.problems("train", limit=limit)):
         rows.append({
@@ -83,7 +87,7 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
             "prompt": [dict(m) for m in p.prompt_messages],
             "ability": "math",
             "reward_model": {"style": "rule", "ground_truth": str(p.answer)},
-            "extra_info": {"index": i, "id": p.id, "reward": str(task_config.get("reward", "auto"))},
+            "extra_info": {"index": i, "id": p.id, "reward": reward, **scores},
         })
     if not rows:
         raise ValueError(f"task {task.name!r} has no training problems")

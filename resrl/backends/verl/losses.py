@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -22,9 +23,10 @@ from resrl.algorithms.core import AGG_MODES
 from resrl.algorithms.flowrl import flowrl_loss
 from resrl.algorithms.grpo import clipped_policy_loss
 from resrl.algorithms.resrl import resrl_advantages, weight_statistics
-from resrl.backends.verl.config import method_from_env
+from resrl.backends.verl.config import LOSS_AGG_ENV, method_from_env
 from resrl.backends.verl.grouping import check_whole_groups
 from resrl.methods.base import PolicyInputs
+from resrl.trainer.config import LOSS_AGGREGATIONS
 
 
 @lru_cache(maxsize=1)
@@ -42,16 +44,36 @@ def _info(config: Any) -> dict:
     return dict(info or {})
 
 
-def global_scale(response_mask: torch.Tensor, loss_agg_mode: str, info: dict) -> float:
-    """Factor turning our micro-batch mean into veRL's globally normalised micro-batch loss.
+def loss_aggregation() -> str:
+    """``trainer.loss_aggregation`` of this run (``$RESRL_VERL_LOSS_AGGREGATION``; veRL's own when unset)."""
+    value = os.environ.get(LOSS_AGG_ENV, "global_token_mean")
+    if value not in LOSS_AGGREGATIONS:
+        raise ValueError(f"${LOSS_AGG_ENV}={value!r}; valid: {', '.join(LOSS_AGGREGATIONS)}")
+    return value
 
-    token-mean: ``local_tokens * dp / global_tokens``; seq-mean-*: ``local_seqs * dp / global_seqs``
-    (sequences with at least one token). 1 when veRL gives no global sizes (a single rank).
+
+def global_scale(response_mask: torch.Tensor, loss_agg_mode: str, info: dict, aggregation: str | None = None) -> float:
+    """Factor turning our micro-batch mean into the micro-batch's share of the mini-batch loss.
+
+    veRL 0.9.1 sums the micro-batch gradients of a rank and averages over the ``dp`` ranks.
+    ``aggregation="global_token_mean"`` (veRL's own normalisation): token-mean ``local_tokens * dp / global_tokens``;
+    seq-mean-* ``local_seqs * dp / global_seqs`` (sequences with at least one token).
+    ``aggregation="micro_batch_mean"`` (the release: the mean of the micro-batch means): ``local_rows * dp /
+    global_rows``, i.e. ``dp / number of micro-batches`` when every micro-batch holds one group of ``n``.
+    1 when veRL gives no global sizes (a single rank).
     """
     if loss_agg_mode not in AGG_MODES:
         raise ValueError(f"loss_agg_mode {loss_agg_mode!r} is not supported by the resrl loss; valid: {', '.join(AGG_MODES)}")
+    aggregation = aggregation or loss_aggregation()
     dp = int(info.get("dp_size") or 1)
     mask = response_mask.bool()
+    if aggregation == "micro_batch_mean":
+        total = info.get("global_batch_size")
+        if total is None:
+            if dp > 1:
+                raise ValueError("veRL gave dp_size > 1 without the global batch size; cannot normalise the loss")
+            return 1.0
+        return float(mask.shape[0]) * dp / float(total)
     if loss_agg_mode == "token-mean":
         total = info.get("batch_num_tokens")
         local = float(mask.sum().clamp_min(1))
@@ -164,14 +186,15 @@ def resrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=
     return loss, metrics
 
 
-def prompt_representation(top: torch.Tensor, data) -> torch.Tensor:
-    """Mean of the hooked final-layer states over each sequence's prompt. top: [total_nnz, H]; returns [B, H]
-    float32."""
+def prompt_representation(top: torch.Tensor, data, exclude_last: bool = False) -> torch.Tensor:
+    """Mean of the hooked final-layer states over each sequence's prompt (without its last token when
+    ``exclude_last``, as FlowRL's code). top: [total_nnz, H]; returns [B, H] float32."""
     seq_lens = data["input_ids"].offsets().diff().tolist()
     prompt_lens = data["prompts"].offsets().diff().tolist()
     out, start = [], 0
     for s, p in zip(seq_lens, prompt_lens, strict=True):
-        out.append(top[start : start + p].float().mean(dim=0))
+        n = max(p - 1, 1) if exclude_last else p
+        out.append(top[start : start + n].float().mean(dim=0))
         start += s
     return torch.stack(out, dim=0)
 
@@ -191,9 +214,9 @@ def flowrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method
     t = _padded(data, "response_mask", "old_log_probs", "advantages", "ref_log_prob")
     mask = t["response_mask"].bool()
     norm_rewards = t["advantages"][:, 0]  # the GRPO advantage, constant over a response's tokens
-    repr_ = prompt_representation(model_output[key], data)
     c = method.cfg
+    repr_ = prompt_representation(model_output[key], data, exclude_last=c.prompt_repr == "exclude_last")
     loss, metrics = flowrl_loss(log_prob, t["old_log_probs"], t["ref_log_prob"], log_z(repr_), norm_rewards, mask,
-                                beta=c.beta, clip_low=c.clip_low, clip_high=c.clip_high)
+                                beta=c.beta, clip_low=c.clip_low, clip_high=c.clip_high, is_weight=c.is_weight)
     info = {"dp_size": data["dp_size"], "global_batch_size": data["global_batch_size"]}
     return loss * global_scale(mask, "seq-mean-token-mean", info), metrics

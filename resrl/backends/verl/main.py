@@ -15,7 +15,7 @@ import hydra
 import verl
 from omegaconf import open_dict
 
-from resrl.backends.verl.config import METHOD_ENV, SETUP_HOOK, method_from_env
+from resrl.backends.verl.config import LOSS_AGG_ENV, METHOD_ENV, SETUP_HOOK, method_from_env
 
 VERL_CONFIG_DIR = str(Path(verl.__file__).parent / "trainer" / "config")
 
@@ -29,6 +29,8 @@ def prepare(config) -> None:
         runtime_env = config.ray_kwargs.ray_init.runtime_env
         env_vars = dict(runtime_env.get("env_vars") or {})
         env_vars[METHOD_ENV] = os.environ[METHOD_ENV]
+        if LOSS_AGG_ENV in os.environ:
+            env_vars[LOSS_AGG_ENV] = os.environ[LOSS_AGG_ENV]
         runtime_env.env_vars = env_vars
         runtime_env.worker_process_setup_hook = SETUP_HOOK
 

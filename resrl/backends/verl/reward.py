@@ -1,11 +1,14 @@
 """veRL reward: the task's verifier (``compute_score``) and the ``resrl`` reward manager that shapes it.
 
 ``compute_score`` is veRL's custom reward function (``reward.custom_reward_function``); it looks up our
-reward by the name stored in each row's ``extra_info['reward']`` (``auto``, ``boxed_int``, ``math_grader``;
-see :mod:`resrl.tasks.rewards`). The ``resrl`` reward manager (veRL's reward-loop registry) calls it through
-veRL's naive manager, then applies ``method.shape_rewards(score, response_length)``: ResRL's length-scaled
-positive reward, DAPO's soft overlong punishment, identity otherwise. ``reward_extra_info`` carries the raw
-score as ``acc`` (DAPO's group filter reads it) plus ``shaped_reward`` and ``response_length``.
+reward by the name stored in each row's ``extra_info['reward']`` (``auto``, ``boxed_int``, ``dapo``,
+``math_grader``; see :mod:`resrl.tasks.rewards`) and maps its verdict to ``extra_info['correct_score']`` /
+``extra_info['wrong_score']`` (the task's scores, written by ``launch.write_train_parquet``; absent: +1 / -1,
+the defaults of ``resrl.tasks.base.Task``), as ``Task.reward`` does in the local trainer. The ``resrl`` reward
+manager (veRL's reward-loop registry) calls it through veRL's naive manager, then applies
+``method.shape_rewards(score, response_length)``: ResRL's length-scaled positive reward, DAPO's soft overlong
+punishment, identity otherwise. ``reward_extra_info`` carries the raw score as ``acc`` (DAPO's group filter
+reads it) plus ``shaped_reward`` and ``response_length``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.naive import NaiveRewardManager
 
 from resrl.backends.verl.config import REWARD_MANAGER, method_from_env
+from resrl.tasks.base import DEFAULT_CORRECT_SCORE, DEFAULT_WRONG_SCORE, check_scores
 from resrl.tasks.rewards import RewardFn, get_reward
 
 
@@ -27,9 +31,18 @@ def _reward_fn(name: str) -> RewardFn:
 
 
 def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None, **_: Any) -> float:
-    """veRL's reward-function signature -> our verifier's score (float)."""
-    name = (extra_info or {}).get("reward") or "auto"
-    return float(_reward_fn(str(name))(solution_str, str(ground_truth)))
+    """veRL's reward-function signature -> the task's score (float): ``correct_score`` when our verifier says
+    correct, else ``wrong_score``."""
+    info = extra_info or {}
+    name = info.get("reward") or "auto"
+    correct = info.get("correct_score", DEFAULT_CORRECT_SCORE)
+    wrong = info.get("wrong_score", DEFAULT_WRONG_SCORE)
+    check_scores(correct, wrong, prefix="extra_info.")
+    value = _reward_fn(str(name))(solution_str, str(ground_truth))
+    verdict = float(value)
+    if verdict not in (0.0, 1.0):
+        raise ValueError(f"reward {name!r} returned {value!r}; expected correctness 1.0/0.0 or a bool")
+    return float(correct) if verdict == 1.0 else float(wrong)
 
 
 @lru_cache(maxsize=1)

@@ -89,9 +89,24 @@ class HiddenCaptureMixin:
         return out
 
     # FlowRL's log Z head: stepped with the policy, averaged over data-parallel ranks, checkpointed beside it.
-    def attach_log_z(self, hidden_size: int, num_layers: int, lr: float, device) -> None:
-        self.resrl_log_z = LogZHead(hidden_size, num_layers).to(device)
-        self._resrl_log_z_opt = torch.optim.AdamW(self.resrl_log_z.parameters(), lr=lr, weight_decay=0.0)
+    # FlowRL's code trains it inside the actor's AdamW; here it has its own AdamW with the actor's settings (lr
+    # unless method.logz_lr is set, weight decay, betas), the actor's warm-up schedule (stepped with the actor's
+    # scheduler, once per training step) and gradient clipping at the actor's clip norm (clipped on its own,
+    # not jointly with the FSDP parameters: the one remaining difference).
+    def attach_log_z(self, hidden_size: int, num_layers: int, dropout: float, device, optim_config,
+                     lr: float | None = None) -> None:
+        from resrl.trainer.config import warmup_factor
+
+        self.resrl_log_z = LogZHead(hidden_size, num_layers, dropout).to(device)
+        own_lr = lr is not None
+        self._resrl_log_z_opt = torch.optim.AdamW(
+            self.resrl_log_z.parameters(), lr=lr if own_lr else optim_config.lr,
+            betas=tuple(getattr(optim_config, "betas", (0.9, 0.999))),
+            weight_decay=0.0 if own_lr else optim_config.weight_decay)
+        warmup = int(getattr(optim_config, "lr_warmup_steps", 0) or 0)
+        self._resrl_log_z_sched = torch.optim.lr_scheduler.LambdaLR(
+            self._resrl_log_z_opt, lambda s: warmup_factor(s, max(warmup, 0), from_zero=True))
+        self._resrl_log_z_clip = float(getattr(optim_config, "clip_grad", 1.0))
 
     def optimizer_zero_grad(self):
         super().optimizer_zero_grad()
@@ -106,13 +121,21 @@ class HiddenCaptureMixin:
                     p.grad = torch.zeros_like(p)
                 if torch.distributed.is_initialized():
                     torch.distributed.all_reduce(p.grad, op=torch.distributed.ReduceOp.AVG, group=group)
+            torch.nn.utils.clip_grad_norm_(self.resrl_log_z.parameters(), self._resrl_log_z_clip)
             self._resrl_log_z_opt.step()
         return super().optimizer_step()
+
+    def lr_scheduler_step(self):
+        lr = super().lr_scheduler_step()
+        if self.resrl_log_z is not None:
+            self._resrl_log_z_sched.step()
+        return lr
 
     def save_checkpoint(self, local_path, *args, **kwargs):
         result = super().save_checkpoint(local_path, *args, **kwargs)
         if self.resrl_log_z is not None and local_path is not None and torch.distributed.get_rank() == 0:
-            state = {"log_z": self.resrl_log_z.state_dict(), "optimizer": self._resrl_log_z_opt.state_dict()}
+            state = {"log_z": self.resrl_log_z.state_dict(), "optimizer": self._resrl_log_z_opt.state_dict(),
+                     "scheduler": self._resrl_log_z_sched.state_dict()}
             tmp = os.path.join(local_path, LOG_Z_FILE + ".tmp")
             torch.save(state, tmp)
             os.replace(tmp, os.path.join(local_path, LOG_Z_FILE))
@@ -125,6 +148,8 @@ class HiddenCaptureMixin:
             state = torch.load(path, map_location="cpu", weights_only=True)
             self.resrl_log_z.load_state_dict(state["log_z"])
             self._resrl_log_z_opt.load_state_dict(state["optimizer"])
+            if "scheduler" in state:
+                self._resrl_log_z_sched.load_state_dict(state["scheduler"])
         return result
 
 
@@ -169,7 +194,8 @@ class ResRLActorRolloutRefWorker(ActorRolloutRefWorker):
             engine = self.actor.engine
             hidden_size = engine.model_config.hf_config.hidden_size
             device = next(engine.module.parameters()).device
-            engine.attach_log_z(hidden_size, method.cfg.logz_layers, method.cfg.logz_lr, device)
+            engine.attach_log_z(hidden_size, method.cfg.logz_layers, method.cfg.logz_dropout, device,
+                                engine.optimizer_config, lr=method.cfg.logz_lr)
             self.loss_fn = partial(flowrl_actor_loss, config=actor_config, method=method, log_z=engine.resrl_log_z)
         self.actor.set_loss_fn(self.loss_fn)
 

@@ -117,3 +117,15 @@ def test_pool_kills_a_worker_that_does_not_answer(monkeypatch):
 def test_check_answer_rejects_none_and_long():
     assert check_answer(None, "1") is False
     assert check_answer("1" * 5000, "1" * 5000) is False
+
+
+def test_dapo_answer_line_is_read_when_nothing_is_boxed():
+    """A policy trained on DAPO-Math's prompt ends with "Answer: ..."; the grader reads that line (the last one, in
+    the last 300 characters, as DAPO's scorer), after \\boxed{} and "final answer is" (which take precedence)."""
+    from evaluators.math.grader import is_correct
+
+    assert is_correct("Let me compute.\n2 + 2 = 4\nAnswer: 4", "4")
+    assert is_correct("...\nAnswer: $\\frac{1}{2}$", "\\frac{1}{2}")
+    assert is_correct("first Answer: 3\nthen Answer: 5.", "5") and not is_correct("Answer: 3\n...", "5")
+    assert is_correct("Answer: 7\n" + "x" * 400, "7") is False  # outside the last 300 characters
+    assert is_correct("\\boxed{9}\nAnswer: 8", "9")  # a boxed answer wins

@@ -118,8 +118,19 @@ def test_run_writes_metrics_samples_and_info(tmp_path, monkeypatch):
 
 
 def test_prompt_is_problem_then_instruction():
-    msgs = build_messages("  What is 1+1?  ")
+    boxed = PromptConfig(name="boxed", instruction=DEFAULT_INSTRUCTION, template="{problem}\n\n{instruction}")
+    msgs = build_messages("  What is 1+1?  ", boxed)
     assert msgs == [{"role": "user", "content": f"What is 1+1?\n\n{DEFAULT_INSTRUCTION}"}]
+
+
+def test_default_prompt_is_dapos_answer_line_wrapper():
+    """The release trains on DAPO-Math's wrapper and evaluates FlowRL's test sets, which carry the same wrapper
+    (the local AIME24 copy of DAPO's data has it verbatim)."""
+    msgs = build_messages("What is 1+1?")
+    assert msgs == [{"role": "user", "content": (
+        "Solve the following math problem step by step. The last line of your response should be of the form "
+        "Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\nWhat is 1+1?\n\n"
+        "Remember to put your answer on its own line after \"Answer:\".")}]
     sys_msgs = build_messages("Q", PromptConfig(system="Be brief."))
     assert sys_msgs[0] == {"role": "system", "content": "Be brief."}
     with pytest.raises(ValueError, match="problem"):

@@ -1,7 +1,12 @@
 import pytest
 import torch
 
-from resrl.algorithms.dapo import fill_with_informative_groups, informative_groups, soft_overlong_punishment
+from resrl.algorithms.dapo import (
+    DynamicSamplingExhausted,
+    fill_with_informative_groups,
+    informative_groups,
+    soft_overlong_punishment,
+)
 
 
 def test_soft_overlong_punishment_piecewise():
@@ -21,20 +26,29 @@ def test_informative_groups_drops_all_equal_groups():
     assert informative_groups(rewards, groups).tolist() == [False, False, False, False, True, True]
 
 
-def test_fill_keeps_sampling_until_full():
-    stream = iter([[1, 1], [0, 1], [0, 0], [1, 0], [0, 1]])  # reward lists of successive groups
+def test_fill_samples_whole_generation_batches_until_full_and_cuts_the_surplus():
+    """veRL's DAPO recipe: every round generates gen_batch prompts; informative groups are kept until the batch is
+    full; the surplus is cut."""
+    stream = iter([[1, 1], [0, 1], [0, 0], [1, 0], [0, 1], [1, 0]])  # reward lists of successive groups
     calls = []
 
     def sample(k):
         calls.append(k)
         return [next(stream) for _ in range(k)]
 
-    res = fill_with_informative_groups(sample, lambda g: g, num_groups=2, max_tries=10)
-    assert res.filled and res.groups == [[0, 1], [1, 0]]
-    assert calls == [2, 1, 1]  # asks only for what is still missing
-    assert res.sampled_groups == 4 and res.tries == 3
+    res = fill_with_informative_groups(sample, lambda g: g, num_groups=3, max_tries=10, gen_batch=3)
+    assert res.filled and res.groups == [[0, 1], [1, 0], [0, 1]]  # the 6th group (also informative) is cut
+    assert calls == [3, 3]
+    assert res.sampled_groups == 6 and res.tries == 2 and res.kept_groups == 3
 
 
-def test_fill_stops_at_max_tries():
-    res = fill_with_informative_groups(lambda k: [[1, 1]] * k, lambda g: g, num_groups=3, max_tries=4)
+def test_fill_raises_when_generation_batches_run_out_as_the_recipe():
+    with pytest.raises(DynamicSamplingExhausted, match="kept 0 of 3 groups after 4 generation batches"):
+        fill_with_informative_groups(lambda k: [[1, 1]] * k, lambda g: g, num_groups=3, max_tries=4)
+    res = fill_with_informative_groups(lambda k: [[1, 1]] * k, lambda g: g, num_groups=3, max_tries=4,
+                                       on_exhausted="partial")
     assert not res.filled and res.groups == [] and res.tries == 4 and res.sampled_groups == 12
+    stream = iter([[1, 1]] * 30 + [[0, 1]] * 3)
+    res = fill_with_informative_groups(lambda k: [next(stream) for _ in range(k)], lambda g: g, num_groups=3,
+                                       max_tries=0)  # 0 = no limit (the recipe's max_num_gen_batches <= 0)
+    assert res.filled and res.tries == 11

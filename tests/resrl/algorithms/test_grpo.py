@@ -55,11 +55,29 @@ def test_clipped_surrogate_hand_values(ratio, adv, clip_high, expected, clipped)
 
 
 def test_dual_clip_caps_negative_advantage_loss():
-    loss, _ = _loss(5.0, -1.0, PolicyLossConfig())
-    assert loss.item() == pytest.approx(5.0)
-    loss, m = _loss(5.0, -1.0, PolicyLossConfig(dual_clip=3.0))
-    assert loss.item() == pytest.approx(3.0)
+    """Default = the release (veRL's compute_policy_loss: clip_ratio_c 3.0 always on); None turns it off."""
+    loss, m = _loss(5.0, -1.0, PolicyLossConfig())
+    assert loss.item() == pytest.approx(3.0)  # -A * min(5, 3) with A = -1
     assert m["actor/pg_clipfrac_dual"] == 1.0
+    loss, _ = _loss(5.0, -1.0, PolicyLossConfig(dual_clip=None))
+    assert loss.item() == pytest.approx(5.0)
+    # dual clip caps only negative advantages: A = +1 at ratio 5 is clipped at 1.2 as usual
+    assert _loss(5.0, 1.0, PolicyLossConfig())[0].item() == pytest.approx(-1.2)
+
+
+def test_log_ratio_clamp_keeps_an_overflowing_ratio_finite():
+    """log-ratio 100 overflows exp in float32 (inf); the release clamps it to 20 first. With dual clip off and a
+    negative advantage, the unclamped loss is inf; clamped, it is -A * exp(20)."""
+    logp, old = torch.tensor([[100.0]]), torch.zeros(1, 1)
+    mask, adv = torch.ones(1, 1, dtype=torch.bool), torch.tensor([-1.0])
+    loss, _ = clipped_policy_loss(logp, old, adv, mask, PolicyLossConfig(dual_clip=None, log_ratio_clamp=None))
+    assert math.isinf(loss.item())
+    loss, _ = clipped_policy_loss(logp, old, adv, mask, PolicyLossConfig(dual_clip=None))
+    assert loss.item() == pytest.approx(math.exp(20.0), rel=1e-6)
+    loss, _ = clipped_policy_loss(logp, old, adv, mask, PolicyLossConfig())  # release: clamp and dual clip
+    assert loss.item() == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="log_ratio_clamp must be > 0"):
+        PolicyLossConfig(log_ratio_clamp=0.0)
 
 
 def test_gradient_of_unclipped_token_is_minus_advantage_times_ratio_over_tokens():

@@ -58,9 +58,9 @@ def test_randomized_with_a_generator_makes_the_same_draws_as_the_reference():
 
 
 @pytest.mark.parametrize("svd", ["exact", "randomized"])
-def test_max_pos_tokens_sampling_without_generator_matches_reference(svd):
+def test_max_pos_tokens_even_sampling_without_generator_matches_reference(svd):
     hidden, mask, is_pos, gid = _anisotropic_batch(4, groups=3, per_group=4, t=40)
-    kw = dict(rank=4, max_pos_tokens=12, svd=svd)
+    kw = dict(rank=4, max_pos_tokens=12, svd=svd, pos_sampling="even")
     ref = residual_token_weights(hidden, mask, is_pos, gid, **kw)
     fast = residual_token_weights_fast(hidden, mask, is_pos, gid, **kw)
     full = residual_token_weights_fast(hidden, mask, is_pos, gid, rank=4, max_pos_tokens=4096, svd=svd)

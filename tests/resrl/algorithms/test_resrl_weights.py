@@ -163,18 +163,37 @@ def test_weights_carry_no_gradient_and_are_float32():
     assert not w.requires_grad and w.grad_fn is None and w.dtype == torch.float32
 
 
-def test_subsampling_positive_tokens_is_deterministic():
+def test_subsampling_positive_tokens_is_seeded_uniform_or_even():
+    """Above max_pos_tokens the paper samples positive tokens uniformly (the release: randperm); the same seeded
+    generator gives the same sample, another seed another one; ``even`` (evenly spaced) needs no generator."""
     g = torch.Generator().manual_seed(7)
     hidden = torch.randn(2, 50, H, generator=g)
     mask = torch.ones(2, 50, dtype=torch.bool)
     args = (hidden, mask, torch.tensor([True, False]), torch.tensor([0, 0]))
-    a = residual_token_weights(*args, rank=4, max_pos_tokens=16)
-    b = residual_token_weights(*args, rank=4, max_pos_tokens=16)
-    c = residual_token_weights(*args, rank=4, max_pos_tokens=16, generator=torch.Generator().manual_seed(1))
-    d = residual_token_weights(*args, rank=4, max_pos_tokens=16, generator=torch.Generator().manual_seed(1))
-    assert torch.equal(a, b) and torch.equal(c, d)
+    kw = dict(rank=4, max_pos_tokens=16)
+    seeded = [residual_token_weights(*args, **kw, generator=torch.Generator().manual_seed(s)) for s in (1, 1, 2)]
+    assert torch.equal(seeded[0], seeded[1]) and not torch.equal(seeded[0], seeded[2])
+    even = [residual_token_weights(*args, **kw, pos_sampling="even") for _ in range(2)]
+    assert torch.equal(even[0], even[1]) and not torch.equal(even[0], seeded[0])
+    torch.manual_seed(3)
+    a = residual_token_weights(*args, **kw)  # no generator: the global RNG, as the release's randperm
+    torch.manual_seed(3)
+    assert torch.equal(a, residual_token_weights(*args, **kw))
     full = residual_token_weights(*args, rank=4, max_pos_tokens=4096)
-    assert not torch.equal(a, full)  # sampling really used a subset
+    assert not torch.equal(seeded[0], full)  # sampling really used a subset
+    with pytest.raises(ValueError, match="unknown pos_sampling 'random'"):
+        residual_token_weights(*args, **kw, pos_sampling="random")
+
+
+def test_uniform_sample_draws_each_token_with_equal_probability():
+    """The sample is a uniform draw without replacement: over many seeds each of 40 rows is kept ~10/40 of the time."""
+    from resrl.algorithms.resrl import _sample_rows
+
+    counts = torch.zeros(40)
+    for seed in range(2000):
+        counts[_sample_rows(40, 10, "uniform", torch.Generator().manual_seed(seed), torch.device("cpu"))] += 1
+    freq = counts / 2000
+    assert freq.min() > 0.2 and freq.max() < 0.3  # 0.25 expected; binomial sd ~0.0097
 
 
 @pytest.mark.parametrize(

@@ -79,3 +79,24 @@ def test_launch_refuses_an_interpreter_without_the_gpu_stack_before_writing_anyt
     # the main venv lacks all three; .venv-verl (make test-verl) has verl but not vllm or flash_attn
     assert re.search(rf"error: profile.python={re.escape(sys.executable)} lacks (verl, )?vllm, flash_attn", err), err
     assert "profile.attn_implementation=sdpa" in err
+
+
+def test_release_grouping_is_refused_on_verl():
+    config = compose(["method=resrl", "model=qwen3-1.7b", "method.grouping=release_micro_batch"])
+    with pytest.raises(ValueError, match="method.grouping='release_micro_batch' runs on the local trainer only"):
+        translate(config, ClusterProfile.from_mapping(config["profile"]), REPO_ROOT / "r", environ={})
+
+
+def test_loss_aggregation_reaches_the_actor_and_scales_micro_batches():
+    """Two ranks, 4 micro-batches of one group of 4 each (16 sequences); a micro-batch with 6 of the mini-batch's
+    40 valid tokens. micro_batch_mean (the release): every micro-batch weighs 1/4 after veRL's average over the
+    2 ranks, so the factor is 2 / 4 = 0.5 whatever its token count. global_token_mean (veRL 0.9.1): 6 * 2 / 40."""
+    from resrl.backends.verl.losses import global_scale
+
+    plan = _plan({})
+    assert plan.env["RESRL_VERL_LOSS_AGGREGATION"] == "micro_batch_mean"
+    mask = torch.zeros(4, 5, dtype=torch.bool)
+    mask[0, :3] = mask[1, :2] = mask[2, :1] = True
+    info = {"dp_size": 2, "global_batch_size": 16, "batch_num_tokens": 40}
+    assert global_scale(mask, "token-mean", info, "micro_batch_mean") == pytest.approx(0.5)
+    assert global_scale(mask, "token-mean", info, "global_token_mean") == pytest.approx(6 * 2 / 40)

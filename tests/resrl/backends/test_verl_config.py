@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from resrl.backends.verl.config import (
+    LOSS_AGG_ENV,
     METHOD_ENV,
     ClusterProfile,
     format_override,
@@ -47,7 +48,9 @@ def test_paper_translation(composed, method, model):
     assert o[f"{AR}.actor.optim.lr"] == 1e-6 and o[f"{AR}.actor.optim.lr_warmup_steps"] == 10
     assert o[f"{AR}.actor.optim.weight_decay"] == 0.1
     assert o[f"{AR}.actor.entropy_coeff"] == 0.0 and o[f"{AR}.actor.kl_loss_coef"] == 0.0
-    assert o[f"{AR}.rollout.temperature"] == 0.6 and o[f"{AR}.rollout.top_p"] == 1.0
+    # the release trains at veRL's default temperature 1.0 and validates at 0.6 (train_command.sh val_kwargs)
+    assert o[f"{AR}.rollout.temperature"] == 1.0 and o[f"{AR}.rollout.top_p"] == 1.0
+    assert o[f"{AR}.rollout.val_kwargs.temperature"] == 0.6
     assert o[f"{AR}.rollout.tensor_model_parallel_size"] == 4
     assert o["trainer.nnodes"] == 1 and o["trainer.n_gpus_per_node"] == 8
     assert o["trainer.total_training_steps"] == 100 and o["trainer.save_freq"] == 50
@@ -156,7 +159,7 @@ def test_launcher_dry_run_prints_full_command(tmp_path):
     summary = json.loads(head)
     assert summary["train_rows"] == 100 * 256
     line = command.strip()
-    assert line.startswith(f"{METHOD_ENV}=") and " -m resrl.backends.verl.main " in line
+    assert line.startswith(f"{LOSS_AGG_ENV}=micro_batch_mean {METHOD_ENV}=") and " -m resrl.backends.verl.main " in line
     for piece in ("actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4", "actor_rollout_ref.rollout.n=4",
                   "actor_rollout_ref.model.path=Qwen/Qwen3-4B", "algorithm.adv_estimator=resrl_grpo",
                   "'trainer.logger=[console]'", "actor_rollout_ref.rollout.tensor_model_parallel_size=4"):

@@ -138,14 +138,24 @@ def test_registered_advantages_via_verl_compute_advantage(method_env):
 def test_reward_function_and_shaping(method_env):
     from resrl.backends.verl import reward
 
-    assert reward.compute_score("arith", "so \\boxed{19}", "19", {"reward": "boxed_int"}) == 1.0
-    assert reward.compute_score("arith", "\\boxed{18}", "19", {"reward": "boxed_int"}) == 0.0
+    scores = {"correct_score": 1.0, "wrong_score": -1.0}  # what write_train_parquet stores (arith.yaml)
+    assert reward.compute_score("arith", "so \\boxed{19}", "19", {"reward": "boxed_int", **scores}) == 1.0
+    assert reward.compute_score("arith", "\\boxed{18}", "19", {"reward": "boxed_int", **scores}) == -1.0
+    assert reward.compute_score("arith", "\\boxed{18}", "19", {"reward": "boxed_int"}) == -1.0  # default scale
+    zero_one = {"reward": "boxed_int", "correct_score": 1.0, "wrong_score": 0.0}
+    assert reward.compute_score("arith", "\\boxed{18}", "19", zero_one) == 0.0
+    assert reward.compute_score("dapo_math", "x\nAnswer: 34", "34", {"reward": "dapo", **scores}) == 1.0
+    assert reward.compute_score("dapo_math", "\\boxed{34}", "34", {"reward": "dapo", **scores}) == -1.0
+    with pytest.raises(ValueError, match="extra_info.wrong_score must be <= 0"):
+        reward.compute_score("arith", "\\boxed{19}", "19", {"reward": "boxed_int", "correct_score": 1.0, "wrong_score": 1.0})
     method_env(name="resrl")
     reward._method.cache_clear()
-    assert reward.shape(1.0, 4096) == pytest.approx(0.7) and reward.shape(1.0, 100) == 1.0 and reward.shape(0.0, 4096) == 0.0
+    assert reward.shape(1.0, 4096) == pytest.approx(0.7) and reward.shape(1.0, 100) == 1.0 and reward.shape(-1.0, 4096) == -1.0
+    assert reward.shape(1.0, 3800) == pytest.approx(1 - 0.3 * 300 / 596)
     method_env(name="dapo")
     reward._method.cache_clear()
     assert reward.shape(1.0, 3584) == pytest.approx(0.5)  # (3072 - 3584) / 1024 = -0.5 penalty
+    assert reward.shape(-1.0, 3584) == pytest.approx(-1.5)
     reward._method.cache_clear()
 
 

@@ -26,7 +26,7 @@ def _group(tok, method, responses, scores, texts=None):
     b["prompt_len"] = b["input_ids"].shape[1] - b["response_mask"].shape[1]
     b["scores"] = torch.tensor(scores, dtype=torch.float32)
     gid = torch.zeros(len(rs), dtype=torch.long)
-    b["advantages"] = method.sequence_advantages(b["scores"], b["scores"], gid)
+    b["advantages"] = method.sequence_advantages(b["scores"], b["scores"] > 0, gid)
     return b
 
 

@@ -91,7 +91,7 @@ def test_resrl_loss_equals_clipped_loss_on_reweighted_advantages():
 def test_pure_nsr_gives_no_gradient_to_positive_samples():
     batch = _batch()
     m = methods.build("nsr")
-    batch.advantages = m.sequence_advantages(batch.rewards, batch.scores, batch.group_ids)
+    batch.advantages = m.sequence_advantages(batch.rewards, batch.is_positive, batch.group_ids)
     loss, _ = m.loss(batch)
     loss.backward()
     g = batch.log_probs.grad

@@ -99,10 +99,39 @@ def test_errors_name_the_bad_value():
 
 
 def test_reward_is_pluggable():
-    assert ArithTask(reward=lambda response, answer: 0.25).reward("anything", "3") == 0.25
+    """A reward function gives correctness; the task maps it to its scores (default +1 / -1)."""
+    assert ArithTask(reward=lambda response, answer: True).reward("anything", "3") == 1.0
+    assert ArithTask(reward=lambda response, answer: 0.0).reward("anything", "3") == -1.0
+    with pytest.raises(ValueError, match=r"reward function returned 0.25; a reward function returns correctness"):
+        ArithTask(reward=lambda response, answer: 0.25).reward("anything", "3")
     local = make_task("arith", reward="boxed_int")
     assert local.reward("\\boxed{15}", "15") == 1.0
-    assert local.reward("15", "15") == 0.0
+    assert local.reward("15", "15") == -1.0
+    assert local.is_correct("\\boxed{15}", "15") and not local.is_correct("15", "15")
+
+
+def test_scores_from_config():
+    assert (make_task("arith").correct_score, make_task("arith").wrong_score) == (1.0, -1.0)  # arith.yaml
+    zero_one = make_task("arith", reward="boxed_int", wrong_score=0.0)
+    assert zero_one.reward("\\boxed{15}", "15") == 1.0 and zero_one.reward("15", "15") == 0.0
+    scaled = ArithTask(ArithConfig(reward="boxed_int", correct_score=2, wrong_score=-0.5))
+    assert scaled.reward("\\boxed{15}", "15") == 2.0 and scaled.reward("\\boxed{1}", "15") == -0.5
+    with pytest.raises(ValueError, match=r"^task.correct_score must be > 0 .*got 0.0$"):
+        make_task("arith", correct_score=0.0)
+    with pytest.raises(ValueError, match=r"^task.wrong_score must be <= 0 .*got 0.5$"):
+        make_task("arith", wrong_score=0.5)
+    with pytest.raises(ValueError, match=r"^task.wrong_score must be a finite number, got 'low'$"):
+        make_task("arith", wrong_score="low")
+    with pytest.raises(ValueError, match=r"^task.correct_score must be a finite number, got True$"):
+        make_task("arith", correct_score=True)
+
+
+def test_arith_refuses_the_answer_line_reward():
+    msg = r"^task.reward='dapo' reads an 'Answer:' line but the arith prompt asks for \\boxed\{\}; "
+    with pytest.raises(ValueError, match=msg):
+        make_task("arith", reward="dapo")
+    with pytest.raises(ValueError, match=msg):
+        ArithTask(reward="dapo")
 
 
 @pytest.mark.parametrize("level", LEVELS)

@@ -1,4 +1,5 @@
-"""dapo_math: the shipped parquet, a hand-made parquet, and the missing-file error."""
+"""dapo_math: the shipped parquet, a hand-made parquet, the two prompts and their rewards, the scores, and the
+missing-file error."""
 
 from __future__ import annotations
 
@@ -6,7 +7,18 @@ import pandas as pd
 import pytest
 
 from resrl.tasks import MATH_INSTRUCTION, make_task
-from resrl.tasks.dapo_math import DapoMathConfig, DapoMathTask, default_path
+from resrl.tasks.dapo_math import (
+    DAPO_PROMPT_PREFIX,
+    DAPO_PROMPT_SUFFIX,
+    DapoMathConfig,
+    DapoMathTask,
+    default_path,
+)
+
+#: The DAPO-Math-17k instruction wrapper, written out here once more (the release's training prompt).
+WRAPPER_HEAD = ("Solve the following math problem step by step. The last line of your response should be of the form "
+                "Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\n")
+WRAPPER_TAIL = '\n\nRemember to put your answer on its own line after "Answer:".'
 
 
 @pytest.mark.skipif(
@@ -19,9 +31,14 @@ def test_shipped_file():
     assert p.id == "dapo_math-0"
     assert p.answer == "34"
     content = p.prompt_messages[0]["content"]
-    assert content.startswith("In triangle $ABC$, $\\sin \\angle A = \\frac{4}{5}$")
-    assert content.endswith("\n\n" + MATH_INSTRUCTION)
+    assert content.startswith(WRAPPER_HEAD + "In triangle $ABC$, $\\sin \\angle A = \\frac{4}{5}$")
+    assert content.endswith(WRAPPER_TAIL)
     assert task.enable_thinking is False
+    assert (task.correct_score, task.wrong_score) == (1.0, -1.0)
+    assert task.reward("... so the sum is 34.\nAnswer: 34", p.answer) == 1.0
+    assert task.reward("\\boxed{34}", p.answer) == -1.0
+    boxed = make_task("dapo_math", prompt="boxed", reward="boxed_int").get("train", 0).prompt_messages[0]["content"]
+    assert boxed.startswith("In triangle $ABC$") and boxed.endswith("\n\n" + MATH_INSTRUCTION)
 
 
 def test_hand_made_parquet(tmp_path):
@@ -46,10 +63,54 @@ def test_hand_made_parquet(tmp_path):
     problems = list(task.problems("train"))
     assert [p.id for p in problems] == ["dapo_math-10", "dapo_math-11"]
     assert [p.answer for p in problems] == ["2", "7"]
-    assert problems[1].prompt_messages == [{"role": "user", "content": f"Find $x$.\n\n{MATH_INSTRUCTION}"}]
-    assert task.reward("so \\boxed{7}", "7") == 1.0
+    assert problems[1].prompt_messages == [{"role": "user", "content": f"{WRAPPER_HEAD}Find $x$.{WRAPPER_TAIL}"}]
+    assert task.reward("x = 7.\nAnswer: 7", "7") == 1.0 and task.reward("Answer: 8", "7") == -1.0
+    assert task.reward("so \\boxed{7}", "7") == -1.0  # the dapo reward reads only the Answer line
     with pytest.raises(ValueError, match="no split 'test'; valid splits: train"):
         task.get("test", 0)
+
+    boxed = DapoMathTask(DapoMathConfig(path=str(path), prompt="boxed", reward="boxed_int", wrong_score=0.0))
+    assert boxed.get("train", 1).prompt_messages == [{"role": "user", "content": f"Find $x$.\n\n{MATH_INSTRUCTION}"}]
+    assert boxed.reward("so \\boxed{7}", "7") == 1.0 and boxed.reward("so \\boxed{8}", "7") == 0.0
+
+
+def test_dapo_wrapper_is_verbatim():
+    assert DAPO_PROMPT_PREFIX == WRAPPER_HEAD and DAPO_PROMPT_SUFFIX == WRAPPER_TAIL
+
+
+def test_config_defaults_follow_the_release():
+    c = DapoMathConfig()
+    assert (c.prompt, c.reward, c.correct_score, c.wrong_score, c.enable_thinking) == ("dapo", "dapo", 1.0, -1.0, False)
+    task = make_task("dapo_math")  # experiments/task/dapo_math.yaml says the same
+    assert (task.config.prompt, task.config.reward, task.correct_score, task.wrong_score) == ("dapo", "dapo", 1.0, -1.0)
+
+
+@pytest.mark.parametrize("reward", ["boxed_int", "math_grader", "auto"])
+def test_dapo_prompt_refuses_boxed_rewards(reward):
+    msg = (rf"^task.reward='{reward}' reads \\boxed\{{\}} but task.prompt='dapo' asks for an 'Answer:' line; "
+           r"pick a reward that reads an 'Answer:' line$")
+    with pytest.raises(ValueError, match=msg):
+        make_task("dapo_math", reward=reward)
+    with pytest.raises(ValueError, match=msg):
+        DapoMathTask(reward=reward)
+    assert make_task("dapo_math", prompt="boxed", reward=reward).config.reward == reward  # valid with boxed
+
+
+def test_boxed_prompt_refuses_the_dapo_reward():
+    msg = r"^task.reward='dapo' reads an 'Answer:' line but task.prompt='boxed' asks for \\boxed\{\}; "
+    with pytest.raises(ValueError, match=msg):
+        make_task("dapo_math", prompt="boxed")  # reward: dapo from the YAML
+    with pytest.raises(ValueError, match=msg):
+        DapoMathTask(DapoMathConfig(prompt="boxed", reward="boxed_int"), reward="dapo")
+
+
+def test_config_errors_name_the_field():
+    with pytest.raises(ValueError, match=r"^task.prompt must be one of dapo, boxed, got 'cot'$"):
+        make_task("dapo_math", prompt="cot")
+    with pytest.raises(ValueError, match=r"^task.correct_score must be > 0"):
+        make_task("dapo_math", correct_score=-1.0)
+    with pytest.raises(ValueError, match=r"^task.wrong_score must be <= 0"):
+        DapoMathConfig(wrong_score=0.1)
 
 
 def test_missing_file_is_a_clear_error(tmp_path):

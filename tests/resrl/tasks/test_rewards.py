@@ -1,11 +1,21 @@
-"""The local boxed-integer reward and the reward registry, on hand cases."""
+"""The local boxed-integer reward, the DAPO reward and the reward registry, on hand cases (rewards return
+correctness 1.0/0.0; tasks map it to their scores)."""
 
 from __future__ import annotations
 
 import pytest
 
 from resrl.tasks.arith import score
-from resrl.tasks.rewards import boxed_int_reward, get_reward, last_boxed, parse_int
+from resrl.tasks.rewards import (
+    ANSWER_FORMATS,
+    REWARDS,
+    boxed_int_reward,
+    dapo_reward,
+    get_reward,
+    last_boxed,
+    parse_int,
+    reward_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,9 +75,27 @@ def test_boxed_int_needs_integer_answer():
         boxed_int_reward("\\boxed{1}", "1/2")
 
 
+@pytest.mark.parametrize(
+    ("response", "answer", "reward"),
+    [
+        ("12 + 7 = 19.\nAnswer: 19", "19", 1.0),
+        ("Answer: $\\boxed{19}$", "19", 1.0),
+        ("so \\boxed{19}", "19", 0.0),  # no Answer line
+        ("Answer: 18", "19", 0.0),
+        ("Answer: 1,019", "1019", 1.0),
+    ],
+)
+def test_dapo_reward(response, answer, reward):
+    assert dapo_reward(response, answer) == reward
+    assert get_reward("dapo")(response, answer) == reward
+
+
 def test_reward_registry():
     assert get_reward("boxed_int") is boxed_int_reward
+    assert get_reward("dapo") is dapo_reward
     auto = get_reward("auto")
     assert auto("\\boxed{19}", "19") == 1.0 and auto("\\boxed{18}", "19") == 0.0
-    with pytest.raises(ValueError, match="unknown reward 'f1'; valid rewards: auto, boxed_int, math_grader"):
+    with pytest.raises(ValueError, match="unknown reward 'f1'; valid rewards: auto, boxed_int, dapo, math_grader"):
         get_reward("f1")
+    assert reward_name(boxed_int_reward) == "boxed_int" and reward_name(dapo_reward) == "dapo"
+    assert set(ANSWER_FORMATS) == set(REWARDS) and ANSWER_FORMATS["dapo"] == "answer_line"

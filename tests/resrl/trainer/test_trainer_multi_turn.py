@@ -121,7 +121,7 @@ def test_environment_tokens_get_zero_gradient(name, tmp_path, monkeypatch):
     lengths = torch.tensor([r.num_generated_tokens for g in groups for r in g.rollouts])
     group_ids = torch.arange(len(groups)).repeat_interleave(len(groups[0].rollouts))
     rewards = t.method.shape_rewards(scores, lengths)
-    advantages = t.method.sequence_advantages(rewards, scores, group_ids)
+    advantages = t.method.sequence_advantages(rewards, scores > 0, group_ids)
     informative = [i for i, g in enumerate(groups) if len(set(g.scores)) > 1]
     assert informative, "need a group with mixed rewards"
     i = informative[0]
