@@ -302,7 +302,7 @@ def translate(
         "data.max_prompt_length": trainer.max_prompt_tokens,
         "data.max_response_length": trainer.max_new_tokens,
         "data.truncation": "left",
-        "data.filter_overlong_prompts": True,
+        "data.filter_overlong_prompts": trainer.long_prompts == "skip",  # the release: no filter, left truncation
         "data.shuffle": True,
         "data.seed": trainer.seed,
         "data.prompt_key": "prompt",

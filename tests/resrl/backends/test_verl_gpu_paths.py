@@ -120,3 +120,42 @@ def test_verl_accepts_the_ray_settings_under_slurm():
     assert cfg.ray_kwargs.ray_init.num_cpus == 32
     assert cfg.ray_kwargs.ray_init.runtime_env.py_executable.endswith("python") or "python" in \
         cfg.ray_kwargs.ray_init.runtime_env.py_executable
+
+
+def test_flowrl_log_z_head_follows_the_actors_optimiser_settings():
+    """On veRL the head has its own AdamW, with the actor's lr, weight decay and betas, the actor's warm-up from lr 0
+    (stepped with the actor's scheduler, once per training step) and gradient clipping at the actor's norm."""
+    from types import SimpleNamespace
+
+    from resrl.backends.verl.workers import HiddenCaptureMixin
+
+    class Engine:  # the parts of veRL's FSDP engine the mixin calls
+        def optimizer_zero_grad(self):
+            pass
+
+        def optimizer_step(self):
+            return 0.0
+
+        def lr_scheduler_step(self):
+            return 1e-6
+
+        def get_data_parallel_group(self):
+            return None
+
+    engine = type("E", (HiddenCaptureMixin, Engine), {})()
+    optim = SimpleNamespace(lr=1e-3, weight_decay=0.1, betas=(0.9, 0.999), lr_warmup_steps=2, clip_grad=1.0)
+    engine.attach_log_z(8, 3, 0.1, "cpu", optim)
+    group = engine._resrl_log_z_opt.param_groups[0]
+    assert group["weight_decay"] == 0.1 and engine.resrl_log_z.net[3].p == 0.1
+    lrs = []
+    for _ in range(3):
+        lrs.append(group["lr"])
+        engine.optimizer_zero_grad()
+        (engine.resrl_log_z(torch.randn(4, 8)).sum() * 1e4).backward()  # a huge gradient
+        engine.optimizer_step()
+        assert torch.nn.utils.clip_grad_norm_(engine.resrl_log_z.parameters(), float("inf")) <= 1.0 + 1e-5
+        engine.lr_scheduler_step()
+    assert lrs == pytest.approx([0.0, 0.5e-3, 1e-3])
+    own = type("E", (HiddenCaptureMixin, Engine), {})()
+    own.attach_log_z(8, 3, 0.1, "cpu", optim, lr=1e-2)
+    assert own._resrl_log_z_opt.param_groups[0]["weight_decay"] == 0.0
