@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from resrl.records.files import atomic_write_text as _atomic_write_text
+
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,11 +40,5 @@ def truncate_after_step(path: Path, step: int) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Write ``text`` to ``path`` through a temporary file and a rename (``resrl.records.files``)."""
+    _atomic_write_text(path, text)
