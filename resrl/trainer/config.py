@@ -82,7 +82,9 @@ class TrainerConfig:
     recompute_old_logprobs: bool = True  # recompute pi_old with the training forward (as veRL) vs sampler log-probs
     gradient_checkpointing: bool = False
     save_every: int = 50  # checkpoint every N steps (and at the end)
-    keep_checkpoints: int = 2
+    keep_checkpoints: int = 2  # newest kept checkpoints; the optimizer state only in the newest (disk)
+    full_fallback_checkpoints: bool = False  # true: every kept checkpoint keeps its optimizer state (exact fallback)
+    clean_checkpoints_when_done: bool = False  # delete checkpoints/ once final_model/ is exported (disk)
     log_every: int = 1
     eval_every: int = 0  # held-out evaluation every N steps (0: only before and after training)
     eval_problems: int = 64

@@ -34,6 +34,7 @@ from resrl.algorithms.flowrl import LogZHead
 from resrl.diagnostics.step import DiagnosticsConfig
 from resrl.methods.base import PolicyInputs
 from resrl.models import format_chat, load_policy
+from resrl.records import new_temp_dir, publish_tree
 from resrl.rollout import make_sampler
 from resrl.rollout.base import Rollout, SamplingParams
 from resrl.rollout.batch import collate
@@ -42,6 +43,7 @@ from resrl.trainer.checkpoint import load_latest_checkpoint, remove_partial_writ
 from resrl.trainer.config import TrainerConfig, micro_batch_scales, warmup_factor
 from resrl.trainer.metrics_log import append_jsonl, atomic_write_text, truncate_after_step
 from resrl.trainer.policy_forward import policy_forward
+from resrl.trainer.run_record import mark_complete
 
 
 @dataclass
@@ -144,7 +146,12 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("optimizer") is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+        else:  # an older checkpoint (the optimizer state is kept in the newest only): moments restart
+            print(f"[resume] step {state['step']} has no optimizer state (kept only in the newest checkpoint): the "
+                  "optimizer's moments restart from zero; weights, step, schedule and RNG are restored",
+                  file=sys.stderr)
         self.scheduler.load_state_dict(state["scheduler"])
         if self.log_z is not None and state.get("log_z") is not None:
             self.log_z.load_state_dict(state["log_z"])
@@ -171,7 +178,8 @@ class Trainer:
         truncate_after_step(self.eval_path, self.step if self.step < self.cfg.steps else self.step - 1)
 
     def save(self) -> Path:
-        path = save_checkpoint(self.ckpt_root, self.step, self.state_dict(), keep=self.cfg.keep_checkpoints)
+        path = save_checkpoint(self.ckpt_root, self.step, self.state_dict(), keep=self.cfg.keep_checkpoints,
+                               full=self.cfg.full_fallback_checkpoints)
         self.last_saved = self.step
         return path
 
@@ -473,12 +481,12 @@ class Trainer:
         """Save the trained policy as a ``save_pretrained`` folder (model + tokenizer) for the evaluators."""
         import os
         import shutil
-        import tempfile
 
         final = self.run_dir / "final_model"
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp_final_", dir=self.run_dir))
+        tmp = new_temp_dir(self.run_dir, ".tmp_final_")
         self.model.save_pretrained(tmp)
         self.tokenizer.save_pretrained(tmp)
+        publish_tree(tmp)  # collaborators can read it (library writers may leave private modes)
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
@@ -508,4 +516,10 @@ class Trainer:
         finally:
             bar.close()
         final_eval = self.evaluate()
-        return {"step": self.step, "final_eval": final_eval, "model_dir": str(self.export())}
+        summary = {"step": self.step, "final_eval": final_eval, "model_dir": str(self.export())}
+        mark_complete(self.run_dir, summary)
+        if cfg.clean_checkpoints_when_done:
+            import shutil
+
+            shutil.rmtree(self.ckpt_root, ignore_errors=True)
+        return summary

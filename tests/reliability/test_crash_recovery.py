@@ -47,10 +47,12 @@ class Killed(BaseException):
     """Stands for SIGKILL: not an Exception, and not KeyboardInterrupt (which the trainer handles by saving)."""
 
 
-def _trainer(run_dir: Path) -> Trainer:
+def _trainer(run_dir: Path, full: bool = True) -> Trainer:
+    # full: every kept checkpoint keeps its optimizer state, so a fallback resumes bit-exactly (the default keeps it
+    # in the newest only: test_fallback_without_optimizer_state_restarts_the_moments_and_says_so)
     cfg = TrainerConfig(steps=STEPS, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0,
                         max_new_tokens=5, max_prompt_tokens=64, save_every=1, keep_checkpoints=2, eval_problems=1,
-                        eval_n=2, temperature=1.0)  # fmt: skip
+                        eval_n=2, temperature=1.0, full_fallback_checkpoints=full)  # fmt: skip
     return Trainer(methods.build("resrl", rank=4), "tiny-qwen3", HashTask(), cfg, run_dir)
 
 
@@ -123,7 +125,7 @@ def test_disk_full_while_writing_a_checkpoint(tmp_path, monkeypatch, reference):
     real_torch_save = torch.save
 
     def save_until_full(obj, f, *a, **k):
-        if obj["step"] == 2:
+        if isinstance(obj, dict) and obj.get("step") == 2:
             f.write(b"\x80\x02" + b"\0" * 4096)  # some bytes made it to disk, then the disk was full
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_torch_save(obj, f, *a, **k)
@@ -172,7 +174,8 @@ MESSAGES = {"state_truncated": "state.pt: checksum mismatch", "state_bit_flip": 
 def test_corrupted_newest_checkpoint_is_named_and_the_previous_one_used(kind, tmp_path, capsys, reference):
     def die_at_step_3(self):
         if self.step == STEPS:
-            ckpt_mod.save_checkpoint(self.ckpt_root, self.step, self.state_dict(), keep=self.cfg.keep_checkpoints)
+            ckpt_mod.save_checkpoint(self.ckpt_root, self.step, self.state_dict(), keep=self.cfg.keep_checkpoints,
+                                     full=True)
             raise Killed
         return real_save(self)
 
@@ -269,3 +272,25 @@ def test_results_file_keeps_its_previous_version_on_a_failed_write(failure, tmp_
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.csv"]  # the temporary file was removed
     write_metrics(NEW_ROWS, path)
     assert read_metrics(path)["value"].tolist() == [0.75]
+
+
+def test_fallback_without_optimizer_state_restarts_the_moments_and_says_so(tmp_path, capsys):
+    """Default disk policy: only the newest checkpoint keeps optimizer.pt (AdamW's moments, 2x the model). A corrupted
+    newest checkpoint falls back to the previous one: weights, step and RNG restored, the moments restart, and the
+    log says so."""
+    t = _trainer(tmp_path, full=False)
+    for _ in range(2):
+        t.train_step()
+        t.save()
+    first, second = list_checkpoints(tmp_path / "checkpoints")
+    assert not (first / "optimizer.pt").exists() and (second / "optimizer.pt").exists()
+    assert ckpt_mod.verify_checkpoint(first) is None  # its meta says it has no optimizer file
+    weights_at_1 = torch.load(first / "state.pt", weights_only=False)["model"]
+    _flip_a_byte(second / "state.pt")
+    capsys.readouterr()
+    resumed = _trainer(tmp_path, full=False)
+    err = capsys.readouterr().err
+    assert resumed.step == 1 and "step 1 has no optimizer state" in err and "moments restart" in err
+    params = dict(resumed.model.state_dict())
+    assert all(torch.equal(params[k], v) for k, v in weights_at_1.items())
+    assert resumed.optimizer.state == {}  # fresh moments
