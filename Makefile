@@ -28,7 +28,7 @@ lint: venv
 # veRL backend tests in their own venv (veRL pins transformers < 5.11); about 5 minutes to create the first time.
 test-verl:
 	@bash scripts/setup_verl_venv.sh
-	.venv-verl/bin/python -m pytest -q -p no:cacheprovider tests/resrl/backends
+	.venv-verl/bin/python -m pytest -q -p no:cacheprovider tests/resrl/backends tests/resrl/methods/test_toy_method.py
 
 # Performance benchmarks: ratios against the obvious implementations -> results/benchmarks/{*.json,SUMMARY.md}
 bench: venv

@@ -17,6 +17,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import resrl.methods as methods
+from resrl.methods.schema import register_method_schemas
 from resrl.cli_errors import exit_on_user_error
 from resrl.paths import REPO_ROOT
 from resrl.trainer import run_record
@@ -24,6 +25,7 @@ from resrl.trainer.config import TrainerConfig
 from resrl.trainer.metrics_log import append_jsonl
 
 CONFIG_DIR = REPO_ROOT / "experiments"
+register_method_schemas()  # experiments/method/*.yaml extend the method dataclasses (typed, only what differs)
 
 
 def _check_device(device: str) -> None:

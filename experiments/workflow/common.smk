@@ -10,7 +10,7 @@ BASE = Path(workflow.basedir)  # the repository (configs); outputs go to the wor
 PROFILE_DIR = BASE / "experiments" / "profile"
 ABLATION_DIR = BASE / "experiments" / "ablation"
 VERL_PROFILE_DIR = BASE / "experiments" / "verl" / "profile"
-PROFILE_KEYS = {"profile", "models", "methods", "evaluate_base", "train", "evals", "passk", "code", "agents", "bfcl", "ablation",
+PROFILE_KEYS = {"keep_final_models", "profile", "models", "methods", "evaluate_base", "train", "evals", "passk", "code", "agents", "bfcl", "ablation",
                 "job_threads", "python"}
 
 

@@ -23,9 +23,16 @@ def math_command(wildcards, part):
 
 
 def trained_model_input(wildcards):
+    """The trained model folder an evaluation loads (none for the backbone). Every rule that names the model's
+    folder on its command line takes it as input, so a temporary final_model/ lives until they have all run."""
     if wildcards.variant == "base":
         return []
-    return f"{run_dir(wildcards.model, wildcards.variant)}/final_model/config.json"
+    return f"{run_dir(wildcards.model, wildcards.variant)}/final_model"
+
+
+# Evaluations first: a finished training's model is evaluated (and, when temporary, deleted) before the next
+# training starts, which bounds the disk the DAG holds at once.
+EVAL_PRIORITY = 10
 
 
 for _part, _spec in P["evals"].items():
@@ -41,6 +48,7 @@ for _part, _spec in P["evals"].items():
             f"results/logs/{PNAME}/sample_{_part}/{{model}}/{{variant}}.log",
         params:
             cmd=lambda wildcards, _p=_part: math_command(wildcards, _p),
+        priority: EVAL_PRIORITY
         threads: JOB_THREADS
         resources:
             gpu=1 if "engine=vllm" in _spec.get("overrides", []) else 0,
@@ -54,13 +62,15 @@ for _part, _spec in P["evals"].items():
             f"metrics_{_part}"
         localrule: True
         input:
-            [f"results/samples/{PNAME}/{{model}}/{{variant}}/{_part}/{b}.jsonl" for b in _spec["benchmarks"]],
+            samples=[f"results/samples/{PNAME}/{{model}}/{{variant}}/{_part}/{b}.jsonl" for b in _spec["benchmarks"]],
+            model=trained_model_input,  # the evaluator checks the samples were drawn from this very model
         output:
             f"results/metrics/{PNAME}/{{model}}/{{variant}}/{_part}/metrics.csv",
         log:
             f"results/logs/{PNAME}/metrics_{_part}/{{model}}/{{variant}}.log",
         params:
             cmd=lambda wildcards, _p=_part: math_command(wildcards, _p),
+        priority: EVAL_PRIORITY
         shell:
             THREAD_ENV + " {params.cmd} > {log} 2>&1"
 
@@ -68,6 +78,7 @@ for _part, _spec in P["evals"].items():
 if P.get("code"):
 
     rule evaluate_code:
+        priority: EVAL_PRIORITY
         input:
             trained_model_input,
         output:
@@ -111,6 +122,7 @@ if P.get("agents"):
         return [f"env={env}"] + list(spec.get("overrides") or []) + list((spec.get("env_overrides") or {}).get(env) or [])
 
     rule evaluate_agents:
+        priority: EVAL_PRIORITY
         input:
             trained_model_input,
         output:
@@ -129,6 +141,7 @@ if P.get("agents"):
 if P.get("bfcl"):
 
     rule evaluate_bfcl:
+        priority: EVAL_PRIORITY
         input:
             trained_model_input,
         output:

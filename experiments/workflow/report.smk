@@ -113,7 +113,7 @@ rule passk_figure:
 rule training_curves:
     localrule: True
     input:
-        lambda w: [f"{run_dir(w.model, v)}/final_model/config.json" for v in TRAINED],
+        lambda w: [f"{run_dir(w.model, v)}/train.done" for v in TRAINED],
     output:
         png=f"{FIG}/training_curves_{{model}}.png",
         pdf=f"{FIG}/training_curves_{{model}}.pdf",
@@ -142,7 +142,7 @@ rule compare_paper:
 rule diagnostics_figure:
     localrule: True
     input:
-        lambda w: [f"{run_dir(w.model, v)}/final_model/config.json" for v in TRAINED],
+        lambda w: [f"{run_dir(w.model, v)}/train.done" for v in TRAINED],
     output:
         f"{FIG}/diagnostics_{{model}}/diagnostics_summary.png",
     log:

@@ -57,9 +57,16 @@ def train_command(wildcards):
             f"{args} && {PY} -m resrl.backends.verl.checkpoint {shlex.quote(out_dir)} --python {PY}")
 
 
+# The trained policy (what the evaluators load). With `keep_final_models: false` (the tiny profile: 0.54 GB per
+# SmolLM2 run) it is a temporary output, deleted once every evaluation of it has finished; `train.done` (kept)
+# marks the run as trained for the training-curve and diagnostics figures.
+_FINAL = directory(f"results/runs/{PNAME}/{{model}}/{{variant}}/final_model")
+
+
 rule train:
     output:
-        model=f"results/runs/{PNAME}/{{model}}/{{variant}}/final_model/config.json",
+        model=_FINAL if P.get("keep_final_models", True) else temp(_FINAL),
+        done=touch(f"results/runs/{PNAME}/{{model}}/{{variant}}/train.done"),
     log:
         f"results/logs/{PNAME}/train/{{model}}/{{variant}}.log",
     params:

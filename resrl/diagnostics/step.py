@@ -66,12 +66,12 @@ import torch
 from torch import nn
 
 from resrl.algorithms.hidden import capture_hidden
-from resrl.algorithms.resrl import residual_token_weights, resrl_advantages
 from resrl.diagnostics.alignment import group_alignment, spearman
 from resrl.diagnostics.displacement import likelihood_displacement, mean_token_loglik, response_loglik
 from resrl.diagnostics.diversity import diversity_metrics
 from resrl.diagnostics.head_gradient import DEFAULT_VOCAB_CHUNK, interference_from_grams, logit_gram_from_head
-from resrl.methods.resrl import ResRL, ResRLConfig
+from resrl.methods.base import PolicyInputs
+from resrl.methods.resrl import ResRLConfig
 from resrl.trainer.policy_forward import policy_forward
 
 UNITS = ("words", "tokens")
@@ -148,25 +148,27 @@ def _even(n: int, m: int) -> torch.Tensor:
     return torch.linspace(0, n - 1, steps=m, device="cpu").round().long()
 
 
-def _resrl_cfg(method: Any) -> ResRLConfig:
-    return method.cfg if isinstance(method, ResRL) else ResRLConfig()
+def _subspace_cfg(method: Any) -> ResRLConfig:
+    """The subspace settings the alignment diagnostic measures with: the method's own where its config has the
+    fields (ResRL), ResRL's defaults for the rest of them (any other method)."""
+    own = {f.name: getattr(method.cfg, f.name) for f in fields(ResRLConfig) if hasattr(method.cfg, f.name)} \
+        if method is not None else {}
+    return ResRLConfig(**own)
 
 
 def _token_advantages(method: Any, batch: Mapping[str, Any], hidden: torch.Tensor | None,
                       mask: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-    """The advantages the method's policy-gradient loss applies per token. Returns [B, T] float32 (CPU)."""
+    """The advantages the method's policy-gradient loss applies per token (``method.token_advantages`` on the
+    host; its random draws from a fixed seed, so diagnostics never touch training's RNG). [B, T] float32."""
     adv = _host(batch["advantages"]).to(torch.float32)
-    if adv.dim() == 1:
-        adv = adv[:, None].expand(mask.shape)
-    if isinstance(method, ResRL) and hidden is not None:
-        c = method.cfg
-        weights = residual_token_weights(
-            hidden, mask, pos, torch.zeros(len(pos), dtype=torch.long, device=pos.device), rank=c.rank, max_pos_tokens=c.max_pos_tokens,
-            q_low=c.q_low, q_high=c.q_high, min_weight=c.min_weight, svd=c.svd,
-            pos_sampling="even",  # no draw from the global RNG: diagnostics must not change training's draws
-        ).cpu()
-        adv = resrl_advantages(adv, weights, pos, c.pos_scale)
-    return adv
+    if method is None:
+        return adv[:, None].expand(mask.shape) if adv.dim() == 1 else adv
+    scores = _host(batch["scores"]).to(torch.float32) if "scores" in batch else pos.float()
+    zeros = torch.zeros(mask.shape, dtype=torch.float32, device="cpu")
+    inputs = PolicyInputs(log_probs=zeros, old_log_probs=zeros, response_mask=mask, rewards=scores, scores=scores,
+                          group_ids=torch.zeros(len(pos), dtype=torch.long, device="cpu"), advantages=adv, hidden=hidden,
+                          positive=pos, sample_seed=0)
+    return method.token_advantages(inputs).detach().cpu().to(torch.float32)
 
 
 def _head_metrics(model: nn.Module, h_final: torch.Tensor, targets: torch.Tensor, log_probs: torch.Tensor,
@@ -237,13 +239,15 @@ def before_update(
 
     batches: one collated dict per prompt group (see the module docstring); texts[g]: the group's response texts
     (None: skip the answer-based diversity terms). Runs one no-grad forward per group in eval mode (restoring the
-    model's mode). ``method``: the trainer's method object (ResRL's weights and config are used when it is ResRL).
+    model's mode). ``method``: the trainer's method object (its token advantages and, where its config has them, its
+subspace settings are used).
     """
     t0 = time.perf_counter()
     if texts is not None and len(texts) != len(batches):
         raise ValueError(f"texts has {len(texts)} groups but batches has {len(batches)}")
-    rcfg = _resrl_cfg(method)
-    need_hidden = cfg.alignment or isinstance(method, ResRL)
+    rcfg = _subspace_cfg(method)
+    layer = method.hidden_layer if method is not None and method.hidden_layer is not None else rcfg.layer
+    need_hidden = cfg.alignment or (method is not None and method.hidden_layer is not None)
     head_rows, align_rows, before, positives = [], [], [], []
     was_training = _set_eval(model)
     try:
@@ -254,7 +258,7 @@ def before_update(
             t = mask.shape[1]
             with torch.no_grad(), capture_hidden(model, -1) as top:
                 out = policy_forward(model, batch["input_ids"], batch["attention_mask"], p_len, temperature,
-                                     hidden_layer=rcfg.layer if need_hidden else None)
+                                     hidden_layer=layer if need_hidden else None)
             log_probs = out.log_probs.cpu()
             before.append(mean_token_loglik(log_probs, mask))
             positives.append(pos)

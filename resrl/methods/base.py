@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import torch
 
@@ -69,6 +69,7 @@ class PolicyInputs:
     positive: torch.Tensor | None = None  # [B] bool; None: score > 0
     subgroup_ids: torch.Tensor | None = None  # [B] int: finer groups a method may fit statistics on (see subgroups)
     sample_seed: int | None = None  # seed of this micro-batch's random draws (None: the global RNG)
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)  # a method's own module outputs (module_inputs)
 
     def __post_init__(self) -> None:
         """Every tensor must live on ``log_probs``' device: a CPU tensor next to CUDA ones would fail deep
@@ -88,7 +89,15 @@ class PolicyInputs:
 
 
 class Method:
-    """Base class: GRPO behaviour. Subclasses override the hooks they change."""
+    """Base class: GRPO behaviour. Subclasses override the hooks they change.
+
+    A method declares what it needs and every backend (the local trainer, the veRL actor) and the diagnostics ask
+    it, never its name: the layers to capture (:attr:`captured_layers`), the prompt representation
+    (:attr:`prompt_repr`), the reference policy (:attr:`needs_reference`), extra trainable modules and how they
+    join the optimiser (:meth:`build_modules`, :meth:`module_param_groups`, :meth:`module_inputs`), how a step's
+    batch is collected (:meth:`collect`), its token-level advantages (:meth:`token_advantages`), and which veRL
+    advantage estimator computes its sequence advantages (:attr:`verl_advantage`).
+    """
 
     name = "base"
     Config: type[PGConfig] = PGConfig
@@ -96,10 +105,22 @@ class Method:
     def __init__(self, cfg: PGConfig | None = None):
         self.cfg = cfg if cfg is not None else self.Config()
 
-    # What the trainer must provide.
+    # What the backends must provide.
+    @property
+    def captured_layers(self) -> tuple[int, ...]:
+        """``hidden_states`` indices to capture by hook in the training forward (``PolicyInputs.hidden`` is the
+        first, aligned with the response tokens)."""
+        return ()
+
     @property
     def hidden_layer(self) -> int | None:
-        """hidden_states index to capture by hook for the loss, or None."""
+        """The first captured layer, or None."""
+        return self.captured_layers[0] if self.captured_layers else None
+
+    @property
+    def prompt_repr(self) -> str | None:
+        """The mean last-layer prompt representation the method's modules read: ``"all"`` prompt tokens,
+        ``"exclude_last"``, or None (not needed)."""
         return None
 
     @property
@@ -107,12 +128,37 @@ class Method:
         return self.cfg.kl_coef != 0.0
 
     @property
-    def needs_log_z(self) -> bool:
-        return False
+    def verl_advantage(self) -> str:
+        """The sequence-advantage kind veRL's estimator registry computes: ``"grpo"`` (group normalised) or
+        ``"w_reinforce"`` (+lambda / -1)."""
+        return "grpo"
+
+    def build_modules(self, hidden_size: int) -> dict[str, torch.nn.Module]:
+        """Extra trainable modules (name -> module) the loss uses besides the policy; none by default."""
+        return {}
+
+    def module_param_groups(self, modules: dict[str, torch.nn.Module]) -> list[dict]:
+        """Optimiser parameter groups of ``modules``: a group without ``lr`` joins the policy's settings."""
+        return [{"params": [p for m in modules.values() for p in m.parameters()]}] if modules else []
+
+    def module_inputs(self, modules: dict[str, torch.nn.Module], prompt_repr: torch.Tensor | None) -> dict:
+        """``PolicyInputs`` fields computed by the modules from the forward (e.g. FlowRL's ``log_z``)."""
+        return {}
+
+    def collect(self, sample_groups, group_scores, num_groups: int) -> tuple[list, dict[str, float]]:
+        """One step's groups from ``sample_groups(k)`` (k fresh groups) and ``group_scores(group)``; plain
+        sampling by default (DAPO refills with informative groups)."""
+        return list(sample_groups(num_groups)), {}
 
     @property
     def dynamic_sampling(self) -> bool:
         return False
+
+    @property
+    def aggregation_mode(self) -> str:
+        """How the loss averages over a micro-batch (``core.AGG_MODES``): decides the micro-batch's weight in a
+        mini-batch under ``trainer.loss_aggregation=global_token_mean``."""
+        return self.cfg.loss_agg_mode
 
     # Hooks, in the order the trainer calls them.
     def shape_rewards(self, scores: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -129,14 +175,20 @@ class Method:
         sequence lengths [B] (prompt + response tokens), or None (the prompt groups). Called once per step."""
         return None
 
+    def token_advantages(self, batch: PolicyInputs) -> torch.Tensor:
+        """The advantage each response token's policy gradient gets, [B, T] float32 (the sequence advantage
+        broadcast by default; ResRL reweights it)."""
+        adv = batch.advantages.to(torch.float32)
+        return adv[:, None].expand(batch.response_mask.shape) if adv.dim() == 1 else adv
+
     def loss(self, batch: PolicyInputs) -> tuple[torch.Tensor, dict[str, float]]:
-        """Scalar loss and metrics for one micro-batch."""
+        """Scalar loss and metrics for one micro-batch: the clipped surrogate on :meth:`token_advantages`."""
         from resrl.algorithms.grpo import clipped_policy_loss
 
         return clipped_policy_loss(
             batch.log_probs,
             batch.old_log_probs,
-            batch.advantages,
+            self.token_advantages(batch),
             batch.response_mask,
             self.cfg.policy_loss(),
             ref_log_probs=batch.ref_log_probs,

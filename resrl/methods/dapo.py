@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from resrl.algorithms.dapo import ON_EXHAUSTED, soft_overlong_punishment
+from resrl.algorithms.dapo import ON_EXHAUSTED, fill_with_informative_groups, soft_overlong_punishment
 from resrl.methods import register
 from resrl.methods.base import Method, PGConfig
 
@@ -50,6 +50,16 @@ class DAPO(Method):
     @property
     def dynamic_sampling(self) -> bool:
         return self.cfg.dynamic_sampling
+
+    def collect(self, sample_groups, group_scores, num_groups: int) -> tuple[list, dict[str, float]]:
+        """Dynamic sampling as veRL's DAPO recipe (:func:`resrl.algorithms.dapo.fill_with_informative_groups`)."""
+        if not self.cfg.dynamic_sampling:
+            return super().collect(sample_groups, group_scores, num_groups)
+        c = self.cfg
+        res = fill_with_informative_groups(sample_groups, group_scores, num_groups, c.max_sampling_tries,
+                                           gen_batch=c.gen_batch_prompts, on_exhausted=c.on_exhausted)
+        return res.groups, {"dapo/tries": float(res.tries), "dapo/sampled_groups": float(res.sampled_groups),
+                            "dapo/kept_groups": float(res.kept_groups)}
 
     def shape_rewards(self, scores: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         r = scores.to(torch.float32)

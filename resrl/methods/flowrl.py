@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from resrl.algorithms.flowrl import IS_WEIGHTS, PROMPT_REPRS, flowrl_loss
+from resrl.algorithms.flowrl import IS_WEIGHTS, PROMPT_REPRS, LogZHead, flowrl_loss
 from resrl.methods import register
 from resrl.methods.base import Method, PGConfig, PolicyInputs
 
@@ -47,8 +47,28 @@ class FlowRL(Method):
         return True
 
     @property
-    def needs_log_z(self) -> bool:
-        return True
+    def prompt_repr(self) -> str | None:
+        return self.cfg.prompt_repr
+
+    @property
+    def aggregation_mode(self) -> str:
+        return "seq-mean-token-mean"  # trajectory balance: one squared residual per response, averaged
+
+    def build_modules(self, hidden_size: int) -> dict[str, torch.nn.Module]:
+        """FlowRL's log-partition head ``log Z_phi`` on the prompt representation."""
+        return {"log_z": LogZHead(hidden_size, self.cfg.logz_layers, self.cfg.logz_dropout)}
+
+    def module_param_groups(self, modules: dict[str, torch.nn.Module]) -> list[dict]:
+        """FlowRL's code: in the actor's optimiser (no lr of its own); ``logz_lr`` gives it its own group."""
+        params = list(modules["log_z"].parameters())
+        if self.cfg.logz_lr is None:
+            return [{"params": params}]
+        return [{"params": params, "lr": self.cfg.logz_lr, "weight_decay": 0.0}]
+
+    def module_inputs(self, modules: dict[str, torch.nn.Module], prompt_repr: torch.Tensor | None) -> dict:
+        if prompt_repr is None:
+            raise ValueError("FlowRL needs the prompt representation")
+        return {"log_z": modules["log_z"](prompt_repr)}
 
     def loss(self, batch: PolicyInputs) -> tuple[torch.Tensor, dict[str, float]]:
         if batch.ref_log_probs is None or batch.log_z is None:

@@ -32,6 +32,10 @@ class WReinforce(Method):
 
     Config = WReinforceConfig
 
+    @property
+    def verl_advantage(self) -> str:
+        return "w_reinforce"
+
     def sequence_advantages(self, rewards: torch.Tensor, is_positive: torch.Tensor, group_ids: torch.Tensor) -> torch.Tensor:
         return weighted_reinforce_advantages(is_positive, self.cfg.pos_weight)
 

@@ -69,8 +69,8 @@ class ResRL(Method):
     Config = ResRLConfig
 
     @property
-    def hidden_layer(self) -> int | None:
-        return self.cfg.layer
+    def captured_layers(self) -> tuple[int, ...]:
+        return (self.cfg.layer,)
 
     def shape_rewards(self, scores: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if not self.cfg.length_reward:
@@ -102,6 +102,10 @@ class ResRL(Method):
             rank=c.rank, max_pos_tokens=c.max_pos_tokens, q_low=c.q_low, q_high=c.q_high,
             min_weight=c.min_weight, svd=c.svd, generator=generator, pos_sampling=c.pos_sampling,
         )
+
+    def token_advantages(self, batch: PolicyInputs) -> torch.Tensor:
+        """``A * pos_scale`` on positive responses, ``A * w`` (projection-residual weights) on negative ones."""
+        return resrl_advantages(batch.advantages, self.token_weights(batch), batch.is_positive, self.cfg.pos_scale)
 
     def loss(self, batch: PolicyInputs) -> tuple[torch.Tensor, dict[str, float]]:
         weights = self.token_weights(batch)

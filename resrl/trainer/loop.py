@@ -29,8 +29,6 @@ from tqdm.auto import tqdm
 
 import resrl.methods as methods
 from resrl.algorithms.core import masked_mean
-from resrl.algorithms.dapo import fill_with_informative_groups
-from resrl.algorithms.flowrl import LogZHead
 from resrl.diagnostics.step import DiagnosticsConfig
 from resrl.methods.base import PolicyInputs
 from resrl.models import format_chat, load_policy
@@ -103,15 +101,14 @@ class Trainer:
         self.ref_model = None
         if method.needs_reference:
             self.ref_model = copy.deepcopy(self.model).eval().requires_grad_(False)
-        self.log_z = None
+        # extra trainable modules the method declares (FlowRL's log Z head), and how they join the optimiser
+        self.modules = torch.nn.ModuleDict(method.build_modules(self.model.config.hidden_size)).to(cfg.device)
         param_groups: list[dict] = [{"params": [p for p in self.model.parameters() if p.requires_grad]}]
-        if method.needs_log_z:
-            mc = method.cfg
-            self.log_z = LogZHead(self.model.config.hidden_size, mc.logz_layers, mc.logz_dropout).to(cfg.device)
-            if mc.logz_lr is None:  # FlowRL's code: in the actor's optimiser, same lr and weight decay
-                param_groups[0]["params"] += list(self.log_z.parameters())
+        for group in method.module_param_groups(dict(self.modules)):
+            if set(group) == {"params"}:
+                param_groups[0]["params"] += list(group["params"])  # same lr, weight decay, schedule as the policy
             else:
-                param_groups.append({"params": list(self.log_z.parameters()), "lr": mc.logz_lr, "weight_decay": 0.0})
+                param_groups.append(group)
         self.optimizer = torch.optim.AdamW(param_groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: warmup_factor(s, cfg.warmup_steps, cfg.warmup_from_zero)
@@ -139,7 +136,7 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
-            "log_z": self.log_z.state_dict() if self.log_z is not None else None,
+            "modules": self.modules.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()},
             "run_config": self.run_config,
         }
@@ -153,8 +150,8 @@ class Trainer:
                   "optimizer's moments restart from zero; weights, step, schedule and RNG are restored",
                   file=sys.stderr)
         self.scheduler.load_state_dict(state["scheduler"])
-        if self.log_z is not None and state.get("log_z") is not None:
-            self.log_z.load_state_dict(state["log_z"])
+        if len(self.modules):
+            self.modules.load_state_dict(state["modules"])
         torch.set_rng_state(state["rng"]["torch"])
         random.setstate(state["rng"]["python"])
         np.random.set_state(state["rng"]["numpy"])
@@ -269,23 +266,12 @@ class Trainer:
         return groups
 
     def collect(self) -> tuple[list[Group], dict[str, float]]:
-        """One step's groups (DAPO: only informative ones, re-sampling up to ``max_sampling_tries``)."""
+        """One step's groups, as the method collects them (plain sampling; DAPO refills with informative groups).
+        Every sampling round gets its own seed."""
         base_seed = self.cfg.seed * 1_000_003 + self.step * 101
-        if not self.method.dynamic_sampling:
-            return self._sample_groups(self.cfg.prompts_per_step, base_seed), {}
-        tries = iter(range(10**9))
-        mc = self.method.cfg
-        res = fill_with_informative_groups(
-            lambda k: self._sample_groups(k, base_seed + next(tries)),
-            lambda g: g.scores,
-            self.cfg.prompts_per_step,
-            mc.max_sampling_tries,
-            gen_batch=mc.gen_batch_prompts,
-            on_exhausted=mc.on_exhausted,
-        )
-        stats = {"dapo/tries": float(res.tries), "dapo/sampled_groups": float(res.sampled_groups),
-                 "dapo/kept_groups": float(res.kept_groups)}
-        return res.groups, stats
+        rounds = iter(range(10**9))
+        return self.method.collect(lambda k: self._sample_groups(k, base_seed + next(rounds)),
+                                   lambda g: g.scores, self.cfg.prompts_per_step)
 
     # --------------------------------------------------------------------------------------- update
     def _group_tensors(self, group: Group, rewards: torch.Tensor, advantages: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -317,22 +303,22 @@ class Trainer:
     def _micro_batch_loss(self, batch: dict[str, Any], sample_seed: int | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         out = policy_forward(
             self.model, batch["input_ids"], batch["attention_mask"], batch["prompt_len"], self.cfg.temperature,
-            hidden_layer=self.method.hidden_layer, with_prompt_repr=self.log_z is not None,
+            hidden_layer=self.method.hidden_layer, with_prompt_repr=self.method.prompt_repr is not None,
             with_entropy=self.method.cfg.entropy_coef != 0.0,
-            prompt_repr_exclude_last=getattr(self.method.cfg, "prompt_repr", "all") == "exclude_last",
+            prompt_repr_exclude_last=self.method.prompt_repr == "exclude_last",
         )
         inputs = PolicyInputs(
             log_probs=out.log_probs, old_log_probs=batch["old_logprobs"], response_mask=batch["response_mask"].bool(),
             rewards=batch["rewards"], scores=batch["scores"], group_ids=batch["group_ids"],
             advantages=batch["advantages"], ref_log_probs=batch.get("ref_logprobs"), entropy=out.entropy,
-            hidden=out.hidden, log_z=self.log_z(out.prompt_repr) if self.log_z is not None else None,
-            positive=batch.get("positive"), subgroup_ids=batch.get("subgroup_ids"), sample_seed=sample_seed,
+            hidden=out.hidden, positive=batch.get("positive"), subgroup_ids=batch.get("subgroup_ids"),
+            sample_seed=sample_seed, **self.method.module_inputs(dict(self.modules), out.prompt_repr),
         )
         return self.method.loss(inputs)
 
     def _params(self) -> list[torch.nn.Parameter]:
         ps = [p for p in self.model.parameters() if p.requires_grad]
-        return ps + (list(self.log_z.parameters()) if self.log_z is not None else [])
+        return ps + list(self.modules.parameters())
 
     def train_step(self) -> dict[str, float]:
         """One step: collect groups, then :meth:`update` on them."""
@@ -385,7 +371,7 @@ class Trainer:
                 mini = batches[start : start + per_mb]
                 self.optimizer.zero_grad(set_to_none=True)
                 scales = micro_batch_scales([b["response_mask"] for b in mini], cfg.loss_aggregation,
-                                            self.method.cfg.loss_agg_mode)
+                                            self.method.aggregation_mode)
                 for j, (b, scale) in enumerate(zip(mini, scales, strict=True)):
                     seed = cfg.seed * 1_000_003 + self.step * 10_007 + epoch * 1_009 + start + j
                     loss, m = self._micro_batch_loss(b, seed)

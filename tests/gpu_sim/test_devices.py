@@ -90,15 +90,15 @@ def test_every_method_hook_follows_its_inputs(stray_device, name):
     method = methods.build(name, **_method_kwargs(name))
     b = _batch()
     log_probs = b["log_probs"].clone().requires_grad_(True)
-    head = LogZHead(H, 2) if method.needs_log_z else None
+    modules = method.build_modules(H)  # built on the host, as the trainer does before moving them
     with stray_device():
         rewards = method.shape_rewards(b["scores"], b["lengths"])
         adv = method.sequence_advantages(rewards, b["scores"] > 0, b["group_ids"])
-        log_z = head(b["hidden"].mean(1)) if head is not None else None
+        extra = method.module_inputs(modules, b["hidden"].mean(1)) if modules else {}
         inputs = PolicyInputs(
             log_probs=log_probs, old_log_probs=b["old_log_probs"], response_mask=b["mask"], rewards=rewards,
             scores=b["scores"], group_ids=b["group_ids"], advantages=adv, ref_log_probs=b["ref_log_probs"],
-            entropy=b["entropy"], hidden=b["hidden"] if method.hidden_layer is not None else None, log_z=log_z,
+            entropy=b["entropy"], hidden=b["hidden"] if method.hidden_layer is not None else None, **extra,
         )
         loss, metrics = method.loss(inputs)
         loss.backward()

@@ -44,8 +44,8 @@ def test_rerun_after_a_failed_job_redoes_only_it_and_its_downstream(tmp_path):
     assert "Traceback" not in (tmp_path / FAILED_LOG).read_text()
     # everything not downstream of the failed job was done
     done = {p: (tmp_path / p).stat().st_mtime_ns for p in (
-        "results/runs/ci/tiny-qwen3/grpo/final_model/config.json",
-        "results/runs/ci/tiny-qwen3/resrl/final_model/config.json",
+        "results/runs/ci/tiny-qwen3/grpo/train.done",
+        "results/runs/ci/tiny-qwen3/resrl/train.done",
         "results/samples/ci/tiny-qwen3/base/arith/arith.jsonl",
         "results/samples/ci/tiny-qwen3/resrl/arith/arith.jsonl",
         "results/metrics/ci/tiny-qwen3/base/arith/metrics.csv",

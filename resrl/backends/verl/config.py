@@ -44,8 +44,6 @@ POLICY_LOSS = "resrl"
 REWARD_MANAGER = "resrl"
 ADV_GRPO = "resrl_grpo"
 ADV_W_REINFORCE = "resrl_w_reinforce"
-#: methods whose loss needs the actor worker of resrl.backends.verl.workers (hook / log Z head)
-CUSTOM_ACTOR_METHODS = ("resrl", "flowrl")
 KL_TYPES = {"k1": "kl", "k3": "low_var_kl"}  # our kl_type -> veRL's kl_loss_type
 ATTN_IMPLEMENTATIONS = ("flash_attention_2", "sdpa", "eager")
 
@@ -167,8 +165,12 @@ def format_override(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} {value!r} as a Hydra override")
 
 
-def adv_estimator_for(method_name: str) -> str:
-    return ADV_W_REINFORCE if method_name in ("nsr", "w_reinforce") else ADV_GRPO
+def adv_estimator_for(method: methods.Method) -> str:
+    """The registered veRL advantage estimator of the method's :attr:`~resrl.methods.base.Method.verl_advantage`."""
+    kinds = {"grpo": ADV_GRPO, "w_reinforce": ADV_W_REINFORCE}
+    if method.verl_advantage not in kinds:
+        raise ValueError(f"method {method.name!r}: verl_advantage={method.verl_advantage!r}; valid: {', '.join(kinds)}")
+    return kinds[method.verl_advantage]
 
 
 def method_payload(method: methods.Method) -> str:
@@ -279,7 +281,7 @@ def translate(
             f"model {model.get('name')!r} has source {model.get('source')!r}; the veRL backend loads a Hugging Face "
             "checkpoint (source: hub, hub_id: a Hub id or a local folder)"
         )
-    if name == "resrl" and cfg.length_reward and cfg.length_end_scale <= 0.0:
+    if getattr(cfg, "length_reward", False) and cfg.length_end_scale <= 0.0:
         raise ValueError("method.length_end_scale must be > 0 on veRL: the actor tells positives by shaped reward > 0")
     check_sizes(trainer, profile, model["name"])
 
@@ -363,7 +365,7 @@ def translate(
         f"{ar}.ref.log_prob_max_token_len_per_gpu": seq_len,
         f"{ar}.ref.fsdp_config.param_offload": profile.param_offload,
         # algorithm
-        "algorithm.adv_estimator": adv_estimator_for(name),
+        "algorithm.adv_estimator": adv_estimator_for(method),
         "algorithm.norm_adv_by_std_in_grpo": cfg.norm_std,
         "algorithm.use_kl_in_reward": False,
         "algorithm.filter_groups.enable": bool(getattr(cfg, "dynamic_sampling", False)),
@@ -398,7 +400,7 @@ def translate(
         o["ray_kwargs.ray_init.num_cpus"] = cpus
     for key, value in sorted(chat_kwargs.items()):
         o[f"+data.apply_chat_template_kwargs.{key}"] = value
-    if name == "resrl" and getattr(cfg, "grouping", "prompt") != "prompt":
+    if getattr(cfg, "grouping", "prompt") != "prompt":
         raise ValueError(f"method.grouping={cfg.grouping!r} runs on the local trainer only; the veRL backend fits one "
                          "subspace per whole prompt group (method.grouping=prompt)")
     env = {METHOD_ENV: method_payload(method), LOSS_AGG_ENV: trainer.loss_aggregation}

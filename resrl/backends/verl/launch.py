@@ -41,6 +41,9 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
     from hydra.core.global_hydra import GlobalHydra
     from omegaconf import OmegaConf
 
+    from resrl.methods.schema import register_method_schemas
+
+    register_method_schemas()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = hydra_compose(

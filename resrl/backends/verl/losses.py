@@ -5,9 +5,9 @@
 - :func:`global_scale`: veRL 0.9 normalises each micro-batch loss by the *global* mini-batch size
   (tokens or sequences, times the data-parallel size) so that summed micro-batch gradients equal the
   mini-batch mean; our functions return the micro-batch mean, so they are multiplied by this factor.
-- :func:`resrl_actor_loss` / :func:`flowrl_actor_loss`: actor loss functions (veRL's
-  ``loss_fn(model_output, data, dp_group)``) for the two methods that need more than log-probs: the hooked
-  hidden states (ResRL) and the ``log Z`` head on the prompt representation (FlowRL).
+- :func:`method_actor_loss`: the actor loss function (veRL's ``loss_fn(model_output, data, dp_group)``) of every
+  method: the method's own ``loss`` on what it declares (hooked hidden states, the prompt representation, its
+  extra modules such as FlowRL's ``log Z`` head).
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from typing import Any
 import torch
 
 from resrl.algorithms.core import AGG_MODES
-from resrl.algorithms.flowrl import flowrl_loss
 from resrl.algorithms.grpo import clipped_policy_loss
-from resrl.algorithms.resrl import resrl_advantages, weight_statistics
 from resrl.backends.verl.config import LOSS_AGG_ENV, method_from_env
 from resrl.backends.verl.grouping import check_whole_groups
 from resrl.methods.base import PolicyInputs
@@ -152,38 +150,45 @@ def _whole_group_ids(config, data, device: torch.device) -> tuple[torch.Tensor, 
     return group_ids, have_uid
 
 
-def resrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=None):
-    """ResRL on veRL: token weights from the hooked hidden states, then veRL's PPO loss (``resrl`` mode).
-
-    The hidden states [B, T, H] are those the engine captured by hook in this very forward (see
-    :mod:`resrl.backends.verl.workers`), aligned with the response tokens exactly as the log-probs are.
-    """
-    from verl.workers.utils.losses import ppo_loss
-    from verl.workers.utils.padding import no_padding_2_padding, response_to_nested
+def method_actor_loss(config, model_output: dict, data, dp_group=None, *, method=None, modules=None):
+    """Every method's loss on veRL (veRL's ``loss_fn(model_output, data, dp_group)``): the micro-batch as
+    :class:`~resrl.methods.base.PolicyInputs`, with what the method declares (its captured layers, aligned with the
+    response tokens as the log-probs are; the prompt representation; its modules' inputs), then ``method.loss``,
+    scaled to the micro-batch's share of the mini-batch loss (:func:`global_scale`)."""
+    from verl.workers.utils.padding import no_padding_2_padding
 
     method = method or current_method()
-    key = hidden_key(method.cfg.layer)
-    if key not in model_output:
-        raise KeyError(f"model_output has no {key!r}: the actor engine did not capture layer {method.cfg.layer}")
-    group_ids, have_uid = _whole_group_ids(config, data, model_output[key].device)
-    hidden = no_padding_2_padding(model_output[key], data)  # [B, T, H]
-    t = _padded(data, "response_mask", "advantages", "rm_scores")
+    log_prob = no_padding_2_padding(model_output["log_probs"], data)  # [B, T]
+    group_ids, have_uid = _whole_group_ids(config, data, log_prob.device)
+    names = ["response_mask", "old_log_probs", "advantages", "rm_scores"]
+    names += ["ref_log_prob"] if "ref_log_prob" in data.keys() else []
+    t = _padded(data, *names)
     mask = t["response_mask"].bool()
     scores = (t["rm_scores"] * mask).sum(-1)  # shaped reward; > 0 exactly when the verifier accepted
+    seq_adv = (t["advantages"] * mask).sum(-1) / mask.sum(-1).clamp_min(1)  # constant over a response's tokens
+    entropy = model_output.get("entropy")
+    hidden = None
+    if method.hidden_layer is not None:
+        key = hidden_key(method.hidden_layer)
+        if key not in model_output:
+            raise KeyError(f"model_output has no {key!r}: the actor engine did not capture layer {method.hidden_layer}")
+        hidden = no_padding_2_padding(model_output[key], data)  # [B, T, H]
+    prompt_repr = None
+    if method.prompt_repr is not None:
+        prompt_repr = prompt_representation(model_output[hidden_key(-1)], data,
+                                            exclude_last=method.prompt_repr == "exclude_last")
     inputs = PolicyInputs(
-        log_probs=torch.zeros_like(t["advantages"]), old_log_probs=torch.zeros_like(t["advantages"]),
-        response_mask=mask, rewards=scores, scores=scores, group_ids=group_ids,
-        advantages=t["advantages"], hidden=hidden,
+        log_probs=log_prob, old_log_probs=t["old_log_probs"], response_mask=mask, rewards=scores, scores=scores,
+        group_ids=group_ids, advantages=seq_adv, ref_log_probs=t.get("ref_log_prob"),
+        entropy=no_padding_2_padding(entropy, data) if entropy is not None and method.cfg.entropy_coef else None,
+        hidden=hidden, **method.module_inputs(modules or {}, prompt_repr),
     )
-    weights = method.token_weights(inputs)  # [B, T]
-    adv = resrl_advantages(t["advantages"], weights, inputs.is_positive, method.cfg.pos_scale) * mask
-    data["advantages"] = response_to_nested(adv.to(t["advantages"].dtype), data["response_mask"])
-    loss, metrics = ppo_loss(config, model_output, data, dp_group)
-    stats = weight_statistics(weights, mask, inputs.is_positive, method.cfg.min_weight)
-    metrics.update({k: float(v) for k, v in stats.items()})
+    loss, metrics = method.loss(inputs)
+    info = {k: data[k] for k in ("dp_size", "global_batch_size", "batch_num_tokens") if k in data.keys()}
+    metrics = {k: float(v) for k, v in metrics.items()}
     metrics["resrl/groups_in_micro_batch"] = float(group_ids.unique().numel())
     metrics["resrl/uid_seen"] = float(have_uid)
-    return loss, metrics
+    return loss * global_scale(mask, method.aggregation_mode, info), metrics
 
 
 def prompt_representation(top: torch.Tensor, data, exclude_last: bool = False) -> torch.Tensor:
@@ -197,26 +202,3 @@ def prompt_representation(top: torch.Tensor, data, exclude_last: bool = False) -
         out.append(top[start : start + n].float().mean(dim=0))
         start += s
     return torch.stack(out, dim=0)
-
-
-def flowrl_actor_loss(config, model_output: dict, data, dp_group=None, *, method=None, log_z=None):
-    """FlowRL on veRL: trajectory balance with ``log Z`` from the engine's head on the prompt representation."""
-    from verl.workers.utils.padding import no_padding_2_padding
-
-    method = method or current_method()
-    if log_z is None:
-        raise ValueError("flowrl_actor_loss needs the log Z head")
-    key = hidden_key(-1)
-    if key not in model_output:
-        raise KeyError(f"model_output has no {key!r}: the actor engine did not capture the final layer")
-    _whole_group_ids(config, data, model_output[key].device)
-    log_prob = no_padding_2_padding(model_output["log_probs"], data)
-    t = _padded(data, "response_mask", "old_log_probs", "advantages", "ref_log_prob")
-    mask = t["response_mask"].bool()
-    norm_rewards = t["advantages"][:, 0]  # the GRPO advantage, constant over a response's tokens
-    c = method.cfg
-    repr_ = prompt_representation(model_output[key], data, exclude_last=c.prompt_repr == "exclude_last")
-    loss, metrics = flowrl_loss(log_prob, t["old_log_probs"], t["ref_log_prob"], log_z(repr_), norm_rewards, mask,
-                                beta=c.beta, clip_low=c.clip_low, clip_high=c.clip_high, is_weight=c.is_weight)
-    info = {"dp_size": data["dp_size"], "global_batch_size": data["global_batch_size"]}
-    return loss * global_scale(mask, "seq-mean-token-mean", info), metrics

@@ -14,7 +14,6 @@ import torch
 from verl.trainer.ppo.core_algos import register_adv_est, register_policy_loss
 
 from resrl.algorithms.grpo import grpo_advantages
-from resrl.algorithms.nsr import weighted_reinforce_advantages
 from resrl.backends.verl.config import ADV_GRPO, ADV_W_REINFORCE, POLICY_LOSS
 from resrl.backends.verl.losses import current_method, resrl_policy_loss
 
@@ -58,10 +57,11 @@ def resrl_w_reinforce_advantage(token_level_rewards: torch.Tensor, response_mask
                                 config=None, **_) -> tuple[torch.Tensor, torch.Tensor]:
     """NSR / W-REINFORCE: ``+lambda`` for accepted responses (reward > 0), ``-1`` otherwise. Shapes as above."""
     method = current_method()
-    if not hasattr(method.cfg, "pos_weight"):
-        raise ValueError(f"{ADV_W_REINFORCE} is for nsr/w_reinforce, not {method.name!r}")
+    if method.verl_advantage != "w_reinforce":
+        raise ValueError(f"{ADV_W_REINFORCE} is for methods with verl_advantage='w_reinforce', not {method.name!r}")
     positive = token_level_rewards.sum(dim=-1) > 0
-    adv = weighted_reinforce_advantages(positive, method.cfg.pos_weight).to(token_level_rewards.device)
+    adv = method.sequence_advantages(token_level_rewards.sum(dim=-1), positive,
+                                     torch.zeros_like(positive, dtype=torch.long)).to(token_level_rewards.device)
     out = adv.to(token_level_rewards.dtype)[:, None] * response_mask
     return out, out
 

@@ -3,8 +3,9 @@
 - :class:`HiddenCaptureMixin`: added to veRL's FSDP engine class of the actor; in training forwards it
   wraps the model call in :func:`resrl.algorithms.hidden.capture_hidden` (a forward hook on the layer, not
   ``output_hidden_states``) and puts the captured states, packed like the log-probs ([total_nnz, H]), into
-  ``model_output`` under ``resrl_hidden_<layer>``. FlowRL's ``log Z`` head lives here too (own AdamW, grads
-  averaged over the data-parallel group, saved beside each checkpoint as ``resrl_log_z.pt``).
+  ``model_output`` under ``resrl_hidden_<layer>``. The method's extra modules (``method.build_modules``, e.g.
+  FlowRL's ``log Z`` head) live here too (own AdamW, grads averaged over the data-parallel group, saved beside
+  each checkpoint as ``resrl_modules.pt``).
 - :class:`ResRLTrainingWorker`: veRL's ``TrainingWorker`` whose engine gets the mixin.
 - :class:`ResRLActorRolloutRefWorker`: veRL's hybrid worker with that actor and our actor loss.
 - :class:`ResRLSyncTrainer` (``trainer.v1.trainer_mode=resrl_sync``): veRL's sync trainer with these
@@ -24,23 +25,22 @@ from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 from verl.workers.engine_workers import ActorRolloutRefWorker, TrainingWorker
 
-from resrl.algorithms.flowrl import LogZHead
 from resrl.algorithms.hidden import capture_hidden
-from resrl.backends.verl.config import CUSTOM_ACTOR_METHODS, TRAINER_MODE
+from resrl.backends.verl.config import TRAINER_MODE
 from resrl.backends.verl.grouping import balanced_group_order, group_key
-from resrl.backends.verl.losses import current_method, flowrl_actor_loss, hidden_key, resrl_actor_loss
+from resrl.backends.verl.losses import current_method, hidden_key, method_actor_loss
 
-LOG_Z_FILE = "resrl_log_z.pt"
+MODULES_FILE = "resrl_modules.pt"
 VERL_SYNC_MODE = "sync"  # the mode string veRL's trainer tests for its synchronous code paths
 
 
 def capture_layers(method) -> tuple[int, ...]:
-    """hidden_states indices the actor must hook for this method (empty: plain veRL forward)."""
-    if method.name == "resrl":
-        return (method.cfg.layer,)
-    if method.name == "flowrl":
-        return (-1,)
-    return ()
+    """hidden_states indices the actor must hook for this method: its captured layers, plus the last layer when
+    it reads the prompt representation (empty: plain veRL forward)."""
+    layers = tuple(method.captured_layers)
+    if method.prompt_repr is not None and -1 not in layers:
+        layers += (-1,)
+    return layers
 
 
 def pack_hidden(hidden: torch.Tensor, seq_lens: torch.Tensor, remove_padding: bool, pad_size: int = 0) -> torch.Tensor:
@@ -60,7 +60,7 @@ class HiddenCaptureMixin:
     """Mixed into veRL's ``FSDPEngineWithLMHead`` (or a subclass) of the actor; see the module docstring."""
 
     resrl_capture: tuple[int, ...] = ()
-    resrl_log_z: torch.nn.Module | None = None
+    resrl_modules: torch.nn.ModuleDict | None = None
     _resrl_boxes: dict | None = None
 
     def forward_step(self, micro_batch, loss_function, forward_only):
@@ -88,68 +88,68 @@ class HiddenCaptureMixin:
                 out[hidden_key(layer)] = pack_hidden(box["hidden"], seq_lens, rmpad, output_args.get("pad_size", 0))
         return out
 
-    # FlowRL's log Z head: stepped with the policy, averaged over data-parallel ranks, checkpointed beside it.
-    # FlowRL's code trains it inside the actor's AdamW; here it has its own AdamW with the actor's settings (lr
-    # unless method.logz_lr is set, weight decay, betas), the actor's warm-up schedule (stepped with the actor's
-    # scheduler, once per training step) and gradient clipping at the actor's clip norm (clipped on its own,
-    # not jointly with the FSDP parameters: the one remaining difference).
-    def attach_log_z(self, hidden_size: int, num_layers: int, dropout: float, device, optim_config,
-                     lr: float | None = None) -> None:
+    # The method's extra modules (FlowRL's log Z head): stepped with the policy, averaged over data-parallel ranks,
+    # checkpointed beside it. FlowRL's code trains its head inside the actor's AdamW; here the modules have their
+    # own AdamW with the actor's settings (lr, unless the method's param group sets one; weight decay; betas), the
+    # actor's warm-up schedule (stepped with the actor's scheduler, once per training step) and gradient clipping at
+    # the actor's clip norm (clipped on their own, not jointly with the FSDP parameters: the one difference).
+    def attach_modules(self, modules: dict, groups: list[dict], device, optim_config) -> None:
         from resrl.trainer.config import warmup_factor
 
-        self.resrl_log_z = LogZHead(hidden_size, num_layers, dropout).to(device)
-        own_lr = lr is not None
-        self._resrl_log_z_opt = torch.optim.AdamW(
-            self.resrl_log_z.parameters(), lr=lr if own_lr else optim_config.lr,
-            betas=tuple(getattr(optim_config, "betas", (0.9, 0.999))),
-            weight_decay=0.0 if own_lr else optim_config.weight_decay)
+        self.resrl_modules = torch.nn.ModuleDict(modules).to(device)
+        param_groups = []
+        for g in groups:
+            own_lr = "lr" in g
+            param_groups.append({"params": list(g["params"]), "lr": g.get("lr", optim_config.lr),
+                                 "weight_decay": g.get("weight_decay", 0.0 if own_lr else optim_config.weight_decay)})
+        self._resrl_opt = torch.optim.AdamW(param_groups, lr=optim_config.lr,
+                                            betas=tuple(getattr(optim_config, "betas", (0.9, 0.999))))
         warmup = int(getattr(optim_config, "lr_warmup_steps", 0) or 0)
-        self._resrl_log_z_sched = torch.optim.lr_scheduler.LambdaLR(
-            self._resrl_log_z_opt, lambda s: warmup_factor(s, max(warmup, 0), from_zero=True))
-        self._resrl_log_z_clip = float(getattr(optim_config, "clip_grad", 1.0))
+        self._resrl_sched = torch.optim.lr_scheduler.LambdaLR(
+            self._resrl_opt, lambda s: warmup_factor(s, max(warmup, 0), from_zero=True))
+        self._resrl_clip = float(getattr(optim_config, "clip_grad", 1.0))
 
     def optimizer_zero_grad(self):
         super().optimizer_zero_grad()
-        if self.resrl_log_z is not None:
-            self._resrl_log_z_opt.zero_grad(set_to_none=True)
+        if self.resrl_modules is not None:
+            self._resrl_opt.zero_grad(set_to_none=True)
 
     def optimizer_step(self):
-        if self.resrl_log_z is not None:
+        if self.resrl_modules is not None:
             group = self.get_data_parallel_group()
-            for p in self.resrl_log_z.parameters():
+            for p in self.resrl_modules.parameters():
                 if p.grad is None:
                     p.grad = torch.zeros_like(p)
                 if torch.distributed.is_initialized():
                     torch.distributed.all_reduce(p.grad, op=torch.distributed.ReduceOp.AVG, group=group)
-            torch.nn.utils.clip_grad_norm_(self.resrl_log_z.parameters(), self._resrl_log_z_clip)
-            self._resrl_log_z_opt.step()
+            torch.nn.utils.clip_grad_norm_(self.resrl_modules.parameters(), self._resrl_clip)
+            self._resrl_opt.step()
         return super().optimizer_step()
 
     def lr_scheduler_step(self):
         lr = super().lr_scheduler_step()
-        if self.resrl_log_z is not None:
-            self._resrl_log_z_sched.step()
+        if self.resrl_modules is not None:
+            self._resrl_sched.step()
         return lr
 
     def save_checkpoint(self, local_path, *args, **kwargs):
         result = super().save_checkpoint(local_path, *args, **kwargs)
-        if self.resrl_log_z is not None and local_path is not None and torch.distributed.get_rank() == 0:
-            state = {"log_z": self.resrl_log_z.state_dict(), "optimizer": self._resrl_log_z_opt.state_dict(),
-                     "scheduler": self._resrl_log_z_sched.state_dict()}
-            tmp = os.path.join(local_path, LOG_Z_FILE + ".tmp")
+        if self.resrl_modules is not None and local_path is not None and torch.distributed.get_rank() == 0:
+            state = {"modules": self.resrl_modules.state_dict(), "optimizer": self._resrl_opt.state_dict(),
+                     "scheduler": self._resrl_sched.state_dict()}
+            tmp = os.path.join(local_path, MODULES_FILE + ".tmp")
             torch.save(state, tmp)
-            os.replace(tmp, os.path.join(local_path, LOG_Z_FILE))
+            os.replace(tmp, os.path.join(local_path, MODULES_FILE))
         return result
 
     def load_checkpoint(self, local_path, *args, **kwargs):
         result = super().load_checkpoint(local_path, *args, **kwargs)
-        path = os.path.join(local_path, LOG_Z_FILE) if local_path else None
-        if self.resrl_log_z is not None and path and os.path.exists(path):
+        path = os.path.join(local_path, MODULES_FILE) if local_path else None
+        if self.resrl_modules is not None and path and os.path.exists(path):
             state = torch.load(path, map_location="cpu", weights_only=True)
-            self.resrl_log_z.load_state_dict(state["log_z"])
-            self._resrl_log_z_opt.load_state_dict(state["optimizer"])
-            if "scheduler" in state:
-                self._resrl_log_z_sched.load_state_dict(state["scheduler"])
+            self.resrl_modules.load_state_dict(state["modules"])
+            self._resrl_opt.load_state_dict(state["optimizer"])
+            self._resrl_sched.load_state_dict(state["scheduler"])
         return result
 
 
@@ -170,12 +170,11 @@ class ResRLTrainingWorker(TrainingWorker):
 
     def __init__(self, config):
         super().__init__(config)
-        layers = capture_layers(current_method())
-        if layers:
-            # The engine is only constructed here (its model is built later by reset()): switching its class
-            # to the mixed-in subclass adds behaviour without changing any state veRL set up.
-            self.engine.__class__ = with_hidden_capture(type(self.engine))
-            self.engine.resrl_capture = layers
+        # The engine is only constructed here (its model is built later by reset()): switching its class to the
+        # mixed-in subclass adds behaviour without changing any state veRL set up. Without captured layers or
+        # modules the mixin only passes through.
+        self.engine.__class__ = with_hidden_capture(type(self.engine))
+        self.engine.resrl_capture = capture_layers(current_method())
 
 
 class ResRLActorRolloutRefWorker(ActorRolloutRefWorker):
@@ -183,20 +182,20 @@ class ResRLActorRolloutRefWorker(ActorRolloutRefWorker):
 
     @register(dispatch_mode=Dispatch.ONE_TO_ALL)
     def init_model(self):
+        """veRL's actor, then our loss for every method: the method's own ``loss`` on the batch its declarations
+        ask for (captured layers, prompt representation, extra modules)."""
         super().init_model()
-        method = current_method()
-        if self.actor is None or method.name not in CUSTOM_ACTOR_METHODS:
+        if self.actor is None:
             return
+        method = current_method()
         actor_config = self.loss_fn.keywords["config"]  # veRL's partial(ppo_loss, config=actor_config)
-        if method.name == "resrl":
-            self.loss_fn = partial(resrl_actor_loss, config=actor_config, method=method)
-        else:
-            engine = self.actor.engine
-            hidden_size = engine.model_config.hf_config.hidden_size
+        engine = self.actor.engine
+        modules = method.build_modules(engine.model_config.hf_config.hidden_size)
+        if modules:
             device = next(engine.module.parameters()).device
-            engine.attach_log_z(hidden_size, method.cfg.logz_layers, method.cfg.logz_dropout, device,
-                                engine.optimizer_config, lr=method.cfg.logz_lr)
-            self.loss_fn = partial(flowrl_actor_loss, config=actor_config, method=method, log_z=engine.resrl_log_z)
+            engine.attach_modules(modules, method.module_param_groups(modules), device, engine.optimizer_config)
+            modules = dict(engine.resrl_modules)
+        self.loss_fn = partial(method_actor_loss, config=actor_config, method=method, modules=modules)
         self.actor.set_loss_fn(self.loss_fn)
 
 

@@ -83,35 +83,84 @@ def test_our_trainer_runs_verls_sync_paths(method_env, monkeypatch):
     assert built["trainer_config"] == cfg.trainer.v1.sync  # the sync section, not an empty {}
 
 
-def _micro_batch(uids, t=3, h=8):
-    from tensordict import NonTensorData, TensorDict  # noqa: F401
+def _nested(rows):
+    return torch.nested.nested_tensor([torch.as_tensor(r, dtype=torch.float32) for r in rows], layout=torch.jagged)
 
+
+def _micro_batch(uids, seed=0, h=8):
+    """A veRL actor micro-batch (jagged tensors, as the engine passes it) and the model output for it: prompts of
+    2-3 tokens, responses of 1-4, packed per sequence (prompt + response) as veRL's remove-padding forward."""
+    from tensordict import TensorDict
+
+    g = torch.Generator().manual_seed(seed)
     b = len(uids)
-    nested = lambda: torch.nested.nested_tensor([torch.zeros(t) for _ in range(b)], layout=torch.jagged)  # noqa: E731
-    data = TensorDict({"prompts": nested(), "responses": nested(), "response_mask": nested(), "advantages": nested(),
-                       "rm_scores": nested()}, batch_size=[b])
+    p_lens = [3, 2, 3, 2, 2, 3][:b]
+    r_lens = [2, 4, 3, 1, 3, 2][:b]
+    scores = [1.0, -1.0, 0.7, -1.0, 1.0, -1.0][:b]
+    adv = [0.9, -0.8, 0.4, -0.6, 0.3, -0.2][:b]
+    data = TensorDict({
+        "prompts": _nested([[1] * p for p in p_lens]), "responses": _nested([[2] * r for r in r_lens]),
+        "input_ids": _nested([[1] * (p + r) for p, r in zip(p_lens, r_lens, strict=True)]),
+        "response_mask": _nested([[1.0] * r for r in r_lens]),
+        "old_log_probs": _nested([(-torch.rand(r, generator=g)).tolist() for r in r_lens]),
+        "ref_log_prob": _nested([(-torch.rand(r, generator=g)).tolist() for r in r_lens]),
+        "advantages": _nested([[a] * r for a, r in zip(adv, r_lens, strict=True)]),
+        "rm_scores": _nested([[0.0] * (r - 1) + [s] for s, r in zip(scores, r_lens, strict=True)]),
+    }, batch_size=[b])
     data["uid"] = uids
-    return data, {"resrl_hidden_-2": torch.zeros(b * 2 * t, h), "resrl_hidden_-1": torch.zeros(b * 2 * t, h),
-                  "log_probs": torch.zeros(b * 2 * t)}
+    total = sum(p_lens) + sum(r_lens)
+    out = {"log_probs": -torch.rand(total, generator=g), "resrl_hidden_-2": torch.randn(total, h, generator=g),
+           "resrl_hidden_-1": torch.randn(total, h, generator=g)}
+    return data, out
 
 
-@pytest.mark.parametrize("method", ["resrl", "flowrl"])
-def test_actor_losses_refuse_a_partial_group(method_env, method):
-    """Defect 11: a micro-batch holding 3 of a group's 4 responses (e.g. use_dynamic_bsz) is refused."""
+def _config():
     from verl.workers.config import FSDPActorConfig
 
-    from resrl.algorithms.flowrl import LogZHead
-    from resrl.backends.verl.losses import flowrl_actor_loss, resrl_actor_loss
+    return FSDPActorConfig(strategy="fsdp", rollout_n=4, ppo_mini_batch_size=4, ppo_micro_batch_size_per_gpu=4,
+                           use_dynamic_bsz=False)
+
+
+@pytest.mark.parametrize("name", ["grpo", "w_reinforce", "dapo", "resrl", "flowrl"])
+def test_the_actor_loss_is_the_methods_own_loss_on_the_declared_inputs(method_env, name):
+    """One path for every method: method_actor_loss assembles the padded micro-batch (with the captured layer, the
+    prompt representation and the modules' inputs the method declares) and returns method.loss on it."""
+    from verl.workers.utils.padding import no_padding_2_padding
+
+    from resrl.backends.verl.losses import method_actor_loss, prompt_representation
+    from resrl.methods.base import PolicyInputs
+
+    fields = {"rank": 2} if name == "resrl" else {}
+    m = method_env(name=name, **fields)
+    modules = m.build_modules(8)
+    for mod in modules.values():
+        mod.eval()  # no dropout: the two computations must see the same head
+    data, out = _micro_batch(["a", "a", "a", "a"])
+    loss, metrics = method_actor_loss(_config(), out, data, method=m, modules=modules)
+    pad = lambda key: data[key].to_padded_tensor(0.0)  # noqa: E731
+    mask = pad("response_mask").bool()
+    scores = (pad("rm_scores") * mask).sum(-1)
+    extra = {}
+    if m.prompt_repr is not None:
+        extra = m.module_inputs(modules, prompt_representation(out["resrl_hidden_-1"], data, exclude_last=True))
+    want, _ = m.loss(PolicyInputs(
+        log_probs=no_padding_2_padding(out["log_probs"], data), old_log_probs=pad("old_log_probs"),
+        response_mask=mask, rewards=scores, scores=scores, group_ids=torch.zeros(4, dtype=torch.long),
+        advantages=torch.tensor([0.9, -0.8, 0.4, -0.6]), ref_log_probs=pad("ref_log_prob"),
+        hidden=no_padding_2_padding(out["resrl_hidden_-2"], data) if m.hidden_layer is not None else None, **extra))
+    torch.testing.assert_close(loss, want)
+    assert metrics["resrl/groups_in_micro_batch"] == 1.0 and metrics["resrl/uid_seen"] == 1.0
+
+
+@pytest.mark.parametrize("method", ["resrl", "flowrl", "grpo"])
+def test_actor_loss_refuses_a_partial_group(method_env, method):
+    """Defect 11: a micro-batch holding 3 of a group's 4 responses (e.g. use_dynamic_bsz) is refused."""
+    from resrl.backends.verl.losses import method_actor_loss
 
     m = method_env(name=method)
-    config = FSDPActorConfig(strategy="fsdp", rollout_n=4, ppo_mini_batch_size=4, ppo_micro_batch_size_per_gpu=4,
-                             use_dynamic_bsz=False)
     data, out = _micro_batch(["a", "a", "a", "b"])
     with pytest.raises(ValueError, match=r"sizes \[1, 3\], not whole groups of n=4"):
-        if method == "resrl":
-            resrl_actor_loss(config, out, data, method=m)
-        else:
-            flowrl_actor_loss(config, out, data, method=m, log_z=LogZHead(8, 1))
+        method_actor_loss(_config(), out, data, method=m, modules=m.build_modules(8))
 
 
 def test_verl_accepts_the_ray_settings_under_slurm():
@@ -122,11 +171,13 @@ def test_verl_accepts_the_ray_settings_under_slurm():
         cfg.ray_kwargs.ray_init.runtime_env.py_executable
 
 
-def test_flowrl_log_z_head_follows_the_actors_optimiser_settings():
-    """On veRL the head has its own AdamW, with the actor's lr, weight decay and betas, the actor's warm-up from lr 0
-    (stepped with the actor's scheduler, once per training step) and gradient clipping at the actor's norm."""
+def test_method_modules_follow_the_actors_optimiser_settings():
+    """On veRL the method's modules (FlowRL's log Z head) have their own AdamW with the actor's lr, weight decay
+    and betas, the actor's warm-up from lr 0 (stepped with the actor's scheduler, once per training step) and
+    gradient clipping at the actor's norm; a param group with its own lr gets no weight decay."""
     from types import SimpleNamespace
 
+    import resrl.methods as methods
     from resrl.backends.verl.workers import HiddenCaptureMixin
 
     class Engine:  # the parts of veRL's FSDP engine the mixin calls
@@ -142,20 +193,24 @@ def test_flowrl_log_z_head_follows_the_actors_optimiser_settings():
         def get_data_parallel_group(self):
             return None
 
+    m = methods.build("flowrl")
     engine = type("E", (HiddenCaptureMixin, Engine), {})()
     optim = SimpleNamespace(lr=1e-3, weight_decay=0.1, betas=(0.9, 0.999), lr_warmup_steps=2, clip_grad=1.0)
-    engine.attach_log_z(8, 3, 0.1, "cpu", optim)
-    group = engine._resrl_log_z_opt.param_groups[0]
-    assert group["weight_decay"] == 0.1 and engine.resrl_log_z.net[3].p == 0.1
+    modules = m.build_modules(8)
+    engine.attach_modules(modules, m.module_param_groups(modules), "cpu", optim)
+    group = engine._resrl_opt.param_groups[0]
+    assert group["weight_decay"] == 0.1 and engine.resrl_modules["log_z"].net[3].p == 0.1
     lrs = []
     for _ in range(3):
         lrs.append(group["lr"])
         engine.optimizer_zero_grad()
-        (engine.resrl_log_z(torch.randn(4, 8)).sum() * 1e4).backward()  # a huge gradient
+        (engine.resrl_modules["log_z"](torch.randn(4, 8)).sum() * 1e4).backward()  # a huge gradient
         engine.optimizer_step()
-        assert torch.nn.utils.clip_grad_norm_(engine.resrl_log_z.parameters(), float("inf")) <= 1.0 + 1e-5
+        assert torch.nn.utils.clip_grad_norm_(engine.resrl_modules.parameters(), float("inf")) <= 1.0 + 1e-5
         engine.lr_scheduler_step()
     assert lrs == pytest.approx([0.0, 0.5e-3, 1e-3])
+    own_m = methods.build("flowrl", logz_lr=1e-2)
     own = type("E", (HiddenCaptureMixin, Engine), {})()
-    own.attach_log_z(8, 3, 0.1, "cpu", optim, lr=1e-2)
-    assert own._resrl_log_z_opt.param_groups[0]["weight_decay"] == 0.0
+    mods = own_m.build_modules(8)
+    own.attach_modules(mods, own_m.module_param_groups(mods), "cpu", optim)
+    assert own._resrl_opt.param_groups[0]["weight_decay"] == 0.0 and own._resrl_opt.param_groups[0]["initial_lr"] == 1e-2

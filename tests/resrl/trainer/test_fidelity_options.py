@@ -78,13 +78,13 @@ def test_flowrl_log_z_head_trains_in_the_actors_optimiser(tmp_path):
     """FlowRL's code: proj_z inside the actor's AdamW (same lr and weight decay); logz_lr gives it its own group."""
     trainer = Trainer(methods.build("flowrl"), "tiny-qwen3", HashTask(), _cfg(weight_decay=0.1), tmp_path)
     groups = trainer.optimizer.param_groups
-    head = {id(p) for p in trainer.log_z.parameters()}
+    head = {id(p) for p in trainer.modules["log_z"].parameters()}
     assert len(groups) == 1 and head <= {id(p) for p in groups[0]["params"]}
     assert groups[0]["lr"] == 1e-3 and groups[0]["weight_decay"] == 0.1
-    assert trainer.log_z.net[3].p == 0.1  # dropout as FlowRL's ProjZModule
+    assert trainer.modules["log_z"].net[3].p == 0.1  # dropout as FlowRL's ProjZModule
     own = Trainer(methods.build("flowrl", logz_lr=1e-2), "tiny-qwen3", HashTask(), _cfg(), tmp_path / "own")
     assert [g["lr"] for g in own.optimizer.param_groups] == [1e-3, 1e-2]
-    assert {id(p) for p in own.log_z.parameters()} == {id(p) for p in own.optimizer.param_groups[1]["params"]}
+    assert {id(p) for p in own.modules["log_z"].parameters()} == {id(p) for p in own.optimizer.param_groups[1]["params"]}
 
 
 def test_prompt_representation_can_leave_out_the_last_prompt_token():
