@@ -8,7 +8,7 @@ Three implementations on the same tensors, timed in the same process:
 - ``obvious``: :func:`benchmarks.resrl_obvious.obvious_residual_weights` (``pca_lowrank`` or ``linalg.svd``
   per group, an explicit ``[H, H]`` projector, one negative response at a time);
 - ``reference``: :func:`resrl.algorithms.resrl.residual_token_weights` (what the trainer calls today);
-- ``fast``: :func:`resrl.algorithms.resrl_fast.residual_token_weights_fast`.
+- ``fast``: :func:`benchmarks.resrl_fast.residual_token_weights_fast`.
 
 The hidden states are synthetic but shaped like a language model's: a shared offset per group, a
 power-law spectrum over 192 latent directions plus isotropic noise (so the top-64 subspace holds most but
@@ -20,15 +20,15 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from benchmarks import resrl_fast
 from benchmarks.common import BenchResult, Row, goal_at_least, goal_at_most, median, repeat_timing, speedup
-from benchmarks.resrl_obvious import obvious_residual_weights
-from resrl.algorithms import resrl_fast
-from resrl.algorithms.resrl import residual_token_weights
-from resrl.algorithms.resrl_fast import (
+from benchmarks.resrl_fast import (
     residual_token_weights_fast,
     top_right_singular_vectors_gram,
     top_right_singular_vectors_randomized,
 )
+from benchmarks.resrl_obvious import obvious_residual_weights
+from resrl.algorithms.resrl import residual_token_weights
 
 NAME = "resrl_weights"
 TITLE = "ResRL weights: ours vs the obvious per-group loop"
@@ -146,7 +146,7 @@ def run(quick: bool = False) -> BenchResult:
     res.notes += [
         "obvious = per group pca_lowrank (k+8 probes, niter 4) or linalg.svd, explicit [H, H] projector, "
         "one negative response at a time; reference = resrl.algorithms.resrl.residual_token_weights; "
-        "fast = resrl.algorithms.resrl_fast.residual_token_weights_fast. Median of the repeats.",
+        "fast = benchmarks.resrl_fast.residual_token_weights_fast. Median of the repeats.",
         "The randomized range finder (10 products of the [M, H] positives with 72 columns per group) is shared "
         "by every implementation and dominates their time once the projector is gone: it bounds the ratio.",
         "raw.<case>.randomized_vs_exact: distance between the default randomized weights and exact-SVD weights "

@@ -125,9 +125,9 @@ class Stepper:
         return log_probs, out.hidden_states[-2][:, PROMPT_LEN - 1 : PROMPT_LEN - 1 + t]
 
     def step(self, variant: str) -> float:
+        from benchmarks.resrl_fast import residual_token_weights_fast
         from resrl import methods
         from resrl.algorithms.resrl import residual_token_weights
-        from resrl.algorithms.resrl_fast import residual_token_weights_fast
         from resrl.methods import resrl as resrl_method
         from resrl.methods.base import PolicyInputs
 

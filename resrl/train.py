@@ -17,8 +17,8 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import resrl.methods as methods
-from resrl.methods.schema import register_method_schemas
 from resrl.cli_errors import exit_on_user_error
+from resrl.methods.schema import register_method_schemas
 from resrl.paths import REPO_ROOT
 from resrl.trainer import run_record
 from resrl.trainer.config import TrainerConfig
@@ -48,9 +48,9 @@ def build_trainer(config: dict[str, Any], run_dir: Path | None = None):
     run_dir = Path(run_dir if run_dir is not None else config["output_dir"]).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     # heavy imports (transformers) only after the cheap checks, so a bad field fails in seconds
-    from evaluators.common.provenance import run_provenance, write_provenance
     from resrl.diagnostics.step import DiagnosticsConfig
     from resrl.models import check_model_available
+    from resrl.records.provenance import run_provenance, write_provenance
     from resrl.tasks import make_task
     from resrl.trainer.loop import Trainer
 

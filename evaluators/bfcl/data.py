@@ -16,12 +16,13 @@ By default the data comes from the installed ``bfcl_eval`` package (v4 file name
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from resrl.records.jsonl import read_jsonl as _read_jsonl
 
 #: The four multi-turn categories of BFCL v3 (paper Table 4 columns).
 CATEGORIES: tuple[str, ...] = ("base", "miss_func", "miss_param", "long_context")
@@ -116,19 +117,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The JSON objects of a JSON-lines file; a missing file or a bad line raises naming file and line."""
     if not path.is_file():
         raise FileNotFoundError(f"BFCL data file missing: {path}")
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            rows.append(obj)
-    return rows
+    return _read_jsonl(path)
 
 
 def load_function_docs(data_dir: Path, api_class: str) -> list[dict[str, Any]]:

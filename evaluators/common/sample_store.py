@@ -15,23 +15,17 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from resrl.records.jsonl import read_jsonl as _read_jsonl
+
 DEFAULT_KEY_FIELDS: tuple[str, ...] = ("problem_id", "sample_index")
 
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of a JSON-lines file; a bad line raises ``ValueError`` naming file and line."""
-    path = Path(path)
-    with path.open("r", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({e.msg})") from e
-            if not isinstance(obj, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            yield obj
+    """The JSON objects of a JSON-lines file (the library's strict reader, ``resrl.records.jsonl``); a bad line
+    raises ``ValueError`` naming file and line; a missing file raises ``FileNotFoundError``."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    yield from _read_jsonl(path)
 
 
 class SampleStore:

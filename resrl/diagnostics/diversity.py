@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from evaluators.metrics import pass_at_k
 from resrl.tasks.rewards import last_boxed
+from resrl.verifiers.passk import pass_at_k
 
 Response = str | Sequence[Hashable]
 Extractor = Callable[[str], str | None]

@@ -140,7 +140,7 @@ class ArithConfig:
     train_size: int = 100_000
     test_size: int = 500
     few_shot: int = 1
-    reward: str = "auto"
+    reward: str = "math_grader"
     enable_thinking: bool = False
     correct_score: float = DEFAULT_CORRECT_SCORE
     wrong_score: float = DEFAULT_WRONG_SCORE

@@ -52,7 +52,7 @@ def check_scores(correct_score: object, wrong_score: object, prefix: str = "task
 def check_reward_format(reward: object, prompt_format: str, prompt_desc: str) -> None:
     """ValueError (one line) when the reward named ``reward`` reads the answer in another form than the prompt
     asks for (``prompt_format``: ``"boxed"`` or ``"answer_line"``). Unknown names and callables pass here."""
-    if not isinstance(reward, str) or ANSWER_FORMATS.get(reward, prompt_format) == prompt_format:
+    if not isinstance(reward, str) or ANSWER_FORMATS.get(reward, prompt_format) in (prompt_format, "any"):
         return
     reads = "an 'Answer:' line" if ANSWER_FORMATS[reward] == "answer_line" else "\\boxed{}"
     asks = "an 'Answer:' line" if prompt_format == "answer_line" else "\\boxed{}"
@@ -86,7 +86,7 @@ class Task(ABC):
 
     def __init__(
         self,
-        reward: str | RewardFn = "auto",
+        reward: str | RewardFn = "math_grader",
         enable_thinking: bool = False,
         correct_score: float = DEFAULT_CORRECT_SCORE,
         wrong_score: float = DEFAULT_WRONG_SCORE,

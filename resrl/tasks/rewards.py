@@ -8,13 +8,15 @@ A reward function returns the response's correctness: ``1.0``/``0.0`` (or a bool
 - ``"boxed_int"``: the local exact check: the content of the last ``\\boxed{...}`` must be the integer
   ``answer`` (``"19"``, ``"19.0"``, ``"$19$"``, ``"19."`` and ``"1,019"`` style digit groups accepted). No
   fallback to unboxed numbers: a response without ``\\boxed{}`` scores 0.
-- ``"math_grader"``: ``evaluators.math.grader.reward`` (math-verify equivalence, the evaluators' grader).
-- ``"auto"`` (default): ``math_grader`` when ``evaluators.math.grader`` can be imported, else ``boxed_int``.
+- ``"math_grader"``: ``resrl.verifiers.math_grader.reward`` (math-verify equivalence; the evaluators grade with
+  the same code): the last ``\\boxed{}``, else a "final answer is" phrase, else the last ``Answer:`` line.
+
+There is no fallback between them: a reward is what its name says (the verifiers live in ``resrl.verifiers``,
+so nothing here depends on the evaluators being importable).
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
 
@@ -71,25 +73,18 @@ def dapo_reward(response: str, answer: str) -> float:
     return 1.0 if dapo_verifier.is_correct(response, str(answer)) else 0.0
 
 
-def _math_grader() -> RewardFn | None:
-    try:
-        grader = importlib.import_module("evaluators.math.grader")
-    except ImportError:
-        return None
-    return grader.reward
+def math_grader_reward(response: str, answer: str) -> float:
+    """1.0 if the final answer of ``response`` is equivalent to ``answer`` (``resrl.verifiers.math_grader``)."""
+    from resrl.verifiers.math_grader import reward
+
+    return reward(response, answer)
 
 
-def _require_math_grader() -> RewardFn:
-    fn = _math_grader()
-    if fn is None:
-        raise ImportError("reward 'math_grader' needs evaluators.math.grader, which cannot be imported")
-    return fn
-
-
-REWARDS = ("auto", "boxed_int", "dapo", "math_grader")
-#: Where each reward reads the final answer: ``"boxed"`` (``\\boxed{}``; ``math_grader`` also accepts a
-#: "final answer is" phrase) or ``"answer_line"`` (an ``Answer: ...`` line). A prompt must ask for that form.
-ANSWER_FORMATS = {"auto": "boxed", "boxed_int": "boxed", "dapo": "answer_line", "math_grader": "boxed"}
+REWARDS = ("boxed_int", "dapo", "math_grader")
+#: Where each reward reads the final answer: ``"boxed"`` (``\\boxed{}``), ``"answer_line"`` (an ``Answer: ...``
+#: line) or ``"any"`` (``math_grader``: boxed, a "final answer is" phrase or an answer line). A prompt must ask for
+#: a form the reward reads.
+ANSWER_FORMATS = {"boxed_int": "boxed", "dapo": "answer_line", "math_grader": "any"}
 
 
 def get_reward(name: str) -> RewardFn:
@@ -99,9 +94,10 @@ def get_reward(name: str) -> RewardFn:
     if name == "dapo":
         return dapo_reward
     if name == "math_grader":
-        return _require_math_grader()
+        return math_grader_reward
     if name == "auto":
-        return _math_grader() or boxed_int_reward
+        raise ValueError("reward 'auto' was removed (it silently changed the reward with the installed packages); "
+                         "use math_grader (the evaluators' grader), boxed_int or dapo")
     raise ValueError(f"unknown reward {name!r}; valid rewards: {', '.join(REWARDS)}")
 
 

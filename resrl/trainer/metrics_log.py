@@ -1,34 +1,21 @@
-"""Append-only JSON-lines logs that survive crashes (one fsync'd line per record)."""
+"""The trainer's append-only logs (``metrics.jsonl``, ``eval.jsonl``): JSON lines through ``resrl.records``."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from resrl.records.files import atomic_write_text as _atomic_write_text
+from resrl.records.files import atomic_write_text
+from resrl.records.jsonl import append_jsonl
+from resrl.records.jsonl import read_jsonl as _read_jsonl
 
-
-def append_jsonl(path: Path, record: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        f.write(json.dumps(record, sort_keys=True) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+__all__ = ["append_jsonl", "atomic_write_text", "read_jsonl", "truncate_after_step"]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """All complete records; a truncated last line (crash mid-write) is dropped."""
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
+    """All complete records; a last line cut short by a crash is dropped; a corrupted line elsewhere raises."""
+    return _read_jsonl(path, allow_cut_last_line=True)
 
 
 def truncate_after_step(path: Path, step: int) -> None:
@@ -37,8 +24,3 @@ def truncate_after_step(path: Path, step: int) -> None:
         return
     keep = [r for r in read_jsonl(path) if r.get("step", -1) <= step]
     atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in keep))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename (``resrl.records.files``)."""
-    _atomic_write_text(path, text)

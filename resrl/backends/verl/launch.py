@@ -81,7 +81,7 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
     if getattr(task, "multi_turn", False):
         raise ValueError(f"task {task.name!r} is multi-turn (kind: env): the veRL backend does not run "
                          "environment episodes; train it with the local trainer (python -m resrl.train)")
-    reward = str(getattr(getattr(task, "config", None), "reward", task_config.get("reward", "auto")))
+    reward = str(getattr(getattr(task, "config", None), "reward", task_config.get("reward", "math_grader")))
     scores = {"correct_score": float(task.correct_score), "wrong_score": float(task.wrong_score)}
     rows = []
     for i, p in enumerate(task.problems("train", limit=limit)):

@@ -34,7 +34,7 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
     """veRL's reward-function signature -> the task's score (float): ``correct_score`` when our verifier says
     correct, else ``wrong_score``."""
     info = extra_info or {}
-    name = info.get("reward") or "auto"
+    name = info.get("reward") or "math_grader"
     correct = info.get("correct_score", DEFAULT_CORRECT_SCORE)
     wrong = info.get("wrong_score", DEFAULT_WRONG_SCORE)
     check_scores(correct, wrong, prefix="extra_info.")

@@ -85,7 +85,13 @@ def test_config_defaults_follow_the_release():
     assert (task.config.prompt, task.config.reward, task.correct_score, task.wrong_score) == ("dapo", "dapo", 1.0, -1.0)
 
 
-@pytest.mark.parametrize("reward", ["boxed_int", "math_grader", "auto"])
+def test_math_grader_reads_both_prompt_forms():
+    """math_grader reads \\boxed{}, a "final answer is" phrase or the last "Answer:" line: valid with both prompts."""
+    assert make_task("dapo_math", reward="math_grader").reward("...\nAnswer: 34", "34") == 1.0
+    assert make_task("dapo_math", prompt="boxed", reward="math_grader").reward("\\boxed{34}", "34") == 1.0
+
+
+@pytest.mark.parametrize("reward", ["boxed_int"])
 def test_dapo_prompt_refuses_boxed_rewards(reward):
     msg = (rf"^task.reward='{reward}' reads \\boxed\{{\}} but task.prompt='dapo' asks for an 'Answer:' line; "
            r"pick a reward that reads an 'Answer:' line$")

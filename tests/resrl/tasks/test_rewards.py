@@ -93,9 +93,11 @@ def test_dapo_reward(response, answer, reward):
 def test_reward_registry():
     assert get_reward("boxed_int") is boxed_int_reward
     assert get_reward("dapo") is dapo_reward
-    auto = get_reward("auto")
-    assert auto("\\boxed{19}", "19") == 1.0 and auto("\\boxed{18}", "19") == 0.0
-    with pytest.raises(ValueError, match="unknown reward 'f1'; valid rewards: auto, boxed_int, dapo, math_grader"):
+    grader = get_reward("math_grader")
+    assert grader("\\boxed{19}", "19") == 1.0 and grader("\\boxed{18}", "19") == 0.0
+    with pytest.raises(ValueError, match="reward 'auto' was removed"):  # it switched rewards with the packages
+        get_reward("auto")
+    with pytest.raises(ValueError, match="unknown reward 'f1'; valid rewards: boxed_int, dapo, math_grader"):
         get_reward("f1")
     assert reward_name(boxed_int_reward) == "boxed_int" and reward_name(dapo_reward) == "dapo"
     assert set(ANSWER_FORMATS) == set(REWARDS) and ANSWER_FORMATS["dapo"] == "answer_line"

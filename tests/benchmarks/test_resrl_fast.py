@@ -3,8 +3,8 @@
 import pytest
 import torch
 
+from benchmarks.resrl_fast import residual_token_weights_fast, top_right_singular_vectors_gram
 from resrl.algorithms.resrl import residual_token_weights
-from resrl.algorithms.resrl_fast import residual_token_weights_fast, top_right_singular_vectors_gram
 
 H = 24
 
@@ -184,7 +184,7 @@ def test_shape_mismatch_is_rejected():
 
 
 def test_lapack_threads_lowers_then_restores_the_thread_count():
-    from resrl.algorithms.resrl_fast import lapack_threads
+    from benchmarks.resrl_fast import lapack_threads
 
     torch.set_num_threads(2)
     with lapack_threads(torch.device("cpu"), threads=1):
