@@ -85,7 +85,6 @@ class TrainerConfig:
     keep_checkpoints: int = 2  # newest kept checkpoints; the optimizer state only in the newest (disk)
     full_fallback_checkpoints: bool = False  # true: every kept checkpoint keeps its optimizer state (exact fallback)
     clean_checkpoints_when_done: bool = False  # delete checkpoints/ once final_model/ is exported (disk)
-    log_every: int = 1
     eval_every: int = 0  # held-out evaluation every N steps (0: only before and after training)
     eval_problems: int = 64
     eval_n: int = 4
@@ -99,7 +98,7 @@ class TrainerConfig:
             self.betas = tuple(self.betas)
         check_field_types(self, "trainer.")
         positive = ("steps", "prompts_per_step", "n", "mini_batch_prompts", "ppo_epochs", "max_new_tokens",
-                    "max_prompt_tokens", "rollout_batch_size", "save_every", "keep_checkpoints", "log_every",
+                    "max_prompt_tokens", "rollout_batch_size", "save_every", "keep_checkpoints",
                     "eval_problems", "eval_n")
         for name in positive:
             if getattr(self, name) < 1:

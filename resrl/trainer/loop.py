@@ -5,21 +5,17 @@ verifier, shape rewards and compute sequence advantages with the method, recompu
 log-probs, then run PPO epochs over mini-batches of prompt groups, one group per micro-batch (ResRL's
 subspace is estimated inside a group), with AdamW, linear warm-up and grad-norm clipping.
 
-Multi-turn tasks (``task.multi_turn``, e.g. ``resrl.tasks.env_task.EnvTask``): a group is ``n`` episodes of
-one environment, played by ``resrl.rollout.multi_turn.run_episodes``; each episode becomes one rollout
-(``Trajectory.to_rollout``) whose ``action_mask`` keeps environment tokens out of every loss, and its score
-is the episode's ``score()["reward"]``. Everything after sampling (advantages, PPO epochs, checkpoints,
-metrics) is shared; ``episode/*`` metrics (turns, invalid actions, success, finish reasons) are added.
+Where groups come from is a source (``resrl.trainer.sources``): single-turn prompts, or multi-turn episodes of an
+environment task whose ``action_mask`` keeps environment tokens out of every loss. Everything after collection is
+one path: ``collect`` (the method's way) -> ``update`` (advantages, old/ref log-probs, PPO epochs, record).
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import random
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,53 +27,16 @@ import resrl.methods as methods
 from resrl.algorithms.core import masked_mean
 from resrl.diagnostics.step import DiagnosticsConfig
 from resrl.methods.base import PolicyInputs
-from resrl.models import format_chat, load_policy
+from resrl.models import load_policy
 from resrl.records import new_temp_dir, publish_tree
 from resrl.rollout import make_sampler
-from resrl.rollout.base import Rollout, SamplingParams
 from resrl.rollout.batch import collate
-from resrl.rollout.multi_turn import Trajectory, run_episodes
 from resrl.trainer.checkpoint import load_latest_checkpoint, remove_partial_writes, save_checkpoint
 from resrl.trainer.config import TrainerConfig, micro_batch_scales, warmup_factor
 from resrl.trainer.metrics_log import append_jsonl, atomic_write_text, truncate_after_step
 from resrl.trainer.policy_forward import policy_forward
 from resrl.trainer.run_record import mark_complete
-
-
-@dataclass
-class Group:
-    """The ``n`` responses to one prompt and their verifier scores (for a multi-turn task: the ``n``
-    episodes of one environment, their rewards, and the ``trajectories`` they came from)."""
-
-    problem: Any
-    rollouts: list[Rollout]
-    scores: list[float]
-    trajectories: list[Trajectory] = field(default_factory=list)
-    positive: list[bool] | None = None  # an environment's success flags; None: score > 0
-
-    def positive_flags(self) -> list[bool]:
-        """Which responses count as positive (ResRL's subspace, W-REINFORCE's +lambda): the environment's success
-        flag for episodes (a failed WebShop episode may still have a partial reward), else verifier score > 0."""
-        return list(self.positive) if self.positive is not None else [s > 0 for s in self.scores]
-
-
-def episode_metrics(trajectories: list[Trajectory]) -> dict[str, float]:
-    """Per-step means over episodes: ``episode/turns``, ``episode/invalid_actions`` (per episode),
-    ``episode/invalid_rate`` (invalid replies / replies), ``episode/success``, ``episode/env_tokens``
-    (environment tokens per episode) and ``episode/finish_<reason>`` fractions."""
-    if not trajectories:
-        return {}
-    turns = sum(t.turns for t in trajectories)
-    rec = {
-        "episode/turns": float(np.mean([t.turns for t in trajectories])),
-        "episode/invalid_actions": float(np.mean([t.invalid_actions for t in trajectories])),
-        "episode/invalid_rate": float(sum(t.invalid_actions for t in trajectories) / max(turns, 1)),
-        "episode/success": float(np.mean([float(t.score.get("success", 0.0)) > 0 for t in trajectories])),
-        "episode/env_tokens": float(np.mean([len(t.action_mask) - sum(t.action_mask) for t in trajectories])),
-    }
-    for reason in ("done", "max_turns", "max_tokens"):
-        rec[f"episode/finish_{reason}"] = float(np.mean([t.finish_reason == reason for t in trajectories]))
-    return rec
+from resrl.trainer.sources import Group, episode_metrics, make_source
 
 
 def _seed_everything(seed: int) -> None:
@@ -114,15 +73,12 @@ class Trainer:
             self.optimizer, lambda s: warmup_factor(s, cfg.warmup_steps, cfg.warmup_from_zero)
         )
         self.sampler = make_sampler(cfg.rollout_engine, self.model, self.tokenizer, batch_size=cfg.rollout_batch_size)
+        self.source = make_source(task, self.tokenizer, self.sampler, cfg)  # single-turn prompts or episodes
         self.step = 0
-        self.cursor = 0  # index of the next training problem
-        self.skipped_long_prompts = 0
-        self.truncated_long_prompts = 0
         self.ckpt_root = self.run_dir / "checkpoints"
         self.metrics_path = self.run_dir / "metrics.jsonl"
         self.eval_path = self.run_dir / "eval.jsonl"
         self.last_saved = -1
-        self.multi_turn = bool(getattr(task, "multi_turn", False))
         if cfg.resume:
             self._resume()
 
@@ -130,9 +86,7 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         return {
             "step": self.step,
-            "cursor": self.cursor,
-            "skipped_long_prompts": self.skipped_long_prompts,
-            "truncated_long_prompts": self.truncated_long_prompts,
+            **self.source.state_dict(),
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -155,9 +109,8 @@ class Trainer:
         torch.set_rng_state(state["rng"]["torch"])
         random.setstate(state["rng"]["python"])
         np.random.set_state(state["rng"]["numpy"])
-        self.step, self.cursor = int(state["step"]), int(state["cursor"])
-        self.skipped_long_prompts = int(state.get("skipped_long_prompts", 0))
-        self.truncated_long_prompts = int(state.get("truncated_long_prompts", 0))
+        self.step = int(state["step"])
+        self.source.load_state_dict(state)
 
     def _resume(self) -> None:
         remove_partial_writes(self.ckpt_root)
@@ -181,96 +134,26 @@ class Trainer:
         return path
 
     # ------------------------------------------------------------------------------------- rollouts
-    def _prompt_text(self, problem: Any) -> str:
-        return format_chat(self.tokenizer, problem.prompt_messages, enable_thinking=getattr(self.task, "enable_thinking", None))
+    # -------------------------------------------------------------------------------------- sampling
+    @property
+    def cursor(self) -> int:
+        return self.source.cursor
 
-    def _prompt_ids(self, problem: Any) -> list[int]:
-        """The rendered prompt's token ids, as the sampler encodes them (no added special tokens)."""
-        return list(self.tokenizer(self._prompt_text(problem), add_special_tokens=False)["input_ids"])
+    @property
+    def skipped_long_prompts(self) -> int:
+        return getattr(self.source, "skipped_long_prompts", 0)
 
-    def _next_problems(self, k: int) -> list[Any]:
-        """The next ``k`` training problems; the cursor wraps around the split for further epochs. With
-        ``long_prompts=skip`` a prompt over ``max_prompt_tokens`` is skipped and counted; with ``truncate_left`` (the
-        release) every problem is taken and :meth:`_sample_groups` cuts long prompts from the left. Multi-turn
-        problems have no prompt before their environment is reset: they are taken as they come (the episode's
-        token budget is the task's ``max_total_tokens``)."""
-        size = self.task.size("train")
-        if self.multi_turn or self.cfg.long_prompts == "truncate_left":
-            problems = [self.task.get("train", (self.cursor + j) % size) for j in range(k)]
-            self.cursor += k
-            return problems
-        give_up = min(size, 1000)  # consecutive over-long prompts after which the limit is surely too small
-        problems: list[Any] = []
-        skipped_in_a_row = 0
-        while len(problems) < k:
-            problem = self.task.get("train", self.cursor % size)
-            self.cursor += 1
-            n_tokens = len(self.tokenizer(self._prompt_text(problem), add_special_tokens=False)["input_ids"])
-            if n_tokens > self.cfg.max_prompt_tokens:
-                self.skipped_long_prompts += 1
-                skipped_in_a_row += 1
-                if skipped_in_a_row >= give_up:
-                    raise ValueError(
-                        f"{skipped_in_a_row} training prompts in a row of task {getattr(self.task, 'name', '?')!r} "
-                        f"exceed trainer.max_prompt_tokens={self.cfg.max_prompt_tokens} (the last has {n_tokens} "
-                        "tokens); raise trainer.max_prompt_tokens")
-                continue
-            skipped_in_a_row = 0
-            problems.append(problem)
-        return problems
-
-    def _play(self, split: str, problems: list[Any], n: int, params: SamplingParams) -> list[Trajectory]:
-        """``n`` episodes of each problem's environment (problem-major), environments closed afterwards."""
-        envs = self.task.make_envs(split, problems, n)
-        try:
-            return run_episodes(self.sampler, self.tokenizer, envs, params, max_turns=self.task.max_turns,
-                                max_total_tokens=self.task.max_total_tokens,
-                                enable_thinking=getattr(self.task, "enable_thinking", None))
-        finally:
-            for env in envs:
-                env.close()
-
-    def _sample_episode_groups(self, problems: list[Any], seed: int) -> list[Group]:
-        n = self.cfg.n
-        params = SamplingParams(n=1, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
-                                max_new_tokens=self.cfg.max_new_tokens, seed=seed)
-        self.model.eval()
-        trajectories = self._play("train", problems, n, params)
-        if all(t.turns == 0 for t in trajectories):
-            shortest = min(len(t.prompt_ids) for t in trajectories)
-            raise ValueError(
-                f"no episode of task {getattr(self.task, 'name', '?')!r} could generate: the shortest opening prompt has "
-                f"{shortest} tokens, task.max_total_tokens={self.task.max_total_tokens}; raise task.max_total_tokens")
-        groups = []
-        for i, p in enumerate(problems):
-            ts = trajectories[i * n : (i + 1) * n]
-            groups.append(Group(p, [t.to_rollout(i, s) for s, t in enumerate(ts)], [t.reward for t in ts], ts,
-                                positive=[float(t.score.get("success", 0.0)) > 0 for t in ts]))
-        return groups
-
-    def _sample_groups(self, k: int, seed: int) -> list[Group]:
-        problems = self._next_problems(k)
-        if self.multi_turn:
-            return self._sample_episode_groups(problems, seed)
-        params = SamplingParams(n=self.cfg.n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
-                                max_new_tokens=self.cfg.max_new_tokens, seed=seed)
-        self.model.eval()
-        limit = self.cfg.max_prompt_tokens
-        prompts = [self._prompt_ids(p) for p in problems]
-        self.truncated_long_prompts += sum(len(ids) > limit for ids in prompts)
-        rollouts = self.sampler.generate_from_ids([ids[-limit:] for ids in prompts], params)
-        groups = []
-        for i, p in enumerate(problems):
-            rs = rollouts[i * self.cfg.n : (i + 1) * self.cfg.n]
-            groups.append(Group(p, rs, [float(self.task.reward(r.text, p.answer)) for r in rs]))
-        return groups
+    @property
+    def truncated_long_prompts(self) -> int:
+        return getattr(self.source, "truncated_long_prompts", 0)
 
     def collect(self) -> tuple[list[Group], dict[str, float]]:
         """One step's groups, as the method collects them (plain sampling; DAPO refills with informative groups).
         Every sampling round gets its own seed."""
         base_seed = self.cfg.seed * 1_000_003 + self.step * 101
         rounds = iter(range(10**9))
-        return self.method.collect(lambda k: self._sample_groups(k, base_seed + next(rounds)),
+        self.model.eval()
+        return self.method.collect(lambda k: self.source.sample_groups(k, base_seed + next(rounds)),
                                    lambda g: g.scores, self.cfg.prompts_per_step)
 
     # --------------------------------------------------------------------------------------- update
@@ -327,12 +210,32 @@ class Trainer:
         return self.update(groups, record, t0)
 
     def update(self, groups: list[Group], record: dict[str, float], t0: float | None = None) -> dict[str, float]:
-        """Rewards, advantages, old/ref log-probs and the PPO epochs on collected ``groups``; returns the step's
-        record. Sequence-level rewards and advantages are computed on the host (a few numbers per response)
-        and moved with each group's tensors to ``trainer.device``."""
-        cfg = self.cfg
+        """The step after collection: advantages -> old/ref log-probs -> PPO epochs -> the step's record."""
         t_rollout = time.perf_counter()
         t0 = t_rollout if t0 is None else t0
+        batches, host = self._batches(groups)
+        fwd_stats = [self._fill_old_and_ref(b) for b in batches]
+        snap = self._diagnostics_before(batches, groups)
+        t_old = time.perf_counter()
+        step_metrics, grad_norms = self._ppo_epochs(batches)
+        t_update = time.perf_counter()
+        if snap is not None:
+            from resrl.diagnostics.step import after_update
+
+            record.update(after_update(self.model, snap))
+            record["time/diagnostics_s"] = time.perf_counter() - t_update
+        self.step += 1
+        record.update({k: float(np.mean(v)) for k, v in step_metrics.items()})
+        for key in fwd_stats[0] if fwd_stats else []:
+            record[key] = float(np.mean([s[key] for s in fwd_stats]))
+        record.update(self._step_record(groups, host, grad_norms))
+        record.update({"time/rollout_s": t_rollout - t0, "time/old_logprob_s": t_old - t_rollout,
+                       "time/update_s": t_update - t_old, "time/step_s": t_update - t0})
+        return record
+
+    def _batches(self, groups: list[Group]) -> tuple[list[dict[str, Any]], dict[str, torch.Tensor]]:
+        """Shaped rewards and sequence advantages (on the host: a few numbers per response), then one tensor batch
+        per prompt group on ``trainer.device``; also the host tensors for the record."""
         cpu = torch.device("cpu")
         flat = [r for g in groups for r in g.rollouts]
         scores = torch.tensor([s for g in groups for s in g.scores], dtype=torch.float32, device=cpu)
@@ -346,22 +249,28 @@ class Trainer:
         subgroups = self.method.subgroups(group_ids, seq_lengths)  # e.g. ResRL's release grouping, else None
         batches, offset = [], 0
         for g in groups:
-            k = len(g.rollouts)
-            part = slice(offset, offset + k)
+            part = slice(offset, offset + len(g.rollouts))
             batch = self._group_tensors(g, rewards[part], advantages[part])
             batch["positive"] = positive[part].to(batch["scores"].device)
             if subgroups is not None:
                 batch["subgroup_ids"] = subgroups[part].to(batch["scores"].device)
             batches.append(batch)
-            offset += k
-        fwd_stats = [self._fill_old_and_ref(b) for b in batches]
-        snap = None
-        if self.diag_cfg.due(self.step + 1):  # mechanism diagnostics at the pre-update policy (resrl/diagnostics)
-            from resrl.diagnostics.step import before_update
+            offset = part.stop
+        return batches, {"rewards": rewards, "positive": positive, "lengths": lengths}
 
-            snap = before_update(self.model, batches, [[r.text for r in g.rollouts] for g in groups],
-                                 cfg.temperature, self.diag_cfg, method=self.method)
-        t_old = time.perf_counter()
+    def _diagnostics_before(self, batches: list[dict[str, Any]], groups: list[Group]):
+        """Mechanism diagnostics at the pre-update policy when due (``resrl/diagnostics``), else None."""
+        if not self.diag_cfg.due(self.step + 1):
+            return None
+        from resrl.diagnostics.step import before_update
+
+        return before_update(self.model, batches, [[r.text for r in g.rollouts] for g in groups],
+                             self.cfg.temperature, self.diag_cfg, method=self.method)
+
+    def _ppo_epochs(self, batches: list[dict[str, Any]]) -> tuple[dict[str, list[float]], list[float]]:
+        """PPO epochs over mini-batches of prompt groups (one group per micro-batch), AdamW with grad-norm
+        clipping, then one scheduler step. Returns the loss metrics and the grad norms."""
+        cfg = self.cfg
         step_metrics: dict[str, list[float]] = {}
         grad_norms = []
         self.model.train()
@@ -382,83 +291,29 @@ class Trainer:
                 self.optimizer.step()
         self.model.eval()
         self.scheduler.step()
-        t_update = time.perf_counter()
-        if snap is not None:
-            from resrl.diagnostics.step import after_update
+        return step_metrics, grad_norms
 
-            record.update(after_update(self.model, snap))
-            record["time/diagnostics_s"] = time.perf_counter() - t_update
-        self.step += 1
-        record.update({k: float(np.mean(v)) for k, v in step_metrics.items()})
-        for key in fwd_stats[0] if fwd_stats else []:
-            record[key] = float(np.mean([s[key] for s in fwd_stats]))
-        record.update({
-            "step": self.step,
-            "reward_mean": float(rewards.mean()) if len(rewards) else 0.0,
-            "pass_rate": float(positive.float().mean()) if len(positive) else 0.0,
-            "response_length": float(lengths.float().mean()) if len(lengths) else 0.0,
+    def _step_record(self, groups: list[Group], host: dict[str, torch.Tensor], grad_norms: list[float]) -> dict:
+        flat = [r for g in groups for r in g.rollouts]
+        rewards, positive, lengths = host["rewards"], host["positive"], host["lengths"]
+        mean = lambda t: float(t.float().mean()) if len(t) else 0.0  # noqa: E731
+        return {
+            "step": self.step, "reward_mean": mean(rewards), "pass_rate": mean(positive),
+            "response_length": mean(lengths),
             "truncated_frac": float(np.mean([r.finish_reason == "length" for r in flat])) if flat else 0.0,
             "grad_norm": float(np.mean(grad_norms)) if grad_norms else 0.0,
-            "lr": float(self.scheduler.get_last_lr()[0]),
-            "groups": float(len(groups)),
+            "lr": float(self.scheduler.get_last_lr()[0]), "groups": float(len(groups)),
             "prompts_skipped_too_long": float(self.skipped_long_prompts),
             "prompts_truncated_left": float(self.truncated_long_prompts),
-            "time/rollout_s": t_rollout - t0,
-            "time/old_logprob_s": t_old - t_rollout,
-            "time/update_s": t_update - t_old,
-            "time/step_s": t_update - t0,
-        })
-        record.update(episode_metrics([t for g in groups for t in g.trajectories]))
-        return record
+            **episode_metrics([t for g in groups for t in g.trajectories]),
+        }
 
     # ------------------------------------------------------------------------------------ evaluation
-    @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Held-out accuracy: ``eval_n`` samples for each of ``eval_problems`` test problems (Avg@n, Pass@n)."""
-        if self.multi_turn:
-            return self._evaluate_episodes()
-        cfg = self.cfg
-        problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
-        params = SamplingParams(n=cfg.eval_n, temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
-                                max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, seed=cfg.seed + 7)
+        """Held-out evaluation by the source; its samples go to ``eval_samples/step_<N>.jsonl``."""
         self.model.eval()
-        t0 = time.perf_counter()
-        rollouts = self.sampler.generate([self._prompt_text(p) for p in problems], params)
-        correct = np.array([float(self.task.reward(r.text, problems[r.prompt_index].answer)) > 0 for r in rollouts])
-        lines = [json.dumps({"problem_id": problems[r.prompt_index].id, "sample": r.sample_index,
-                             "answer": problems[r.prompt_index].answer, "text": r.text, "tokens": r.num_tokens,
-                             "correct": bool(ok)}) + "\n" for r, ok in zip(rollouts, correct, strict=True)]
+        rec, lines = self.source.evaluate(self.step)
         atomic_write_text(self.run_dir / "eval_samples" / f"step_{self.step:06d}.jsonl", "".join(lines))
-        correct = correct.reshape(len(problems), cfg.eval_n)
-        rec = {"step": self.step, "avg_at_n": float(correct.mean()), "pass_at_n": float(correct.any(axis=1).mean()),
-               "n": cfg.eval_n, "problems": len(problems), "time_s": time.perf_counter() - t0}
-        append_jsonl(self.eval_path, rec)
-        return rec
-
-    def _evaluate_episodes(self) -> dict[str, float]:
-        """Multi-turn held-out evaluation: ``eval_n`` episodes of each of ``eval_problems`` test episodes;
-        ``avg_at_n``/``pass_at_n`` count successes (``score()["success"] > 0``), ``reward_mean`` the rewards."""
-        cfg = self.cfg
-        problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
-        params = SamplingParams(n=1, temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
-                                max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, seed=cfg.seed + 7)
-        self.model.eval()
-        t0 = time.perf_counter()
-        trajectories = self._play("test", problems, cfg.eval_n, params)
-        lines = []
-        for j, t in enumerate(trajectories):
-            p = problems[j // cfg.eval_n]
-            lines.append(json.dumps({
-                "problem_id": p.id, "sample": j % cfg.eval_n, "episode_id": t.episode_id, "reward": t.reward,
-                "success": float(t.score.get("success", 0.0)) > 0, "score": t.score, "turns": t.turns,
-                "invalid_actions": t.invalid_actions, "finish_reason": t.finish_reason,
-                "generated_tokens": t.num_generated_tokens, "messages": t.messages}, default=str) + "\n")
-        atomic_write_text(self.run_dir / "eval_samples" / f"step_{self.step:06d}.jsonl", "".join(lines))
-        success = np.array([float(t.score.get("success", 0.0)) > 0 for t in trajectories]).reshape(len(problems), cfg.eval_n)
-        rec = {"step": self.step, "avg_at_n": float(success.mean()), "pass_at_n": float(success.any(axis=1).mean()),
-               "reward_mean": float(np.mean([t.reward for t in trajectories])),
-               "turns_mean": float(np.mean([t.turns for t in trajectories])),
-               "n": cfg.eval_n, "problems": len(problems), "time_s": time.perf_counter() - t0}
         append_jsonl(self.eval_path, rec)
         return rec
 

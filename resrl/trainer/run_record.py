@@ -25,7 +25,7 @@ COMPLETE_FILE = "complete.json"
 LOCK_FILE = ".lock"
 #: settings that do not change what a run computes (so a resume may change them)
 NEUTRAL_KEYS = ("output_dir", "run_name", "trainer.resume", "trainer.save_every", "trainer.keep_checkpoints",
-                "trainer.full_fallback_checkpoints", "trainer.clean_checkpoints_when_done", "trainer.log_every",
+                "trainer.full_fallback_checkpoints", "trainer.clean_checkpoints_when_done",
                 "trainer.steps")
 #: what a run folder holds once it has produced anything
 RECORDS = ("metrics.jsonl", "eval.jsonl", "checkpoints", "final_model", "run_config.json", IDENTITY_FILE,

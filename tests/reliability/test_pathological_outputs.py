@@ -54,7 +54,7 @@ def test_trainer_step_grades_pathological_responses(tmp_path):
     cfg = TrainerConfig(steps=1, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0,
                         max_new_tokens=4, max_prompt_tokens=512, save_every=1, eval_problems=1, eval_n=1)  # fmt: skip
     trainer = Trainer(methods.build("nsr"), "tiny-qwen3", task, cfg, tmp_path)
-    answer_of = {tuple(trainer._prompt_ids(task.get("train", i))): task.get("train", i).answer for i in range(2)}
+    answer_of = {tuple(trainer.source.prompt_ids(task.get("train", i))): task.get("train", i).answer for i in range(2)}
     real_generate = trainer.sampler.generate_from_ids  # the trainer samples from token ids
 
     def pathological_generate(prompts, params):

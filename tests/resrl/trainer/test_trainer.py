@@ -119,7 +119,7 @@ class LongPromptTask(HashTask):
 def test_prompts_over_the_limit_are_skipped_and_counted(tmp_path):
     t = Trainer(methods.build("grpo"), "tiny-qwen3", LongPromptTask(),
                 _cfg(max_prompt_tokens=100, long_prompts="skip"), tmp_path)
-    problems = t._next_problems(4)
+    problems = t.source.next_problems(4)
     assert [p.id for p in problems] == ["train-0", "train-2", "train-3", "train-5"]
     assert t.skipped_long_prompts == 2 and t.cursor == 6
 
@@ -127,14 +127,14 @@ def test_prompts_over_the_limit_are_skipped_and_counted(tmp_path):
 def test_long_prompts_are_truncated_from_the_left_by_default(tmp_path):
     """The release: data.truncation=left, no filtering. The policy sees the last max_prompt_tokens tokens."""
     t = Trainer(methods.build("grpo"), "tiny-qwen3", LongPromptTask(), _cfg(max_prompt_tokens=100), tmp_path)
-    problems = t._next_problems(4)
+    problems = t.source.next_problems(4)
     assert [p.id for p in problems] == ["train-0", "train-1", "train-2", "train-3"] and t.skipped_long_prompts == 0
-    full = t._prompt_ids(problems[1])
+    full = t.source.prompt_ids(problems[1])
     assert len(full) > 100
-    groups = t._sample_groups(2, seed=0)  # problems 4 (long) and 5
+    groups = t.source.sample_groups(2, seed=0)  # problems 4 (long) and 5
     assert t.truncated_long_prompts == 1
-    assert groups[0].rollouts[0].prompt_ids == t._prompt_ids(groups[0].problem)[-100:]
-    assert groups[1].rollouts[0].prompt_ids == t._prompt_ids(groups[1].problem)
+    assert groups[0].rollouts[0].prompt_ids == t.source.prompt_ids(groups[0].problem)[-100:]
+    assert groups[1].rollouts[0].prompt_ids == t.source.prompt_ids(groups[1].problem)
 
 
 def test_same_seed_gives_identical_training(tmp_path):
