@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from evaluators.code import _sandbox_child
 from evaluators.code.sandbox import (
     SandboxConfig,
     _interpreter_world_readable,
@@ -27,12 +26,15 @@ from evaluators.code.sandbox import (
     run_stdio,
     run_tests,
 )
+from evaluators.code.sandbox.launch import CHILD_ENTRY
 from resrl.paths import REPO_ROOT, data_dir
 
 pytestmark = pytest.mark.timeout(300)
 
 TESTS = "assert f(2) == 4\nassert f(3) == 9\n"  # every program below defines a wrong f (or none)
 SIGURG = int(signal.SIGURG)  # the programs use the number: the guard refuses `import signal`
+CHILD_DIR = Path(CHILD_ENTRY).parent  # the code that runs inside the sandbox
+HARNESS_FILE = CHILD_DIR / "harness.py"
 MODES = (["namespace"] if shutil.which("unshare") and detect_mode() == "namespace" else []) + ["fallback"]
 
 
@@ -72,7 +74,7 @@ def _descendants(root: int) -> list[tuple[int, str]]:
 
 def _no_sandbox_left() -> list[tuple[int, str]]:
     time.sleep(0.3)
-    return [(p, c) for p, c in _descendants(os.getpid()) if "_sandbox_child" in c or "unshare" in c]
+    return [(p, c) for p, c in _descendants(os.getpid()) if CHILD_ENTRY in c or "unshare" in c]
 
 
 # ------------------------------------------------------------------------------------------------ threads
@@ -161,7 +163,7 @@ def _secret_files() -> dict[str, Path]:
     files = {
         "math_answers": data_dir() / "math" / "arith.jsonl",
         "this_test_file": Path(__file__).resolve(),
-        "evaluator_source": Path(_sandbox_child.__file__).resolve().parent / "humaneval.py",
+        "evaluator_source": CHILD_DIR.parents[1] / "humaneval.py",
     }
     cached = sorted((REPO_ROOT / "results" / "cache" / "code").glob("humanevalplus-*.json"))
     if cached:  # the expected outputs of HumanEval+, when computed
@@ -207,7 +209,7 @@ HARNESS_TAMPERING = {
                                      "            try:\n                setattr(m, name, lambda *a, **k: None)\n"
                                      "            except Exception:\n                pass\n"
                                      "def f(x):\n    return 0\n"),
-    "write_harness_file": (f"open({str(Path(_sandbox_child.__file__).resolve())!r}, 'a').write('\\nSTATUS = \"passed\"\\n')\n"
+    "write_harness_file": (f"open({str(HARNESS_FILE)!r}, 'a').write('\\nSTATUS = \"passed\"\\n')\n"
                            "def f(x):\n    return 0\n"),
     "write_test_file": f"open({str(Path(__file__).resolve())!r}, 'a').write('# pwned')\ndef f(x):\n    return 0\n",
 }  # fmt: skip
@@ -215,7 +217,7 @@ HARNESS_TAMPERING = {
 
 @pytest.mark.parametrize("name", sorted(HARNESS_TAMPERING))
 def test_harness_tampering_never_passes(name, mode):
-    files = [Path(_sandbox_child.__file__).resolve(), Path(__file__).resolve()]
+    files = [*sorted(CHILD_DIR.glob("*.py")), Path(__file__).resolve()]
     before = [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]
     v = run_tests(HARNESS_TAMPERING[name], TESTS, timeout_s=3, memory_mb=256, config=SandboxConfig(mode=mode))
     assert v.status in ("failed", "runtime_error"), (name, v)

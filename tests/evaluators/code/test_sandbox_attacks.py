@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from evaluators.code.sandbox import SandboxConfig, run_calls, run_stdio, run_tests
+from evaluators.code.sandbox import SandboxConfig, run_calls, run_stdio, run_stdio_suite, run_tests
 
 # f(2) == 4 and f(3) == 9: every program below defines a wrong f (or none) and must not pass.
 TESTS = "assert f(2) == 4\nassert f(3) == 9\n"
@@ -67,6 +67,17 @@ def test_kill_parent_without_guard_hits_the_sandbox_not_the_evaluator(mode):
     cfg = SandboxConfig(mode=mode, python_guard=False)
     v = run_tests(FAKING_TRICKS["kill_parent"], TESTS, timeout_s=3, memory_mb=256, config=cfg)
     assert v.status == "runtime_error"  # we are alive to read this verdict
+
+
+def test_killing_the_supervisor_never_passes_a_stdio_program():
+    """Fallback mode without the guard: a stdin/stdout program kills its supervisor, then prints the right answer.
+    The supervisor's death must be a runtime error (it used to come back as ``passed`` with 0/1 tests passed)."""
+    cfg = SandboxConfig(mode="fallback", python_guard=False, block_processes=False)
+    prog = "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(0.5)\nprint(4)\n"
+    for run in (lambda: run_stdio(prog, "", "4\n", timeout_s=3, memory_mb=256, config=cfg),
+                lambda: run_stdio_suite(prog, [("", "4\n")] * 2, timeout_s=3, memory_mb=256, config=cfg)):  # fmt: skip
+        v = run()
+        assert v.status == "runtime_error" and v.tests_passed == 0, v
 
 
 def test_exec_of_a_fake_program_without_guard_has_no_record(mode):
