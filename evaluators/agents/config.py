@@ -27,7 +27,7 @@ class AgentEvalConfig:
     task_types: list[str] | None = None  # ALFWorld task types to keep (null: all six)
     max_steps: int | None = None  # steps per episode; null: 50 (alfworld, textworld), 15 (webshop)
     data_dir: str | None = None  # alfworld: null = $ALFWORLD_DATA, else the shipped generated set; webshop: checkout
-    model: dict[str, Any] = field(default_factory=dict)  # a ModelSpec (experiments/model/<name>.yaml)
+    model: dict[str, Any] = field(default_factory=dict)  # model config name (experiments/model/<name>.yaml)
     checkpoint: str | None = None  # a save_pretrained folder to evaluate instead of `model`
     method: str = "base"  # training-method label in the metrics table
     model_name: str | None = None  # model label in the metrics table (default: the model or checkpoint name)
@@ -39,7 +39,7 @@ class AgentEvalConfig:
     think: bool = True  # ask for <think> reasoning before the action
     seed: int = 0
     engine: str = "auto"  # auto: vllm with a GPU and vllm installed, else hf
-    device: str = "auto"
+    device: str = "auto"  # auto: cuda when torch sees a GPU, else cpu
     batch_size: int = 8  # sequences per generate call (hf)
     episodes_per_chunk: int = 8  # episodes played together and stored per step (resume granularity)
     webshop_num_products: int | None = None  # WebShop product subset (1000 for its small data); null: all
@@ -47,7 +47,8 @@ class AgentEvalConfig:
     ci: float = 0.95
     format: str = "csv"
     results_dir: str | None = None  # default: resrl.paths.results_dir()
-    progress: bool = True
+    overwrite: bool = False  # stored episodes of another model or other settings: false = refuse, true = delete them
+    progress: bool = True  # a progress bar over the replies of each chunk of episodes
 
     def __post_init__(self) -> None:
         if self.env not in ENVS:

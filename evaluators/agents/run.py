@@ -14,7 +14,6 @@ Outputs (``R`` = ``results_dir``, default ``results/``; ``<run>`` = ``run_name``
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from pathlib import Path
@@ -24,15 +23,16 @@ from evaluators.agents.config import AgentEvalConfig
 from evaluators.agents.data import resolve_alfworld_dir
 from evaluators.agents.metrics import agent_metric_rows
 from evaluators.agents.registry import make_envs
-from evaluators.common import SampleStore, atomic_write_json, write_metrics, write_provenance
+from evaluators.common import SampleStore, write_metrics, write_provenance
 from evaluators.common.schema import MetricRow, rows_to_frame
 from resrl.paths import results_dir
 
 log = logging.getLogger(__name__)
 
-#: Settings that change what an episode is; stored episodes are reused only under the same values.
-EPISODE_KEYS = ("env", "data_dir", "checkpoint", "model", "temperature", "top_p", "max_new_tokens",
-                "max_total_tokens", "think", "max_steps")
+#: Settings that change what an episode is (with the model's identity); stored episodes are reused only under the
+#: same values.
+EPISODE_KEYS = ("env", "data_dir", "temperature", "top_p", "max_new_tokens", "max_total_tokens", "think", "max_steps",
+                "seed")
 
 
 # ------------------------------------------------------------------------------------------------ model
@@ -107,22 +107,24 @@ def episode_record(cfg: AgentEvalConfig, env: Any, traj: Any, model: str, seed: 
     }
 
 
-def check_episode_settings(samples_dir: Path, cfg: AgentEvalConfig) -> None:
-    """Record the settings that define an episode beside the samples; refuse to mix episodes played under others."""
-    current = {k: getattr(cfg, k) for k in EPISODE_KEYS}
-    current["max_steps"] = cfg.resolved_max_steps
-    path = samples_dir / f"{cfg.env}_settings.json"
-    if path.is_file():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"{path}: unreadable ({err}); delete it if {samples_dir} holds no episodes "
-                             "you need") from None
-        changed = sorted(k for k in EPISODE_KEYS if stored.get(k) != current[k])
-        if changed and (samples_dir / f"{cfg.env}.jsonl").is_file():
-            raise ValueError(f"{samples_dir / (cfg.env + '.jsonl')} holds episodes played with different {changed} "
-                             f"(stored: { {k: stored.get(k) for k in changed} }); use another run_name= or delete it")
-    atomic_write_json(path, current)
+def episode_settings(cfg: AgentEvalConfig, spec: Any = None) -> dict[str, Any]:
+    """The record beside ``<env>.jsonl``: the model's identity and the settings that define an episode."""
+    from evaluators.common.sample_guard import model_identity, sampling_record
+
+    settings = {k: getattr(cfg, k) for k in EPISODE_KEYS}
+    settings["max_steps"] = cfg.resolved_max_steps
+    return sampling_record(model_identity(spec if spec is not None else model_spec(cfg)), **settings)
+
+
+def check_episode_settings(samples_dir: Path, cfg: AgentEvalConfig, spec: Any = None) -> dict[str, Any]:
+    """Record the model identity and episode settings beside the episodes; refuse to mix episodes played by another
+    model or under other settings (``overwrite=true``: delete them). Returns the record."""
+    from evaluators.common.sample_guard import guard_stored_samples
+
+    current = episode_settings(cfg, spec)
+    guard_stored_samples(samples_dir / f"{cfg.env}_settings.json", current, [samples_dir / f"{cfg.env}.jsonl"],
+                         overwrite=cfg.overwrite, what="episodes")
+    return current
 
 
 def play_missing(cfg: AgentEvalConfig, envs: list[Any], store: SampleStore, label: str,
@@ -172,7 +174,11 @@ def format_table(rows: list[MetricRow]) -> str:
 def run(cfg: AgentEvalConfig, load_policy=load_policy_sampler) -> dict[str, Any]:
     """Run the evaluation described by ``cfg``; returns paths, rows and timings. ``load_policy`` is replaceable
     (tests pass a scripted policy)."""
+    from evaluators.common.policy import check_engine_device
+    from resrl.records import exclusive_lock
+
     t_start = time.monotonic()
+    check_engine_device(cfg.engine, cfg.device)  # a missing GPU or vLLM: one line before anything else
     label = model_label(cfg)
     run_name = cfg.run_name or f"{cfg.method}-{label}"
     root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
@@ -185,12 +191,23 @@ def run(cfg: AgentEvalConfig, load_policy=load_policy_sampler) -> dict[str, Any]
                         "(not ALFWorld's benchmark games; see data/agents/SOURCES.md)", data_path)
     envs = make_envs(cfg.env, cfg.resolved_split, cfg.episodes, cfg.data_dir, cfg.seed, cfg.resolved_max_steps,
                      think=cfg.think, task_types=cfg.task_types, webshop_num_products=cfg.webshop_num_products)
-    model_spec(cfg)  # a bad model or checkpoint fails before anything is written
-    samples_dir.mkdir(parents=True, exist_ok=True)
-    check_episode_settings(samples_dir, cfg)
+    spec = model_spec(cfg)  # a bad model or checkpoint fails before anything is written
+    with exclusive_lock(samples_dir / f".{cfg.env}.lock", what=f"run {run_name} ({cfg.env})"):
+        return _run_locked(cfg, envs, spec, label, run_name, samples_dir, metrics_dir, data_source, load_policy,
+                           t_start)
+
+
+def _run_locked(cfg: AgentEvalConfig, envs: list[Any], spec: Any, label: str, run_name: str, samples_dir: Path,
+                metrics_dir: Path, data_source: str | None, load_policy, t_start: float) -> dict[str, Any]:
+    from evaluators.common.policy import require_hub_model
+    from evaluators.common.sample_guard import UNRESOLVED
+
+    record = check_episode_settings(samples_dir, cfg, spec)
     store = SampleStore(samples_dir / f"{cfg.env}.jsonl")
     if store.dropped_partial_line:
         log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
+    if any(episode_key(e.episode_id) not in store for e in envs):
+        require_hub_model(spec)  # a Hub model without network: one line now, not a retrying download later
     t_play = time.monotonic()
     played, policy = play_missing(cfg, envs, store, label, load_policy)
     play_s = time.monotonic() - t_play
@@ -198,6 +215,8 @@ def run(cfg: AgentEvalConfig, load_policy=load_policy_sampler) -> dict[str, Any]
     records = [r for r in store.records() if (r["problem_id"], r["sample_index"]) in wanted]
     rows = agent_metric_rows(cfg.env, records, label, cfg.method, n_boot=cfg.n_boot, alpha=1 - cfg.ci, seed=cfg.seed)
     metrics_path = write_metrics(rows, metrics_dir / f"{cfg.env}.{cfg.format}")
+    if record["model"]["content"].startswith(UNRESOLVED):  # loading may have made the content knowable
+        record = check_episode_settings(samples_dir, cfg, spec)
     n = max(len(records), 1)
     load_s = policy.load_seconds if policy else 0.0
     timings = {"total_s": round(time.monotonic() - t_start, 2), "model_load_s": round(load_s, 2),
@@ -210,7 +229,7 @@ def run(cfg: AgentEvalConfig, load_policy=load_policy_sampler) -> dict[str, Any]
         metrics_dir / f"{cfg.env}_run_info.json", config=dataclasses.asdict(cfg), seed=cfg.seed, run_name=run_name,
         model=label, engine=policy.engine if policy else None, device=policy.device if policy else None,
         data_source=data_source, split=cfg.resolved_split, max_steps=cfg.resolved_max_steps,
-        samples_path=str(store.path), timings=timings,
+        samples_path=str(store.path), timings=timings, model_fingerprint=record["model_fingerprint"],
         packages_agents={k: _version(k) for k in ("textworld", "alfworld", "fast_downward_textworld")},
     )
     return {"run_name": run_name, "rows": rows, "metrics_path": metrics_path, "info_path": info_path,

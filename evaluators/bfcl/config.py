@@ -20,7 +20,7 @@ class BFCLEvalConfig:
     reply, 20 executing steps per user turn), the paper gives none for BFCL."""
 
     defaults: list[Any] = field(default_factory=lambda: ["_self_", {"model": "smollm2-135m"}])
-    model: dict[str, Any] = field(default_factory=dict)  # a ModelSpec (experiments/model/<name>.yaml)
+    model: dict[str, Any] = field(default_factory=dict)  # model config name (experiments/model/<name>.yaml)
     checkpoint: str | None = None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
     method: str = "base"  # training-method label in the metrics table
     model_name: str | None = None  # model label in the metrics table (default: the model or checkpoint name)
@@ -38,7 +38,7 @@ class BFCLEvalConfig:
     enable_thinking: bool | None = None  # Qwen3 think mode; null = the model config's chat_template_kwargs
     seed: int = 0
     engine: str = "auto"  # auto: vllm with a GPU and vllm installed, else hf
-    device: str = "auto"
+    device: str = "auto"  # auto: cuda when torch sees a GPU, else cpu
     batch_size: int = 8  # sequences per generate call (hf)
     episodes_per_chunk: int = 8  # episodes run together and stored per step (resume granularity)
     progress: bool = True  # a progress bar over the replies of each chunk of episodes
@@ -46,6 +46,7 @@ class BFCLEvalConfig:
     ci: float = 0.95
     format: str = "csv"  # metrics file format: csv or parquet
     results_dir: str | None = None  # default: resrl.paths.results_dir()
+    overwrite: bool = False  # stored episodes of another model or other settings: false = refuse, true = delete them
 
     def __post_init__(self) -> None:
         if self.subset != "all":

@@ -5,8 +5,9 @@ Outputs (``R`` = ``results_dir``, default ``results/``; ``<run>`` = ``run_name``
 - ``R/samples/<run>/bfcl_<category>.jsonl``: one line per entry: the transcript (messages), the calls executed
   per turn and step, the checker's verdict (``valid``, ``error_type``, ``error_message``), finish reason, reply
   and invalid-action counts, token counts. A rerun plays only the entries not stored yet.
-- ``R/samples/<run>/sampling.json``: the settings the stored episodes were played with (a rerun with other
-  settings is refused).
+- ``R/samples/<run>/sampling.json``: the model identity and settings the stored episodes were played with
+  (``evaluators.common.sample_guard``: a rerun with another model or other settings is refused, or with
+  ``overwrite=true`` plays them again); ``R/samples/<run>/.lock``: one process per run at a time.
 - ``R/metrics/<run>/bfcl.csv`` (or ``.parquet``): tidy rows (``evaluators.bfcl.metrics``).
 - ``R/metrics/<run>/bfcl_run_info.json``: resolved config, git commit, package versions, seed, timings.
 """
@@ -14,7 +15,6 @@ Outputs (``R`` = ``results_dir``, default ``results/``; ``<run>`` = ``run_name``
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from pathlib import Path
@@ -25,15 +25,16 @@ from evaluators.bfcl.config import BFCLEvalConfig
 from evaluators.bfcl.data import BFCLEntry, load_category
 from evaluators.bfcl.env import BFCLEnv
 from evaluators.bfcl.metrics import accuracy_rows, benchmark_name
-from evaluators.common import SampleStore, atomic_write_json, write_metrics, write_provenance
+from evaluators.common import SampleStore, write_metrics, write_provenance
 from evaluators.common.schema import MetricRow, rows_to_frame
 from resrl.paths import results_dir
 
 log = logging.getLogger(__name__)
 
-#: Settings that change what an episode is; stored episodes are only reused under the same values.
-EPISODE_KEYS = ("model", "checkpoint", "data_dir", "call_format", "temperature", "top_p", "max_new_tokens",
-                "max_turn_steps", "max_replies", "max_total_tokens", "enable_thinking", "seed")
+#: Settings that change what an episode is (with the model's identity); stored episodes are only reused under the
+#: same values.
+EPISODE_KEYS = ("data_dir", "call_format", "temperature", "top_p", "max_new_tokens", "max_turn_steps", "max_replies",
+                "max_total_tokens", "enable_thinking", "seed")
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -159,20 +160,16 @@ def stored_validity(entries: list[BFCLEntry], records: list[dict[str, Any]], pat
     return [by_id[e.id] for e in entries]
 
 
-def check_settings(samples_dir: Path, cfg: BFCLEvalConfig) -> None:
-    """Record the episode settings beside the transcripts; refuse to mix transcripts of other settings."""
-    current = json.loads(json.dumps({k: getattr(cfg, k) for k in EPISODE_KEYS}, default=str))
-    path = samples_dir / "sampling.json"
-    if path.is_file():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{path}: unreadable ({e}); delete it if {samples_dir} holds nothing you need") from None
-        changed = sorted(k for k in EPISODE_KEYS if not isinstance(stored, dict) or stored.get(k) != current[k])
-        if changed and any(samples_dir.glob("bfcl_*.jsonl")):
-            raise ValueError(f"{samples_dir} holds episodes played with different {changed}; "
-                             "use another run_name= or delete that folder")
-    atomic_write_json(path, current)
+def check_settings(samples_dir: Path, cfg: BFCLEvalConfig, spec: Any = None) -> dict[str, Any]:
+    """Record the model identity and episode settings beside the transcripts; refuse to mix transcripts of another
+    model or other settings (``overwrite=true``: delete them). Returns the record."""
+    from evaluators.common.sample_guard import guard_stored_samples, model_identity, sampling_record
+
+    spec = spec if spec is not None else model_spec(cfg)
+    current = sampling_record(model_identity(spec), **{k: getattr(cfg, k) for k in EPISODE_KEYS})
+    guard_stored_samples(samples_dir / "sampling.json", current, sorted(samples_dir.glob("bfcl_*.jsonl")),
+                         overwrite=cfg.overwrite, what="episodes")
+    return current
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -198,13 +195,29 @@ def run(cfg: BFCLEvalConfig) -> dict[str, Any]:
     run_name = cfg.run_name or f"{cfg.method}-{label}"
     root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
     samples_dir, metrics_dir = root / "samples" / run_name, root / "metrics" / run_name
-    policy = Policy(cfg)  # resolves the model config or checkpoint (fails before anything is written)
-    samples_dir.mkdir(parents=True, exist_ok=True)
-    check_settings(samples_dir, cfg)
+    spec = model_spec(cfg)  # resolves the model config or checkpoint (fails before anything is written)
+    from evaluators.common.policy import check_engine_device
+    from resrl.records import exclusive_lock
+
+    check_engine_device(cfg.engine, cfg.device)
+    with exclusive_lock(samples_dir / ".lock", what=f"evaluation run {run_name}"):
+        return _run_locked(cfg, data, spec, label, run_name, samples_dir, metrics_dir, t0)
+
+
+def _run_locked(cfg: BFCLEvalConfig, data: dict[str, list[BFCLEntry]], spec: Any, label: str, run_name: str,
+                samples_dir: Path, metrics_dir: Path, t0: float) -> dict[str, Any]:
+    from evaluators.common.policy import require_hub_model
+    from evaluators.common.sample_guard import UNRESOLVED
+
+    record = check_settings(samples_dir, cfg, spec)
+    stores = {c: SampleStore(samples_dir / f"{benchmark_name(c)}.jsonl") for c in data}
+    if any((e.id, 0) not in stores[c] for c, entries in data.items() for e in entries):
+        require_hub_model(spec)  # a Hub model without network: one line now, not a retrying download later
+    policy = Policy(cfg)
     valid: dict[str, list[bool]] = {}
     stats = {"new_episodes": 0, "episodes_s": 0.0}
     for cat, entries in data.items():
-        store = SampleStore(samples_dir / f"{benchmark_name(cat)}.jsonl")
+        store = stores[cat]
         if store.dropped_partial_line:
             log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
         t = time.monotonic()
@@ -213,13 +226,15 @@ def run(cfg: BFCLEvalConfig) -> dict[str, Any]:
         valid[cat] = stored_validity(entries, store.records(), store.path)
     rows = accuracy_rows(label, cfg.method, valid, n_boot=cfg.n_boot, alpha=1 - cfg.ci, seed=cfg.seed)
     metrics_path = write_metrics(rows, metrics_dir / f"bfcl.{cfg.format}")
+    if record["model"]["content"].startswith(UNRESOLVED):  # loading may have made the content knowable
+        record = check_settings(samples_dir, cfg, spec)
     timings = {"total_s": round(time.monotonic() - t0, 2), "model_load_s": round(policy.load_seconds, 2),
                "episodes_s": round(stats["episodes_s"] - policy.load_seconds, 2),
                "new_episodes": stats["new_episodes"]}
     info_path = write_provenance(
         metrics_dir / "bfcl_run_info.json", config=dataclasses.asdict(cfg), seed=cfg.seed, run_name=run_name,
         model=label, engine=policy.engine, device=policy.device, samples_dir=str(samples_dir),
-        n_entries={c: len(e) for c, e in data.items()}, timings=timings,
+        n_entries={c: len(e) for c, e in data.items()}, timings=timings, model_fingerprint=record["model_fingerprint"],
         bfcl_eval_version=_bfcl_version(),
     )
     return {"run_name": run_name, "rows": rows, "metrics_path": metrics_path, "info_path": info_path,

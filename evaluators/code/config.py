@@ -62,10 +62,8 @@ class CodeEvalConfig:
         default_factory=lambda: ["_self_", {"benchmark": "humaneval_plus"}, {"model": "smollm2-135m"}]
     )
     benchmark: CodeBenchmarkConfig = field(default_factory=CodeBenchmarkConfig)
-    model: dict[str, Any] = field(default_factory=dict)  # a ModelSpec (experiments/model/<name>.yaml)
-    checkpoint: str | None = (
-        None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
-    )
+    model: dict[str, Any] = field(default_factory=dict)  # model config name (experiments/model/<name>.yaml)
+    checkpoint: str | None = None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
     method: str = "base"  # training-method label in the metrics table
     model_name: str | None = None  # model label in the metrics table (default: the model or checkpoint name)
     run_name: str | None = None  # default: <method>-<model label>
@@ -76,7 +74,7 @@ class CodeEvalConfig:
     max_new_tokens: int = 8192
     seed: int = 0
     engine: str = "auto"  # auto: vllm with a GPU and vllm installed, else hf
-    device: str = "auto"
+    device: str = "auto"  # auto: cuda when torch sees a GPU, else cpu
     batch_size: int = 8  # sequences per generate call (hf)
     problems_per_chunk: int = 8  # problems sampled, graded and stored per step (resume granularity)
     workers: int = 2  # sandboxes running at once
@@ -87,6 +85,7 @@ class CodeEvalConfig:
     format: str = "csv"
     results_dir: str | None = None  # default: resrl.paths.results_dir()
     regrade: bool = False  # re-grade stored samples (e.g. after a grader change)
+    overwrite: bool = False  # stored samples of another model or other settings: false = refuse, true = delete them
     prompt: CodePromptConfig = field(default_factory=CodePromptConfig)
 
     def __post_init__(self) -> None:

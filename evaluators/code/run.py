@@ -285,17 +285,53 @@ def format_table(rows: list[MetricRow]) -> str:
 # ------------------------------------------------------------------------------------------------------------
 # Entry point
 # ------------------------------------------------------------------------------------------------------------
+#: Settings that change what a sample is (with the model's identity): stored samples are reused only under the same.
+SAMPLING_KEYS = ("temperature", "top_p", "max_new_tokens", "seed", "prompt")
+
+
+def sampling_settings(cfg: CodeEvalConfig, spec: Any) -> dict[str, Any]:
+    """The record beside ``<benchmark>.jsonl`` (``evaluators.common.sample_guard``)."""
+    from evaluators.common.sample_guard import model_identity, sampling_record
+
+    return sampling_record(model_identity(spec), **{k: getattr(cfg, k) for k in SAMPLING_KEYS})
+
+
 def run(cfg: CodeEvalConfig) -> dict[str, Any]:
-    """Run the evaluation described by ``cfg``; returns paths, rows and timings."""
+    """Run the evaluation described by ``cfg``; returns paths, rows and timings. One process at a time per run and
+    benchmark (a lock beside the samples); stored samples of another model or other settings are refused
+    (``overwrite=true`` deletes them)."""
+    from evaluators.common.policy import check_engine_device
+    from resrl.records import exclusive_lock
+
     t_start = time.monotonic()
     bench = cfg.benchmark.name
     label = model_label(cfg)
     run_name = cfg.run_name or f"{cfg.method}-{label}"
     root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
     samples_path = root / "samples" / run_name / f"{bench}.jsonl"
-    metrics_dir = root / "metrics" / run_name
     tasks = load_tasks(cfg.benchmark, cfg.limit)
-    sampler = LazySampler(cfg)  # resolves the model or checkpoint folder before any long step
+    spec = model_spec(cfg)  # resolves the model or checkpoint folder before any long step
+    check_engine_device(cfg.engine, cfg.device)
+    with exclusive_lock(samples_path.parent / f".{bench}.lock", what=f"run {run_name} ({bench})"):
+        return _run_locked(cfg, tasks, spec, samples_path, root / "metrics" / run_name, run_name, label, t_start)
+
+
+def _run_locked(cfg: CodeEvalConfig, tasks: list[CodeTask], spec: Any, samples_path: Path, metrics_dir: Path,
+                run_name: str, label: str, t_start: float) -> dict[str, Any]:
+    from evaluators.common.sample_guard import UNRESOLVED, guard_stored_samples
+
+    bench = cfg.benchmark.name
+    record = samples_path.with_name(f"{bench}_sampling.json")
+    settings = sampling_settings(cfg, spec)
+    guard_stored_samples(record, settings, [samples_path], overwrite=cfg.overwrite)
+    store = SampleStore(samples_path)
+    if store.dropped_partial_line:
+        log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
+    if any((t.id, s) not in store for t in tasks for s in range(cfg.n)):
+        from evaluators.common.policy import require_hub_model
+
+        require_hub_model(spec)  # a Hub model without network: one line now, not a retrying download later
+    sampler = LazySampler(cfg)
     mode = detect_mode()
     stats = {"generate_s": 0.0, "grade_s": 0.0, "graded": 0}
     gt = None
@@ -305,9 +341,6 @@ def run(cfg: CodeEvalConfig) -> dict[str, Any]:
             [t.problem for t in tasks], workers=cfg.workers, path=cfg.benchmark.data_path
         )
         stats["expected_outputs_s"] = time.monotonic() - t0
-    store = SampleStore(samples_path)
-    if store.dropped_partial_line:
-        log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
     if cfg.regrade:
         regrade(cfg, tasks, store, gt, stats)
     new = sample_and_grade(cfg, tasks, store, sampler, label, gt, stats)
@@ -321,6 +354,9 @@ def run(cfg: CodeEvalConfig) -> dict[str, Any]:
     if bench == "codeforces":
         rows, extra["elo"] = _elo_rows(cfg, tasks, table[bench], label, rows, metrics_dir)
     metrics_path = write_metrics(rows, metrics_dir / f"{bench}.{cfg.format}")
+    if settings["model"]["content"].startswith(UNRESOLVED):  # the load may have made it knowable: record it
+        settings = sampling_settings(cfg, spec)
+        guard_stored_samples(record, settings, [samples_path])
     timings = {"total_s": round(time.monotonic() - t_start, 2), "model_load_s": round(sampler.load_seconds, 2),
                "generate_s": round(stats["generate_s"] - sampler.load_seconds, 2),
                "grade_s": round(stats["grade_s"], 2), "graded_programs": stats["graded"],
@@ -338,6 +374,7 @@ def run(cfg: CodeEvalConfig) -> dict[str, Any]:
         sandbox_mode=mode,
         sandbox_workers=cfg.workers,
         samples_path=str(samples_path),
+        model_fingerprint=settings["model_fingerprint"],
         n_problems=len(tasks),
         timings=timings,
         **extra,

@@ -5,6 +5,9 @@
 - :mod:`evaluators.common.atomic`: atomic writers (temp file + ``os.replace``) for results files.
 - :mod:`evaluators.common.schema`: the tidy metrics row (:class:`MetricRow`) and its CSV/Parquet writer.
 - :mod:`evaluators.common.provenance`: resolved config, git commit, package versions and seed of a run.
+- :mod:`evaluators.common.sample_guard`: stored samples are reused only when the same model (content fingerprint)
+  drew them under the same settings.
+- :mod:`evaluators.common.cli`: the shared command line (argument names, one-line errors, ``--help``).
 """
 
 from evaluators.common.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text

@@ -23,6 +23,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 ENGINES = ("auto", "hf", "vllm")
+DEVICES = ("auto", "cpu", "cuda", "cuda:<index>")
+VLLM_HINT = "pip install 'resrl[gpu]' on a machine with a CUDA GPU, or the cluster environment (docs/cluster.md)"
 
 
 @dataclass
@@ -48,12 +50,39 @@ def resolve_engine(engine: str, device: str) -> tuple[str, str]:
     return engine, device
 
 
+def check_engine_device(engine: str, device: str) -> tuple[str, str]:
+    """``resolve_engine``, refusing at once (one line naming the field and what to use instead) a CUDA device that
+    torch does not see and a vLLM engine that is not installed, before anything is loaded."""
+    import torch
+
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r}; valid: {', '.join(ENGINES)}")
+    if device != "auto" and device != "cpu" and not device.startswith("cuda") and device != "mps":
+        raise ValueError(f"device={device!r}; valid: {', '.join(DEVICES)}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device} but torch sees no CUDA device; use device=cpu (or auto)")
+    engine, device = resolve_engine(engine, device)
+    if engine == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise ValueError(f"engine=vllm but the vllm package is not installed ({VLLM_HINT}); use engine=hf "
+                         "(or engine=auto)")
+    return engine, device
+
+
+def require_hub_model(spec: Any) -> None:
+    """Fail in seconds, naming the model, when a Hub model is not cached and the Hub is unreachable
+    (``resrl.models.check_model_available``, with this CLI's way to pass a local folder)."""
+    from resrl.models import check_model_available
+
+    check_model_available(spec, field="model", local_hint="pass checkpoint=<a local save_pretrained folder> instead")
+
+
 def load_sampler(spec: Any, engine: str = "auto", device: str = "auto", batch_size: int = 8,
                  vllm_kwargs: dict[str, Any] | None = None) -> LoadedPolicy:
     """Load ``spec`` (a ``resrl.models.ModelSpec``) for sampling; see the module docstring."""
     from resrl.rollout import make_sampler
 
     engine, device = resolve_engine(engine, device)
+    require_hub_model(spec)  # fails in seconds without network, naming the model
     start = time.monotonic()
     if engine == "vllm":
         from transformers import AutoTokenizer

@@ -22,9 +22,10 @@ class MathEvalConfig:
     """One evaluation run. Defaults are the paper's (Sec. 4: Avg@16, Pass@k up to 128, 8,192 max response tokens;
     temperature 0.6 and top-p 0.95 from FlowRL's test protocol, which the paper cites)."""
 
-    checkpoint: str = "smollm2-135m"  # model name (experiments/model/<name>.yaml) or a save_pretrained folder
+    model: str | None = "smollm2-135m"  # model config name (experiments/model/<name>.yaml)
+    checkpoint: str | None = None  # a save_pretrained folder to evaluate instead of model (a model name works too)
     method: str = "base"  # label of the training method in the metrics table (base, grpo, resrl, ...)
-    model_name: str | None = None  # label of the model in the metrics table; default: derived from checkpoint
+    model_name: str | None = None  # label of the model in the metrics table; default: the model or checkpoint name
     run_name: str | None = None  # default: <method>-<model label>
     benchmarks: list[str] = field(default_factory=lambda: list(PAPER_BENCHMARKS))
     limit: int | None = None  # first N problems of each benchmark (a quick subset)
@@ -34,7 +35,7 @@ class MathEvalConfig:
     max_new_tokens: int = 8192
     seed: int = 0
     engine: str = "auto"  # auto: vllm when a GPU and vllm are present, else hf (transformers)
-    device: str = "auto"  # auto: cuda if available else cpu
+    device: str = "auto"  # auto: cuda when torch sees a GPU, else cpu
     batch_size: int = 8  # sequences per generate call (hf engine)
     problems_per_chunk: int = 8  # problems sampled and stored per step (granularity of resume)
     pass_ks: list[int] | None = None  # default: powers of two up to min(n, max_k)
@@ -44,10 +45,20 @@ class MathEvalConfig:
     format: str = "csv"  # metrics file format: csv or parquet
     results_dir: str | None = None  # default: resrl.paths.results_dir()
     regrade: bool = False  # re-grade stored samples with the current grader before computing metrics
+    overwrite: bool = False  # stored samples of another model or other settings: false = refuse, true = delete them
     prompt: PromptConfig = field(default_factory=PromptConfig)
     grader: GraderConfig = field(default_factory=GraderConfig)
 
+    @property
+    def source(self) -> str:
+        """What to evaluate: the checkpoint folder (or name) when set, else the model name."""
+        return self.checkpoint or self.model or ""
+
     def __post_init__(self) -> None:
+        if isinstance(self.benchmarks, str):  # benchmarks=math500: a one-element list
+            self.benchmarks = [self.benchmarks]
+        if not self.checkpoint and not self.model:
+            raise ValueError("no model: set model=<name> (experiments/model/) or checkpoint=<folder>")
         self.benchmarks = [canonical_name(b) for b in self.benchmarks]
         if not self.benchmarks:
             raise ValueError(f"benchmarks must name at least one of {list(BENCHMARKS)}")

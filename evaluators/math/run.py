@@ -6,7 +6,11 @@ Outputs (``R`` = ``results_dir``, default ``results/``):
   extracted answer, correctness, reference answer. A rerun samples only the missing (problem, sample) pairs.
 - ``R/metrics/<run>/metrics.csv`` (or ``.parquet``): tidy rows model, method, benchmark, metric, k, value,
   ci_low, ci_high, n_samples (Avg@n and Pass@k per benchmark and their macro average).
-- ``R/metrics/<run>/run_info.json``: resolved config, git commit, package versions, seed, timings.
+- ``R/metrics/<run>/run_info.json``: resolved config, git commit, package versions, seed, timings, the model's
+  content fingerprint.
+- ``R/samples/<run>/sampling.json``: the model identity and sampling settings the stored samples were drawn with
+  (``evaluators.common.sample_guard``): a rerun with another model (even at the same path) or other settings is
+  refused, or with ``overwrite=true`` samples again. ``R/samples/<run>/.lock``: one process per run at a time.
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ class _LazySampler:
 
     def __init__(self, cfg: MathEvalConfig) -> None:
         self.cfg = cfg
-        self.spec = resolve_model_spec(cfg.checkpoint)
+        self.spec = resolve_model_spec(cfg.source)
         from evaluators.common.policy import resolve_engine
 
         self.engine, self.device = resolve_engine(cfg.engine, cfg.device)
@@ -195,52 +199,56 @@ def format_table(rows: list[MetricRow]) -> str:
     return table.fillna("").to_string()
 
 
-#: Settings that change what a sample is; stored samples are only reused under the same values.
-SAMPLING_KEYS = ("checkpoint", "temperature", "top_p", "max_new_tokens", "prompt")
+#: Settings that change what a sample is (with the model's identity); stored samples are only reused under the same.
+SAMPLING_KEYS = ("temperature", "top_p", "max_new_tokens", "seed", "prompt")
 
 
-def check_sampling_settings(samples_dir: Path, cfg: MathEvalConfig) -> None:
-    """Record the sampling settings beside the samples; refuse to mix samples drawn under other settings."""
-    import json
+def check_sampling_settings(samples_dir: Path, cfg: MathEvalConfig, spec: Any = None) -> dict[str, Any]:
+    """Record the model identity and sampling settings beside the samples (``sampling.json``); refuse to mix samples
+    drawn by another model or under other settings (``overwrite=true``: delete them). Returns the record."""
+    from evaluators.common.sample_guard import guard_stored_samples, model_identity, sampling_record
 
-    from evaluators.common import atomic_write_json
-
-    current = {k: (dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v)
-               for k, v in ((k, getattr(cfg, k)) for k in SAMPLING_KEYS)}
-    path = samples_dir / "sampling.json"
-    if path.is_file():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"{path}: unreadable ({err}); delete it if {samples_dir} holds no samples you need") from None
-        if not isinstance(stored, dict):
-            raise ValueError(f"{path}: expected a JSON object of sampling settings, got {type(stored).__name__}")
-        changed = sorted(k for k in SAMPLING_KEYS if stored.get(k) != current[k])
-        if changed and any(samples_dir.glob("*.jsonl")):
-            raise ValueError(
-                f"{samples_dir} holds samples drawn with different {changed} "
-                f"(stored: { {k: stored.get(k) for k in changed} }); use another run_name= or delete that folder"
-            )
-    atomic_write_json(path, current)
+    spec = spec if spec is not None else resolve_model_spec(cfg.source)
+    current = sampling_record(model_identity(spec), **{k: getattr(cfg, k) for k in SAMPLING_KEYS})
+    guard_stored_samples(samples_dir / "sampling.json", current, sorted(samples_dir.glob("*.jsonl")),
+                         overwrite=cfg.overwrite)
+    return current
 
 
 def run(cfg: MathEvalConfig) -> dict[str, Any]:
-    """Run the evaluation described by ``cfg``; returns paths, rows and timings."""
+    """Run the evaluation described by ``cfg``; returns paths, rows and timings. Holds the run's lock
+    (``samples/<run>/.lock``) throughout: a second process on the same run stops at once, naming the first."""
+    from evaluators.common.policy import check_engine_device
+    from resrl.records import exclusive_lock
+
     t0 = time.monotonic()
-    label = cfg.model_name or model_label(cfg.checkpoint)
+    label = cfg.model_name or model_label(cfg.source)
     run_name = cfg.run_name or f"{cfg.method}-{label}"
     root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
     samples_dir = root / "samples" / run_name
-    metrics_dir = root / "metrics" / run_name
     data = {b: load_benchmark(b, limit=cfg.limit) for b in cfg.benchmarks}  # fail fast on a bad file
-    sampler = _LazySampler(cfg)  # resolves the model name or folder (fails before anything is written)
-    check_sampling_settings(samples_dir, cfg)
+    spec = resolve_model_spec(cfg.source)  # the model name or folder (fails before anything is written)
+    check_engine_device(cfg.engine, cfg.device)
+    with exclusive_lock(samples_dir / ".lock", what=f"evaluation run {run_name}"):
+        return _run_locked(cfg, data, spec, label, run_name, samples_dir, root / "metrics" / run_name, t0)
+
+
+def _run_locked(cfg: MathEvalConfig, data: dict[str, list[MathProblem]], spec: Any, label: str, run_name: str,
+                samples_dir: Path, metrics_dir: Path, t0: float) -> dict[str, Any]:
+    from evaluators.common.policy import require_hub_model
+    from evaluators.common.sample_guard import UNRESOLVED
+
+    record = check_sampling_settings(samples_dir, cfg, spec)
+    stores = {b: SampleStore(samples_dir / f"{b}.jsonl") for b in data}
+    if any(missing_samples(p, cfg.n, stores[b].done_keys()) for b, p in data.items()):
+        require_hub_model(spec)  # a Hub model without network: one line now, not a retrying download later
+    sampler = _LazySampler(cfg)
     correct: dict[str, list[list[bool]]] = {}
     new_samples = 0
     gen_seconds = 0.0
     with GradingPool(workers=cfg.grader.workers, timeout_s=cfg.grader.timeout_s) as pool:
         for bench, problems in data.items():
-            store = SampleStore(samples_dir / f"{bench}.jsonl")
+            store = stores[bench]
             if store.dropped_partial_line:
                 log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
             t = time.monotonic()
@@ -258,6 +266,8 @@ def run(cfg: MathEvalConfig) -> dict[str, Any]:
     rows = compute_metric_rows(label, cfg.method, correct, pass_ks=cfg.pass_ks, max_k=cfg.max_k,
                                n_boot=cfg.n_boot, alpha=alpha, seed=cfg.seed)
     metrics_path = write_metrics(rows, metrics_dir / f"metrics.{cfg.format}")
+    if record["model"]["content"].startswith(UNRESOLVED):  # loading may have made the content knowable
+        record = check_sampling_settings(samples_dir, cfg, spec)
     timings = {"total_s": round(time.monotonic() - t0, 2), "model_load_s": round(sampler.load_seconds, 2),
                "sample_and_grade_s": round(gen_seconds - sampler.load_seconds, 2), "new_samples": new_samples,
                "grader_workers_killed": grader_kills,
@@ -271,6 +281,7 @@ def run(cfg: MathEvalConfig) -> dict[str, Any]:
         engine=sampler.engine,
         device=sampler.device,
         samples_dir=str(samples_dir),
+        model_fingerprint=record["model_fingerprint"],
         n_problems={b: len(p) for b, p in data.items()},
         timings=timings,
     )

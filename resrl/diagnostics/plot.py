@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from resrl.records.files import default_file_mode
+
 SUMMARY_KEYS = (
     ("diag/lld/frac_groups", "LLD fraction of groups (pos. log-lik not raised)"),
     ("diag/lld/delta_pos", "Δ mean log-lik of positives"),
@@ -67,6 +69,7 @@ def _save(fig, out: Path) -> list[Path]:
         target = out.with_suffix(f".{ext}")
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".{ext}", dir=target.parent)
         os.close(fd)
+        os.chmod(tmp, default_file_mode())  # mkstemp makes it private; collaborators read figures too
         try:
             fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")
             os.replace(tmp, target)

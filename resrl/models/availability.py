@@ -32,9 +32,10 @@ def _cached(hub_id: str, revision: str | None) -> bool:
     return isinstance(found, str) and Path(found).is_file()
 
 
-def check_model_available(model: Any, field: str = "model") -> None:
+def check_model_available(model: Any, field: str = "model", local_hint: str | None = None) -> None:
     """Raise ValueError naming the model when a ``source: hub`` model is neither a local folder nor cached and the
-    Hub cannot be reached (or ``HF_HUB_OFFLINE`` is set). ``model``: a ModelSpec, its mapping or a name."""
+    Hub cannot be reached (or ``HF_HUB_OFFLINE`` is set). ``model``: a ModelSpec, its mapping or a name;
+    ``local_hint``: how this CLI takes a local folder instead (default: ``<field>.hub_id=<folder>``)."""
     from resrl.models.loader import resolve_spec
 
     spec = resolve_spec(dict(model) if isinstance(model, Mapping) else model)
@@ -45,6 +46,6 @@ def check_model_available(model: Any, field: str = "model") -> None:
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
     if offline or not _hub_reachable():
         why = "HF_HUB_OFFLINE is set" if offline else "huggingface.co cannot be reached"
+        hint = local_hint or f"point {field}.hub_id at a local folder"
         raise ValueError(f"{field} {spec.name!r} (hub_id {spec.hub_id}) is not in the local Hugging Face cache and "
-                         f"{why}; download it where there is network (hf download {spec.hub_id}) or point "
-                         f"{field}.hub_id at a local folder")
+                         f"{why}; {hint}, or download it where there is network (hf download {spec.hub_id})")

@@ -18,6 +18,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from resrl.paths import cache_dir
+from resrl.records.files import default_dir_mode, publish_tree
 
 _STAMP = "resrl_gguf_source.json"
 
@@ -69,10 +70,11 @@ def cached_gguf_folder(name: str, gguf_path: Path) -> Path:
         return folder
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is shared by every run of the project
+    os.chmod(tmp, default_dir_mode())  # mkdtemp makes it private; the cache is shared by every run of the project
     try:
         _dequantise_into(gguf_path, tmp)
         (tmp / _STAMP).write_text(json.dumps(stamp))
+        publish_tree(tmp)  # transformers may write private files
         if _cache_is_valid(folder, stamp):  # a concurrent process finished first: keep its copy
             shutil.rmtree(tmp)
             return folder

@@ -10,7 +10,7 @@ import math
 
 from evaluators.math.benchmarks import load_benchmark
 from evaluators.math.grader import is_correct
-from evaluators.math.prompting import DEFAULT_INSTRUCTION
+from evaluators.math.prompting import PromptConfig, build_messages
 from evaluators.metrics import pass_at_k
 
 #: k values reported as pass_at_<k> (NaN when a run has fewer than k repeats).
@@ -29,8 +29,9 @@ def load_dataset(benchmark: str, limit: int | None = None, **_ignored):
 
 
 def doc_to_text(doc: dict) -> str:
-    """The user turn of the paper's prompt (use ``--apply_chat_template`` to wrap it in the chat template)."""
-    return f"{doc['problem'].strip()}\n\n{DEFAULT_INSTRUCTION}"
+    """The user turn of the math evaluator's default prompt (DAPO-Math's "Answer:" wrapper,
+    ``experiments/benchmark/prompt/dapo.yaml``); ``--apply_chat_template`` wraps it in the model's chat template."""
+    return build_messages(doc["problem"], PromptConfig())[-1]["content"]
 
 
 def keep_all_repeats(resps, docs):

@@ -96,3 +96,26 @@ def test_missing_alfworld_data_fails_before_anything_is_written(tmp_path):
     with pytest.raises(FileNotFoundError, match="alfworld-download"):
         run(_cfg(tmp_path, data_dir=str(tmp_path / "missing")), load_policy=lambda c: pytest.fail("must not play"))
     assert not (tmp_path / "samples").exists()
+
+
+def test_episodes_of_another_model_are_not_reused(tmp_path, alfworld_engine, scripted_agent, byte_tokenizer):
+    """The same model name with other weights (another seed) is another model: refused in one line naming it;
+    overwrite=true plays again."""
+    script = _script(1)
+    calls = []
+    load = _loader(scripted_agent, byte_tokenizer, script, calls)
+    first = _cfg(tmp_path, episodes=1)
+    assert run(first, load_policy=load)["timings"]["new_episodes"] == 1
+    other = {**TINY, "seed": 1}
+    with pytest.raises(ValueError, match=r"holds episodes drawn with different \['model\.seed'\].*overwrite=true"):
+        run(_cfg(tmp_path, episodes=1, model=dict(other)), load_policy=lambda c: pytest.fail("must not play"))
+    again = run(_cfg(tmp_path, episodes=1, model=dict(other), overwrite=True), load_policy=load)
+    assert again["timings"]["new_episodes"] == 1 and len(calls) == 2
+
+
+def test_second_process_on_the_same_run_and_env_is_refused(tmp_path):
+    from resrl.records import FolderLocked, exclusive_lock
+
+    with exclusive_lock(tmp_path / "samples" / "base-tiny-qwen3" / ".alfworld.lock"):
+        with pytest.raises(FolderLocked, match=r"run base-tiny-qwen3 \(alfworld\) is in use .*pid"):
+            run(_cfg(tmp_path), load_policy=lambda c: pytest.fail("must not play"))

@@ -133,6 +133,25 @@ def test_all_categories_give_the_overall_row(tmp_path, fake_policy):
                    "bfcl_multi_turn": 0.75}
 
 
+def test_transcripts_of_another_model_are_not_reused(tmp_path, fake_policy):
+    """model.seed=1 is another tiny-qwen3: its transcripts would be scored as the first one's."""
+    fake_policy({"multi_turn_base_0"})
+    args = ["model=tiny-qwen3", "subset=base", "limit=1", "n_boot=10", f"results_dir={tmp_path}", "progress=false"]
+    assert run_mod.run(compose(args))["timings"]["new_episodes"] == 1
+    with pytest.raises(ValueError, match=r"different \['model\.seed'\].*use another run_name=, or overwrite=true"):
+        run_mod.run(compose([*args, "model.seed=1"]))
+    assert run_mod.run(compose([*args, "model.seed=1", "overwrite=true"]))["timings"]["new_episodes"] == 1
+
+
+def test_second_process_on_the_same_run_is_refused(tmp_path, fake_policy):
+    from resrl.records import FolderLocked, exclusive_lock
+
+    fake_policy(set())
+    with exclusive_lock(tmp_path / "samples" / "base-tiny-qwen3" / ".lock"):
+        with pytest.raises(FolderLocked, match=r"evaluation run base-tiny-qwen3 is in use .*pid"):
+            run_mod.run(compose(["model=tiny-qwen3", "subset=base", "limit=1", f"results_dir={tmp_path}"]))
+
+
 @pytest.mark.slow
 def test_real_smollm2_episode(tmp_path):
     """SmolLM2-135M on one base entry, two replies of 8 tokens (its ~7,500-token prompt makes each reply slow on

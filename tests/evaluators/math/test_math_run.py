@@ -164,7 +164,7 @@ def test_checkpoint_folder_without_config_is_rejected(tmp_path):
 def test_samples_from_other_settings_are_not_mixed(tmp_path):
     cfg = MathEvalConfig(benchmarks=["amc23"], max_new_tokens=256)
     run_mod.check_sampling_settings(tmp_path, cfg)
-    (tmp_path / "amc23.jsonl").write_text("")
+    (tmp_path / "amc23.jsonl").write_text('{"problem_id": "amc23-0", "sample_index": 0}\n')
     run_mod.check_sampling_settings(tmp_path, MathEvalConfig(benchmarks=["amc23"], max_new_tokens=256, n=4))
     with pytest.raises(ValueError, match="max_new_tokens"):
         run_mod.check_sampling_settings(tmp_path, MathEvalConfig(benchmarks=["amc23"], max_new_tokens=512))
