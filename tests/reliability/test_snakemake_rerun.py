@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 BROKEN = "results/samples/ci/tiny-qwen3/grpo/arith/sampling.json"
+STORED = "results/samples/ci/tiny-qwen3/grpo/arith/leftover.jsonl"  # not a rule output: Snakemake keeps it
 FAILED_LOG = "results/logs/ci/sample_arith/tiny-qwen3/grpo.log"
 
 
@@ -37,7 +38,8 @@ def _job_counts(text: str) -> dict[str, int]:
 
 def test_rerun_after_a_failed_job_redoes_only_it_and_its_downstream(tmp_path):
     (tmp_path / BROKEN).parent.mkdir(parents=True)
-    (tmp_path / BROKEN).write_text('{"checkpoint": "results/runs/ci/tiny-qw')  # cut short
+    (tmp_path / BROKEN).write_text('{"model": {"name": "tiny-qw')  # cut short
+    (tmp_path / STORED).write_text('{"problem_id": "arith-0", "sample_index": 0, "text": "4"}\n')  # samples beside it
     first = _snakemake(tmp_path, "--keep-going")
     assert first.returncode != 0, "the broken job did not fail"
     assert "sampling.json: unreadable" in (tmp_path / FAILED_LOG).read_text()  # one clear line naming the file
@@ -54,7 +56,8 @@ def test_rerun_after_a_failed_job_redoes_only_it_and_its_downstream(tmp_path):
     )}  # fmt: skip
     assert not (tmp_path / "paper_figures" / "ci" / "table1.md").exists()
 
-    (tmp_path / BROKEN).unlink()  # the fix
+    (tmp_path / BROKEN).unlink()  # the fix: the damaged record and the samples it described
+    (tmp_path / STORED).unlink()
     plan = _snakemake(tmp_path, "-n", timeout=300)
     assert plan.returncode == 0, plan.stderr[-2000:]
     jobs = _job_counts(plan.stdout + plan.stderr)
