@@ -64,24 +64,6 @@ def episode_metrics(trajectories: list[Trajectory]) -> dict[str, float]:
     return rec
 
 
-    """Per-step means over episodes: ``episode/turns``, ``episode/invalid_actions`` (per episode),
-    ``episode/invalid_rate`` (invalid replies / replies), ``episode/success``, ``episode/env_tokens``
-    (environment tokens per episode) and ``episode/finish_<reason>`` fractions."""
-    if not trajectories:
-        return {}
-    turns = sum(t.turns for t in trajectories)
-    rec = {
-        "episode/turns": float(np.mean([t.turns for t in trajectories])),
-        "episode/invalid_actions": float(np.mean([t.invalid_actions for t in trajectories])),
-        "episode/invalid_rate": float(sum(t.invalid_actions for t in trajectories) / max(turns, 1)),
-        "episode/success": float(np.mean([float(t.score.get("success", 0.0)) > 0 for t in trajectories])),
-        "episode/env_tokens": float(np.mean([len(t.action_mask) - sum(t.action_mask) for t in trajectories])),
-    }
-    for reason in ("done", "max_turns", "max_tokens"):
-        rec[f"episode/finish_{reason}"] = float(np.mean([t.finish_reason == reason for t in trajectories]))
-    return rec
-
-
 class PromptSource:
     """Single-turn prompts of ``task`` sampled with ``sampler`` (see the module docstring)."""
 
