@@ -40,14 +40,29 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="+", choices=ORDER, help="run only these benchmarks")
     ap.add_argument("--skip", nargs="+", choices=ORDER, default=[], help="leave these out")
-    ap.add_argument("--quick", action="store_true", help="small shapes and single repeats (a smoke run, minutes)")
-    ap.add_argument("--run-dag", action="store_true", help="dag: run `snakemake --cores 2` first, then tabulate it")
+    ap.add_argument(
+        "--quick", action="store_true", help="small shapes and single repeats (a smoke run, minutes)"
+    )
+    ap.add_argument(
+        "--run-dag", action="store_true", help="dag: run `snakemake --cores 2` first, then tabulate it"
+    )
     ap.add_argument("--dag-profile", default="tiny", help="dag: the DAG profile to tabulate (default tiny)")
-    ap.add_argument("--dag-dir", default=None, help="dag: the DAG's working directory (default: the repository)")
-    ap.add_argument("--threads", type=int, default=None, metavar="N",
-                    help="torch intra-op threads here and OMP/MKL threads of child processes (default: torch's)")
-    ap.add_argument("--wait-load", type=float, default=None, metavar="X", help="wait for the load average < X first")
-    ap.add_argument("--wait-max", type=float, default=40.0, metavar="MIN", help="longest wait, minutes (default 40)")
+    ap.add_argument(
+        "--dag-dir", default=None, help="dag: the DAG's working directory (default: the repository)"
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="torch intra-op threads here and OMP/MKL threads of child processes (default: torch's)",
+    )
+    ap.add_argument(
+        "--wait-load", type=float, default=None, metavar="X", help="wait for the load average < X first"
+    )
+    ap.add_argument(
+        "--wait-max", type=float, default=40.0, metavar="MIN", help="longest wait, minutes (default 40)"
+    )
     args = ap.parse_args(argv)
     names = [n for n in (args.only or ORDER) if n not in args.skip]
     if args.threads is not None:
@@ -64,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[benchmarks] {name}: {module.TITLE}", flush=True)
         try:
             if name == "dag":
-                result = module.run(args.quick, run_dag=args.run_dag, profile=args.dag_profile, workdir=args.dag_dir)
+                result = module.run(
+                    args.quick, run_dag=args.run_dag, profile=args.dag_profile, workdir=args.dag_dir
+                )
             else:
                 result = module.run(args.quick)
         except Exception:  # noqa: BLE001 - record the failure, go on with the other benchmarks

@@ -129,7 +129,9 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
-def write_result(result: BenchResult, started: dict[str, Any], quick: bool, directory: Path | None = None) -> Path:
+def write_result(
+    result: BenchResult, started: dict[str, Any], quick: bool, directory: Path | None = None
+) -> Path:
     """``results/benchmarks/<name>.json`` (atomic): machine info, load average at start and end, raw data."""
     directory = directory or out_dir()
     record = {

@@ -68,21 +68,53 @@ def _math_rows(res: BenchResult, quick: bool) -> None:
     _parse.cache_clear()
     print("[graders] math: is_correct loop ...", flush=True)
     t_single, v_single = timed(lambda: [is_correct(r, g) for r, g, _ in pairs])
-    raw = {"pairs": n, "naive_s": t_naive, "is_correct_loop_s": t_single,
-           "agreement_with_expected": {"naive": sum(a == e for a, (_, _, e) in zip(v_naive, pairs, strict=True)) / n,
-                                       "ours": sum(a == e for a, (_, _, e) in zip(v_single, pairs, strict=True)) / n}}  # fmt: skip
-    res.rows.append(Row(f"math: {n} MATH-500 pairs, 1 process", "math-verify loop", "is_correct loop", "answers/s",
-                        n / t_naive, n / t_single, t_naive / t_single, "> 1x", goal_at_least(t_naive / t_single, 1.0)))  # fmt: skip
+    raw = {
+        "pairs": n,
+        "naive_s": t_naive,
+        "is_correct_loop_s": t_single,
+        "agreement_with_expected": {
+            "naive": sum(a == e for a, (_, _, e) in zip(v_naive, pairs, strict=True)) / n,
+            "ours": sum(a == e for a, (_, _, e) in zip(v_single, pairs, strict=True)) / n,
+        },
+    }
+    res.rows.append(
+        Row(
+            f"math: {n} MATH-500 pairs, 1 process",
+            "math-verify loop",
+            "is_correct loop",
+            "answers/s",
+            n / t_naive,
+            n / t_single,
+            t_naive / t_single,
+            "> 1x",
+            goal_at_least(t_naive / t_single, 1.0),
+        )
+    )
     for w in (1, 2) if quick else (1, 2, 4):
         print(f"[graders] math: GradingPool(workers={w}) ...", flush=True)
         with GradingPool(workers=w) as pool:
             t_start, _ = timed(lambda pool=pool, w=w: pool.check(["1"] * w, ["1"] * w))
-            t_pool, graded = timed(lambda pool=pool: pool.grade([r for r, _, _ in pairs], [g for _, g, _ in pairs]))
-        raw[f"pool_{w}"] = {"startup_s": t_start, "grade_s": t_pool,
-                            "same_verdicts_as_loop": sum(ok == s for (_, ok), s in zip(graded, v_single, strict=True)) / n}  # fmt: skip
-        res.rows.append(Row(f"math: {n} pairs, GradingPool workers={w} (start-up {t_start:.1f} s excluded)",
-                            "math-verify loop", f"pool x{w}", "answers/s", n / t_naive, n / t_pool, t_naive / t_pool,
-                            "> 1x", goal_at_least(t_naive / t_pool, 1.0)))  # fmt: skip
+            t_pool, graded = timed(
+                lambda pool=pool: pool.grade([r for r, _, _ in pairs], [g for _, g, _ in pairs])
+            )
+        raw[f"pool_{w}"] = {
+            "startup_s": t_start,
+            "grade_s": t_pool,
+            "same_verdicts_as_loop": sum(ok == s for (_, ok), s in zip(graded, v_single, strict=True)) / n,
+        }
+        res.rows.append(
+            Row(
+                f"math: {n} pairs, GradingPool workers={w} (start-up {t_start:.1f} s excluded)",
+                "math-verify loop",
+                f"pool x{w}",
+                "answers/s",
+                n / t_naive,
+                n / t_pool,
+                t_naive / t_pool,
+                "> 1x",
+                goal_at_least(t_naive / t_pool, 1.0),
+            )
+        )
     res.raw["math"] = raw
 
 
@@ -110,16 +142,41 @@ def _code_rows(res: BenchResult, quick: bool) -> None:
     t_loop, v = timed(lambda: [j() for j in jobs])
     assert all(x.passed for x in v), v[:1]
     t_plain, ok = timed(lambda: [_plain_python(prog, tests) for _ in range(n_triv)])
-    raw["trivial"] = {"n": n_triv, "loop_s": t_loop, "plain_python_loop_s": t_plain, "plain_all_passed": all(ok)}
-    res.rows.append(Row(f"code: {n_triv} trivial programs, plain `python -c` vs sandbox (cost of isolation)",
-                        "unsandboxed python -c loop", "sandbox loop", "programs/s", n_triv / t_plain, n_triv / t_loop,
-                        t_plain / t_loop, "", None))  # fmt: skip
+    raw["trivial"] = {
+        "n": n_triv,
+        "loop_s": t_loop,
+        "plain_python_loop_s": t_plain,
+        "plain_all_passed": all(ok),
+    }
+    res.rows.append(
+        Row(
+            f"code: {n_triv} trivial programs, plain `python -c` vs sandbox (cost of isolation)",
+            "unsandboxed python -c loop",
+            "sandbox loop",
+            "programs/s",
+            n_triv / t_plain,
+            n_triv / t_loop,
+            t_plain / t_loop,
+            "",
+            None,
+        )
+    )
     for w in (2,) if quick else (2, 4):
         t_pool, v = timed(lambda w=w: run_many(jobs, workers=w, progress=False))
         raw["trivial"][f"run_many_{w}_s"] = t_pool
-        res.rows.append(Row(f"code: {n_triv} trivial programs, run_many workers={w}", "sandbox loop",
-                            f"run_many x{w}", "programs/s", n_triv / t_loop, n_triv / t_pool, t_loop / t_pool,
-                            "> 1x", goal_at_least(t_loop / t_pool, 1.0)))  # fmt: skip
+        res.rows.append(
+            Row(
+                f"code: {n_triv} trivial programs, run_many workers={w}",
+                "sandbox loop",
+                f"run_many x{w}",
+                "programs/s",
+                n_triv / t_loop,
+                n_triv / t_pool,
+                t_loop / t_pool,
+                "> 1x",
+                goal_at_least(t_loop / t_pool, 1.0),
+            )
+        )
     # realistic: HumanEval+ canonical solutions with base + plus tests
     try:
         problems = humaneval.load_problems(limit=12 if quick else 48)
@@ -137,9 +194,19 @@ def _code_rows(res: BenchResult, quick: bool) -> None:
         print(f"[graders] code: HumanEval+, run_many workers={w} ...", flush=True)
         t_pool, vp = timed(lambda w=w: run_many(jobs, workers=w, progress=False))
         raw["humaneval"][f"run_many_{w}"] = {"s": t_pool, "correct": sum(r["correct"] for r in vp)}
-        res.rows.append(Row(f"code: {n} HumanEval+ solutions (base+plus tests), run_many workers={w}", "loop",
-                            f"run_many x{w}", "programs/s", n / t_loop, n / t_pool, t_loop / t_pool, "> 1x",
-                            goal_at_least(t_loop / t_pool, 1.0)))  # fmt: skip
+        res.rows.append(
+            Row(
+                f"code: {n} HumanEval+ solutions (base+plus tests), run_many workers={w}",
+                "loop",
+                f"run_many x{w}",
+                "programs/s",
+                n / t_loop,
+                n / t_pool,
+                t_loop / t_pool,
+                "> 1x",
+                goal_at_least(t_loop / t_pool, 1.0),
+            )
+        )
     res.raw["code"] = raw
 
 
@@ -148,6 +215,8 @@ def run(quick: bool = False) -> BenchResult:
     _math_rows(res, quick)
     _code_rows(res, quick)
     res.raw["cpus"] = os.cpu_count()
-    res.notes.append("The issue names no numeric goal for graders; '> 1x' only marks that the parallel or "
-                     "optimised path beats the one-at-a-time loop on this 2-core machine.")
+    res.notes.append(
+        "The issue names no numeric goal for graders; '> 1x' only marks that the parallel or "
+        "optimised path beats the one-at-a-time loop on this 2-core machine."
+    )
     return res

@@ -62,7 +62,9 @@ def naive_pass_at_k(table: list[list[bool]], ks: list[int]) -> dict[int, list[fl
     return out
 
 
-def naive_bootstrap(values: list[float], n_boot: int, alpha: float = 0.05, seed: int = 0) -> tuple[float, float]:
+def naive_bootstrap(
+    values: list[float], n_boot: int, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float]:
     rng = random.Random(seed)
     means = sorted(sum(rng.choices(values, k=len(values))) / len(values) for _ in range(n_boot))
     return means[int(alpha / 2 * (n_boot - 1))], means[int((1 - alpha / 2) * (n_boot - 1))]
@@ -94,7 +96,9 @@ def run(quick: bool = False) -> BenchResult:
     ours = {(r.metric, r.k): r.value for r in rows}
     worst = max(abs(ours[("pass@k", k)] - naive[k][0]) for k in ks)
 
-    t_loop, per_problem = repeat_timing(lambda: np.stack([pass_at_k_per_problem(as_lists, k) for k in ks]), repeats)
+    t_loop, per_problem = repeat_timing(
+        lambda: np.stack([pass_at_k_per_problem(as_lists, k) for k in ks]), repeats
+    )
     counts = table.sum(axis=1)
     t_vec, vec = repeat_timing(lambda: pass_at_k_table(n, counts, ks), repeats)
     worst_vec = float(np.abs(vec - per_problem).max())
@@ -102,19 +106,50 @@ def run(quick: bool = False) -> BenchResult:
     m_naive, m_ours, m_loop, m_vec = median(t_naive), median(t_ours), median(t_loop), median(t_vec)
     r1, r2 = speedup(m_naive, m_ours), speedup(m_loop, m_vec)
     res.rows = [
-        Row(f"{problems}x{n} samples: Avg@k + Pass@k ({len(ks)} k) + bootstrap CIs", "per-problem Python",
-            "compute_metric_rows", "s", m_naive, m_ours, r1, "", None,
-            f"max |Pass@k difference| {worst:.1e}"),
-        Row(f"{problems}x{n} samples: Pass@k table only", "pass_at_k_per_problem (loop)", "pass_at_k_table (vectorised)",
-            "s", m_loop, m_vec, r2, "", None, f"max |difference| {worst_vec:.1e}"),
+        Row(
+            f"{problems}x{n} samples: Avg@k + Pass@k ({len(ks)} k) + bootstrap CIs",
+            "per-problem Python",
+            "compute_metric_rows",
+            "s",
+            m_naive,
+            m_ours,
+            r1,
+            "",
+            None,
+            f"max |Pass@k difference| {worst:.1e}",
+        ),
+        Row(
+            f"{problems}x{n} samples: Pass@k table only",
+            "pass_at_k_per_problem (loop)",
+            "pass_at_k_table (vectorised)",
+            "s",
+            m_loop,
+            m_vec,
+            r2,
+            "",
+            None,
+            f"max |difference| {worst_vec:.1e}",
+        ),
     ]
-    res.raw = {"problems": problems, "n": n, "ks": ks, "n_boot": n_boot, "repeats": repeats,
-               "times_s": {"naive": t_naive, "compute_metric_rows": t_ours, "pass_at_k_per_problem": t_loop,
-                           "pass_at_k_table": t_vec},
-               "max_abs_diff": {"compute_metric_rows_vs_naive": worst, "vectorised_vs_per_problem": worst_vec}}  # fmt: skip
+    res.raw = {
+        "problems": problems,
+        "n": n,
+        "ks": ks,
+        "n_boot": n_boot,
+        "repeats": repeats,
+        "times_s": {
+            "naive": t_naive,
+            "compute_metric_rows": t_ours,
+            "pass_at_k_per_problem": t_loop,
+            "pass_at_k_table": t_vec,
+        },
+        "max_abs_diff": {"compute_metric_rows_vs_naive": worst, "vectorised_vs_per_problem": worst_vec},
+    }
     for row in res.rows:
         row.met = goal_at_least(row.ratio, 1.0) if row.ratio is not None else None
         row.goal = "> 1x"
-    res.notes.append("pass_at_k_table lives in benchmarks/passk.py as a candidate for evaluators.metrics "
-                     "(the issue names no numeric goal for this benchmark; '> 1x' marks only that ours is faster).")
+    res.notes.append(
+        "pass_at_k_table lives in benchmarks/passk.py as a candidate for evaluators.metrics "
+        "(the issue names no numeric goal for this benchmark; '> 1x' marks only that ours is faster)."
+    )
     return res

@@ -192,14 +192,18 @@ def residual_token_weights_fast(
     if svd not in SVD_METHODS:
         raise ValueError(f"unknown svd method {svd!r}; valid: {', '.join(SVD_METHODS)}")
     if hidden.dim() != 3 or hidden.shape[:2] != response_mask.shape:
-        raise ValueError(f"hidden must be [B, T, H] matching response_mask [B, T]; got {tuple(hidden.shape)}, {tuple(response_mask.shape)}")
+        raise ValueError(
+            f"hidden must be [B, T, H] matching response_mask [B, T]; got {tuple(hidden.shape)}, {tuple(response_mask.shape)}"
+        )
     with torch.no_grad():
         b, t, width = hidden.shape
         device = hidden.device
         h = hidden.detach()
 
         def gather(flat_idx: torch.Tensor) -> torch.Tensor:  # [n] flat token indices -> [n, H] float32
-            return h[flat_idx // t, flat_idx % t].to(torch.float32)  # no copy of the rest (h may be a strided view)
+            return h[flat_idx // t, flat_idx % t].to(
+                torch.float32
+            )  # no copy of the rest (h may be a strided view)
 
         mask = response_mask.bool()
         pos = is_positive.bool().to(device)

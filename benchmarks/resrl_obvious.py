@@ -44,7 +44,9 @@ def obvious_residual_weights(
             if not pos_rows or not neg_rows:
                 continue
             # 1. one LayerNorm per positive response, then the group's stacked positive tokens
-            pos_tokens = torch.cat([F.layer_norm(hidden[i][response_mask[i]].float(), (width,)) for i in pos_rows])
+            pos_tokens = torch.cat(
+                [F.layer_norm(hidden[i][response_mask[i]].float(), (width,)) for i in pos_rows]
+            )
             m = pos_tokens.shape[0]
             k = min(rank, m - 1, width)
             if m < min_pos_tokens or k < 1:

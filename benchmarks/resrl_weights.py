@@ -82,8 +82,12 @@ def _case(label, width, groups, t, svd, repeats, with_lapack_variant, seed=0):
     t_fast, w_fast = repeat_timing(lambda: residual_token_weights_fast(*args, **kw), repeats, warmup=0)
     t_sub, _ = repeat_timing(lambda: subspace_step_only(*args, svd=svd), repeats, warmup=0)
     raw = {
-        "shape": [groups, 4, t, width], "svd": svd, "rank": RANK, "repeats": repeats,
-        "response_tokens": int(mask.sum()), "positive_responses": int(is_pos.sum()),
+        "shape": [groups, 4, t, width],
+        "svd": svd,
+        "rank": RANK,
+        "repeats": repeats,
+        "response_tokens": int(mask.sum()),
+        "positive_responses": int(is_pos.sum()),
         "times_s": {"obvious": t_obv, "reference": t_ref, "fast": t_fast, "subspace_step_only": t_sub},
         "max_abs_diff": {
             "fast_vs_reference": float((w_fast - w_ref).abs().max()),
@@ -108,25 +112,83 @@ def _case(label, width, groups, t, svd, repeats, with_lapack_variant, seed=0):
     del hidden
     m_obv, m_ref, m_fast, m_sub = median(t_obv), median(t_ref), median(t_fast), median(t_sub)
     rows = [
-        Row(f"{label}: vs obvious", "obvious loop", "resrl_fast", "s", m_obv, m_fast, speedup(m_obv, m_fast),
-            ">= 5x", goal_at_least(speedup(m_obv, m_fast), 5.0)),
-        Row(f"{label}: ceiling, obvious / our subspace fit alone (everything else free)", "obvious loop",
-            "subspace fit only", "s", m_obv, m_sub, speedup(m_obv, m_sub), "", None),
-        Row(f"{label}: share of our time in the subspace fit", "resrl_fast", "subspace fit only", "s", m_fast,
-            m_sub, m_sub / m_fast if m_fast > 0 else None, "", None),
-        Row(f"{label}: vs current reference", "residual_token_weights", "resrl_fast", "s", m_ref, m_fast,
-            speedup(m_ref, m_fast), "", None),
+        Row(
+            f"{label}: vs obvious",
+            "obvious loop",
+            "resrl_fast",
+            "s",
+            m_obv,
+            m_fast,
+            speedup(m_obv, m_fast),
+            ">= 5x",
+            goal_at_least(speedup(m_obv, m_fast), 5.0),
+        ),
+        Row(
+            f"{label}: ceiling, obvious / our subspace fit alone (everything else free)",
+            "obvious loop",
+            "subspace fit only",
+            "s",
+            m_obv,
+            m_sub,
+            speedup(m_obv, m_sub),
+            "",
+            None,
+        ),
+        Row(
+            f"{label}: share of our time in the subspace fit",
+            "resrl_fast",
+            "subspace fit only",
+            "s",
+            m_fast,
+            m_sub,
+            m_sub / m_fast if m_fast > 0 else None,
+            "",
+            None,
+        ),
+        Row(
+            f"{label}: vs current reference",
+            "residual_token_weights",
+            "resrl_fast",
+            "s",
+            m_ref,
+            m_fast,
+            speedup(m_ref, m_fast),
+            "",
+            None,
+        ),
     ]
     if svd == "exact":
         d = max(raw["max_abs_diff"]["fast_vs_reference"], raw["max_abs_diff"]["obvious_vs_fast"])
-        rows.append(Row(f"{label}: same weights (max |dw| vs reference and obvious)", "", "resrl_fast", "max |dw|",
-                        None, d, None, "<= 1e-4", goal_at_most(d, 1e-4)))
+        rows.append(
+            Row(
+                f"{label}: same weights (max |dw| vs reference and obvious)",
+                "",
+                "resrl_fast",
+                "max |dw|",
+                None,
+                d,
+                None,
+                "<= 1e-4",
+                goal_at_most(d, 1e-4),
+            )
+        )
     else:
         d = raw["max_abs_diff"]["fast_vs_reference"]
         e = raw["randomized_vs_exact"]["max_abs_diff"]
-        rows.append(Row(f"{label}: max |dw| vs reference (same probes; the 1e-4 goal is for exact SVD)", "",
-                        "resrl_fast", "max |dw|", None, d, None, "", None,
-                        f"randomized vs exact weights on this batch: max {e:.2f}"))  # fmt: skip
+        rows.append(
+            Row(
+                f"{label}: max |dw| vs reference (same probes; the 1e-4 goal is for exact SVD)",
+                "",
+                "resrl_fast",
+                "max |dw|",
+                None,
+                d,
+                None,
+                "",
+                None,
+                f"randomized vs exact weights on this batch: max {e:.2f}",
+            )
+        )
     return rows, raw
 
 
@@ -135,8 +197,12 @@ def run(quick: bool = False) -> BenchResult:
     if quick:
         plan = [(1024, 4, 256, "randomized", 1), (1024, 2, 256, "exact", 1)]
     else:
-        plan = [(1024, 32, 1024, "randomized", 3), (2560, 32, 1024, "randomized", 3),
-                (1024, 8, 1024, "exact", 1), (2560, 8, 1024, "exact", 1)]
+        plan = [
+            (1024, 32, 1024, "randomized", 3),
+            (2560, 32, 1024, "randomized", 3),
+            (1024, 8, 1024, "exact", 1),
+            (2560, 8, 1024, "exact", 1),
+        ]
     for width, groups, t, svd, repeats in plan:
         label = f"{groups}x4x{t}, H={width}, {svd}"
         print(f"[resrl_weights] {label} ...", flush=True)

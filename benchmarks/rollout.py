@@ -45,7 +45,9 @@ def run(quick: bool = False) -> BenchResult:
     model, tok = load_policy(MODEL)
     prompts = [format_chat(tok, [{"role": "user", "content": q}]) for q in QUESTIONS[:n_prompts]]
     params = SamplingParams(n=1, temperature=0.6, max_new_tokens=max_new, seed=0)
-    make_sampler("hf", model, tok, batch_size=n_prompts).generate(prompts[:1], SamplingParams(max_new_tokens=4))  # warm-up
+    make_sampler("hf", model, tok, batch_size=n_prompts).generate(
+        prompts[:1], SamplingParams(max_new_tokens=4)
+    )  # warm-up
     raw = {"prompts": n_prompts, "max_new_tokens": max_new, "torch_threads": torch.get_num_threads()}
     results = {}
     for b in (1, n_prompts):
@@ -54,12 +56,24 @@ def run(quick: bool = False) -> BenchResult:
         results[b] = tps
         raw[f"batch_{b}"] = {"tokens": n_tok, "seconds": dt, "tokens_per_s": tps}
     r = results[n_prompts] / results[1]
-    res.rows.append(Row(f"hf engine, {n_prompts} prompts x {max_new} new tokens, batch {n_prompts} vs 1",
-                        "batch_size=1", f"batch_size={n_prompts}", "tokens/s", results[1], results[n_prompts], r,
-                        "> 1x", goal_at_least(r, 1.0)))  # fmt: skip
+    res.rows.append(
+        Row(
+            f"hf engine, {n_prompts} prompts x {max_new} new tokens, batch {n_prompts} vs 1",
+            "batch_size=1",
+            f"batch_size={n_prompts}",
+            "tokens/s",
+            results[1],
+            results[n_prompts],
+            r,
+            "> 1x",
+            goal_at_least(r, 1.0),
+        )
+    )
     has_vllm = importlib.util.find_spec("vllm") is not None
     if torch.cuda.is_available() and has_vllm:
-        res.notes.append("vLLM and a GPU are present but this benchmark does not yet time vLLM: not measured.")
+        res.notes.append(
+            "vLLM and a GPU are present but this benchmark does not yet time vLLM: not measured."
+        )
     else:
         why = "no CUDA device" if not torch.cuda.is_available() else "vllm is not installed"
         res.notes.append(f"vLLM engine: not measured ({why} on this machine).")

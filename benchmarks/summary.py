@@ -50,33 +50,62 @@ def load_results(directory: Path | None = None) -> list[dict]:
 
 
 def render(records: list[dict]) -> str:
-    lines = ["# Benchmarks: latest measured ratios", "",
-             "Written by `python -m benchmarks` from `results/benchmarks/*.json`. Each ratio compares two "
-             "implementations timed in the same run on the same machine (ours / baseline for overheads, "
-             "baseline / ours for speed-ups).", ""]  # fmt: skip
+    lines = [
+        "# Benchmarks: latest measured ratios",
+        "",
+        "Written by `python -m benchmarks` from `results/benchmarks/*.json`. Each ratio compares two "
+        "implementations timed in the same run on the same machine (ours / baseline for overheads, "
+        "baseline / ours for speed-ups).",
+        "",
+    ]
     if records:
         m = records[0]["machine"]
-        lines += [f"Machine: {m.get('cpu_model', '?')}, {m.get('cpu_count')} CPUs, {m.get('mem_total_gib', '?')} GiB, "
-                  f"torch {m.get('packages', {}).get('torch')} with {m.get('torch_threads')} threads; "
-                  f"commit {m.get('git_commit')}.", ""]  # fmt: skip
-    lines += ["| Benchmark | Case | Baseline | Ours | Unit | Ratio | Goal | Status | Load (1 min) |",
-              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"Machine: {m.get('cpu_model', '?')}, {m.get('cpu_count')} CPUs, {m.get('mem_total_gib', '?')} GiB, "
+            f"torch {m.get('packages', {}).get('torch')} with {m.get('torch_threads')} threads; "
+            f"commit {m.get('git_commit')}.",
+            "",
+        ]
+    lines += [
+        "| Benchmark | Case | Baseline | Ours | Unit | Ratio | Goal | Status | Load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for rec in records:
         load = rec.get("load_average_start", [None])[0]
         tag = rec["name"] + (" (quick)" if rec.get("quick") else "")
         if not rec["rows"]:
             lines.append(f"| {tag} | {rec['status']} | | | | | | | {load} |")
         for row in rec["rows"]:
-            base = f"{row['baseline_label']}: {_num(row['baseline'], row['unit'])}" if row["baseline_label"] else ""
-            ours = f"{row['ours_label']}: {_num(row['ours'], row['unit'])}" if row["ours_label"] else _num(row["ours"], row["unit"])
+            base = (
+                f"{row['baseline_label']}: {_num(row['baseline'], row['unit'])}"
+                if row["baseline_label"]
+                else ""
+            )
+            ours = (
+                f"{row['ours_label']}: {_num(row['ours'], row['unit'])}"
+                if row["ours_label"]
+                else _num(row["ours"], row["unit"])
+            )
             case = row["case"] + (f" ({row['note']})" if row.get("note") else "")
-            cells = [tag, case, base, ours, row["unit"], _ratio(row["ratio"]), row["goal"], _met(row["met"]), load]
+            cells = [
+                tag,
+                case,
+                base,
+                ours,
+                row["unit"],
+                _ratio(row["ratio"]),
+                row["goal"],
+                _met(row["met"]),
+                load,
+            ]
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines.append("")
     for rec in records:
         if rec.get("notes"):
-            lines.append(f"**{rec['name']}** ({rec['title']}; measured {rec['machine'].get('created_utc')}, "
-                         f"load average {rec.get('load_average_start')} -> {rec.get('load_average_end')}):")
+            lines.append(
+                f"**{rec['name']}** ({rec['title']}; measured {rec['machine'].get('created_utc')}, "
+                f"load average {rec.get('load_average_start')} -> {rec.get('load_average_end')}):"
+            )
             lines += [f"- {n}" for n in rec["notes"]]
             lines.append("")
     return "\n".join(lines)

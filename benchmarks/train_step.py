@@ -91,7 +91,9 @@ class Stepper:
         self.torch = torch
         self.model, tok = load_policy(MODEL)
         self.model.train()
-        self.ids, self.attn, self.resp_mask, self.scores = fixed_batch(self.model.config.vocab_size, tok.pad_token_id)
+        self.ids, self.attn, self.resp_mask, self.scores = fixed_batch(
+            self.model.config.vocab_size, tok.pad_token_id
+        )
         self.group_ids = torch.zeros(len(RESPONSE_LENS), dtype=torch.long)
         with torch.no_grad():
             from resrl.trainer.policy_forward import policy_forward
@@ -118,8 +120,14 @@ class Stepper:
         """policy_forward's log-probs, but with ``output_hidden_states=True`` in place of the hook."""
         t = self.ids.shape[1] - PROMPT_LEN
         position_ids = (self.attn.cumsum(-1) - 1).clamp(min=0)
-        out = self.model(input_ids=self.ids, attention_mask=self.attn, position_ids=position_ids, use_cache=False,
-                         logits_to_keep=t + 1, output_hidden_states=True)  # fmt: skip
+        out = self.model(
+            input_ids=self.ids,
+            attention_mask=self.attn,
+            position_ids=position_ids,
+            use_cache=False,
+            logits_to_keep=t + 1,
+            output_hidden_states=True,
+        )
         logp = self.torch.log_softmax(out.logits[:, :-1].float() / TEMPERATURE, dim=-1)
         log_probs = logp.gather(-1, self.ids[:, PROMPT_LEN:, None]).squeeze(-1)
         return log_probs, out.hidden_states[-2][:, PROMPT_LEN - 1 : PROMPT_LEN - 1 + t]
@@ -141,9 +149,16 @@ class Stepper:
         lengths = self.resp_mask.sum(-1)
         rewards = method.shape_rewards(self.scores, lengths)
         adv = method.sequence_advantages(rewards, self.scores, self.group_ids)
-        batch = PolicyInputs(log_probs=log_probs, old_log_probs=self.old, response_mask=self.resp_mask,
-                             rewards=rewards, scores=self.scores, group_ids=self.group_ids, advantages=adv,
-                             hidden=hidden)  # fmt: skip
+        batch = PolicyInputs(
+            log_probs=log_probs,
+            old_log_probs=self.old,
+            response_mask=self.resp_mask,
+            rewards=rewards,
+            scores=self.scores,
+            group_ids=self.group_ids,
+            advantages=adv,
+            hidden=hidden,
+        )
         loss, _ = method.loss(batch)
         loss.backward()
         dt = time.perf_counter() - t0
@@ -160,9 +175,14 @@ def _worker_memory(variant: str, steps: int) -> dict:
     rss_after_load = _status_kib("VmRSS")
     reset = _reset_peak_rss()
     times = [stepper.step(variant) for _ in range(steps)]
-    return {"variant": variant, "rss_after_load_kib": rss_after_load, "peak_reset": reset,
-            "step_peak_rss_kib": _status_kib("VmHWM"), "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "times_s": times}  # fmt: skip
+    return {
+        "variant": variant,
+        "rss_after_load_kib": rss_after_load,
+        "peak_reset": reset,
+        "step_peak_rss_kib": _status_kib("VmHWM"),
+        "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "times_s": times,
+    }
 
 
 def _worker_timing(rounds: int) -> dict:
@@ -179,7 +199,9 @@ def _worker_timing(rounds: int) -> dict:
 
 def _spawn(args: list[str]) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.train_step", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=3600, cwd=Path(__file__).resolve().parents[1]
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -194,38 +216,82 @@ def run(quick: bool = False) -> BenchResult:
     for v in VARIANTS:
         print(f"[train_step] peak memory of {v} in a fresh process ...", flush=True)
         mem[v] = _spawn(["--memory", v, "--steps", str(mem_steps)])
-    res.raw = {"timing": timing, "memory": mem, "batch": {"responses": len(RESPONSE_LENS), "prompt_len": PROMPT_LEN,
-               "response_lens": list(RESPONSE_LENS), "scores": list(SCORES)}}  # fmt: skip
+    res.raw = {
+        "timing": timing,
+        "memory": mem,
+        "batch": {
+            "responses": len(RESPONSE_LENS),
+            "prompt_len": PROMPT_LEN,
+            "response_lens": list(RESPONSE_LENS),
+            "scores": list(SCORES),
+        },
+    }
     t = {v: median(timing["times_s"][v]) for v in VARIANTS}
     peak = {v: mem[v]["step_peak_rss_kib"] / 2**20 for v in VARIANTS}  # GiB
     maxrss = {v: mem[v]["ru_maxrss_kib"] / 2**20 for v in VARIANTS}
     for v in ("resrl", "resrl_fast"):
         r = t[v] / t["grpo"]
-        res.rows.append(Row(f"step time, {v} / grpo", "grpo", v, "s", t["grpo"], t[v], r, "<= 1.05", goal_at_most(r, 1.05)))
+        res.rows.append(
+            Row(
+                f"step time, {v} / grpo", "grpo", v, "s", t["grpo"], t[v], r, "<= 1.05", goal_at_most(r, 1.05)
+            )
+        )
     for v, xs in timing["weights_only_s"].items():  # ResRL's own extra work, free of step-to-step noise
         if xs:
             r = median(xs) / t["grpo"]
-            res.rows.append(Row(f"{v} weights alone / grpo step", "grpo step", f"{v} weights", "s", t["grpo"],
-                                median(xs), r, "<= 0.05", goal_at_most(r, 0.05)))  # fmt: skip
+            res.rows.append(
+                Row(
+                    f"{v} weights alone / grpo step",
+                    "grpo step",
+                    f"{v} weights",
+                    "s",
+                    t["grpo"],
+                    median(xs),
+                    r,
+                    "<= 0.05",
+                    goal_at_most(r, 0.05),
+                )
+            )
     for v in ("resrl", "resrl_fast", "resrl_all_hidden"):
         r = peak[v] / peak["grpo"]
         goal = "<= 1.05" if v != "resrl_all_hidden" else ""
-        res.rows.append(Row(f"peak RSS of the step, {v} / grpo", "grpo", v, "GiB", peak["grpo"], peak[v], r, goal,
-                            goal_at_most(r, 1.05) if goal else None))  # fmt: skip
-    for v, label in (("resrl_all_hidden", "output_hidden_states=True"), ("resrl_extra_forward", "extra no-grad forward")):
+        res.rows.append(
+            Row(
+                f"peak RSS of the step, {v} / grpo",
+                "grpo",
+                v,
+                "GiB",
+                peak["grpo"],
+                peak[v],
+                r,
+                goal,
+                goal_at_most(r, 1.05) if goal else None,
+            )
+        )
+    for v, label in (
+        ("resrl_all_hidden", "output_hidden_states=True"),
+        ("resrl_extra_forward", "extra no-grad forward"),
+    ):
         r = t[v] / t["resrl"]
-        res.rows.append(Row(f"step time, {label} / layer hook", "hook", label, "s", t["resrl"], t[v], r, "", None))
+        res.rows.append(
+            Row(f"step time, {label} / layer hook", "hook", label, "s", t["resrl"], t[v], r, "", None)
+        )
         r = peak[v] / peak["resrl"]
-        res.rows.append(Row(f"peak RSS, {label} / layer hook", "hook", label, "GiB", peak["resrl"], peak[v], r, "", None))
+        res.rows.append(
+            Row(f"peak RSS, {label} / layer hook", "hook", label, "GiB", peak["resrl"], peak[v], r, "", None)
+        )
     for v in VARIANTS:
         mem[v]["step_increment_kib"] = mem[v]["step_peak_rss_kib"] - mem[v]["rss_after_load_kib"]
     w = timing["weights_only_s"]
     res.notes += [
         "Whole-process ru_maxrss (GiB, includes loading the model): "
-        + ", ".join(f"{v} {maxrss[v]:.2f}" for v in VARIANTS) + "; step peak minus RSS after loading (GiB): "
-        + ", ".join(f"{v} {mem[v]['step_increment_kib'] / 2**20:.2f}" for v in VARIANTS) + ".",
+        + ", ".join(f"{v} {maxrss[v]:.2f}" for v in VARIANTS)
+        + "; step peak minus RSS after loading (GiB): "
+        + ", ".join(f"{v} {mem[v]['step_increment_kib'] / 2**20:.2f}" for v in VARIANTS)
+        + ".",
         "ResRL weights alone, median per step: "
-        + ", ".join(f"{v} {median(xs) * 1000:.1f} ms" for v, xs in w.items() if xs) + ".",
+        + ", ".join(f"{v} {median(xs) * 1000:.1f} ms" for v, xs in w.items() if xs)
+        + ".",
         "Ratios above 1 are overheads (ours / GRPO). Time: median over interleaved rounds in one process; "
         "memory: peak RSS (VmHWM reset after loading) in a fresh process per variant.",
     ]

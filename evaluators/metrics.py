@@ -60,8 +60,9 @@ def default_pass_ks(n: int, max_k: int = 128) -> list[int]:
     return ks
 
 
-def bootstrap_ci(values: Sequence[float], n_boot: int = 1000, alpha: float = 0.05,
-                 seed: int = 0) -> tuple[float, float]:
+def bootstrap_ci(
+    values: Sequence[float], n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of per-problem ``values`` (shape [P])."""
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0:
@@ -72,8 +73,9 @@ def bootstrap_ci(values: Sequence[float], n_boot: int = 1000, alpha: float = 0.0
     return float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
 
 
-def bootstrap_macro_ci(groups: Sequence[Sequence[float]], n_boot: int = 1000, alpha: float = 0.05,
-                       seed: int = 0) -> tuple[float, float]:
+def bootstrap_macro_ci(
+    groups: Sequence[Sequence[float]], n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float]:
     """Bootstrap interval of the macro average (mean over groups of the mean within each group); problems
     are resampled within their own benchmark."""
     if len(groups) == 0:
@@ -139,6 +141,7 @@ def compute_metric_rows(
                 continue  # Avg@k over different k is not one metric
             lo, hi = bootstrap_macro_ci(groups, n_boot, alpha, seed)
             value = float(np.mean([g.mean() for g in groups]))
-            rows.append(MetricRow(model, method, "macro", name, n_min if name == "avg@k" else k,
-                                  value, lo, hi, n_min))
+            rows.append(
+                MetricRow(model, method, "macro", name, n_min if name == "avg@k" else k, value, lo, hi, n_min)
+            )
     return rows

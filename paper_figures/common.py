@@ -15,8 +15,13 @@ from evaluators.common.schema import METRIC_COLUMNS
 
 # Display names as the paper writes them.
 METHOD_LABELS = {
-    "base": "Backbone", "grpo": "GRPO", "dapo": "DAPO", "flowrl": "FlowRL", "nsr": "NSR (λ=0)",
-    "w_reinforce": "W-REINFORCE (λ=0.1)", "resrl": "ResRL",
+    "base": "Backbone",
+    "grpo": "GRPO",
+    "dapo": "DAPO",
+    "flowrl": "FlowRL",
+    "nsr": "NSR (λ=0)",
+    "w_reinforce": "W-REINFORCE (λ=0.1)",
+    "resrl": "ResRL",
 }
 METHOD_ORDER = ["base", "grpo", "dapo", "flowrl", "nsr", "w_reinforce", "resrl"]
 
@@ -66,9 +71,15 @@ def build_table(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
             for col in columns:
                 if col.mean_of:
                     vals = [row[h] for h in col.mean_of]
-                    row[col.header] = sum(vals) / len(vals) if not any(math.isnan(v) for v in vals) else math.nan
+                    row[col.header] = (
+                        sum(vals) / len(vals) if not any(math.isnan(v) for v in vals) else math.nan
+                    )
                     continue
-                cell = sub[(sub["method"] == method) & (sub["benchmark"] == col.benchmark) & (sub["metric"] == col.metric)]
+                cell = sub[
+                    (sub["method"] == method)
+                    & (sub["benchmark"] == col.benchmark)
+                    & (sub["metric"] == col.metric)
+                ]
                 if col.k is not None:
                     cell = cell[cell["k"] == col.k]
                 elif len(cell):
@@ -76,7 +87,9 @@ def build_table(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
                 row[col.header] = float(cell["value"].iloc[0]) * col.scale if len(cell) else math.nan
             records[(model, method)] = row
     table = pd.DataFrame.from_dict(records, orient="index", columns=[c.header for c in columns])
-    table.index = pd.MultiIndex.from_tuples(table.index, names=["model", "method"]) if len(table) else table.index
+    table.index = (
+        pd.MultiIndex.from_tuples(table.index, names=["model", "method"]) if len(table) else table.index
+    )
     return table
 
 
@@ -163,8 +176,12 @@ def save_figure(fig, paths: Sequence[str | os.PathLike], dpi: int = 130) -> list
     return out
 
 
-def write_table(out_stem: str | os.PathLike, table: pd.DataFrame, columns: Sequence[Column], title: str, label: str) -> list[Path]:
+def write_table(
+    out_stem: str | os.PathLike, table: pd.DataFrame, columns: Sequence[Column], title: str, label: str
+) -> list[Path]:
     """``<stem>.md`` and ``<stem>.tex``."""
     stem = Path(out_stem)
-    return [write_text(stem.with_suffix(".md"), render_markdown(table, columns, title)),
-            write_text(stem.with_suffix(".tex"), render_latex(table, columns, title, label))]
+    return [
+        write_text(stem.with_suffix(".md"), render_markdown(table, columns, title)),
+        write_text(stem.with_suffix(".tex"), render_latex(table, columns, title, label)),
+    ]

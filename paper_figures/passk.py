@@ -29,7 +29,9 @@ def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
     for ax, bench in zip(axes.flat, benches, strict=False):
         sub = d[d["benchmark"] == bench]
-        for (mdl, method), g in sorted(sub.groupby(["model", "method"]), key=lambda x: _order_methods([x[0][1]])):
+        for (mdl, method), g in sorted(
+            sub.groupby(["model", "method"]), key=lambda x: _order_methods([x[0][1]])
+        ):
             g = g.sort_values("k")
             label = METHOD_LABELS.get(method, method) + ("" if model else f" ({mdl})")
             ax.plot(g["k"], 100 * g["value"], marker="o", ms=3, label=label)
@@ -40,7 +42,7 @@ def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None)
         ax.set_xlabel("k")
         ax.set_ylabel("Pass@k (%)")
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(benches):]:
+    for ax in list(axes.flat)[len(benches) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()

@@ -6,8 +6,14 @@ from __future__ import annotations
 from paper_figures.cli import table_main
 from paper_figures.common import Column
 
-MATH_BENCHMARKS = [("AIME24", "aime24"), ("AIME25", "aime25"), ("AMC23", "amc23"), ("MATH-500", "math500"),
-                   ("Minerva", "minerva"), ("Olympiad", "olympiad")]
+MATH_BENCHMARKS = [
+    ("AIME24", "aime24"),
+    ("AIME25", "aime25"),
+    ("AMC23", "amc23"),
+    ("MATH-500", "math500"),
+    ("Minerva", "minerva"),
+    ("Olympiad", "olympiad"),
+]
 
 
 def columns(k: int | None) -> list[Column]:

@@ -7,10 +7,13 @@ from paper_figures.common import Column
 
 
 def columns(k: int | None) -> list[Column]:
-    return [Column("Overall", "bfcl_multi_turn", "accuracy", None), Column("Base", "bfcl_base", "accuracy", None),
-            Column("Miss Func", "bfcl_miss_func", "accuracy", None),
-            Column("Miss Param", "bfcl_miss_param", "accuracy", None),
-            Column("Long Context", "bfcl_long_context", "accuracy", None)]
+    return [
+        Column("Overall", "bfcl_multi_turn", "accuracy", None),
+        Column("Base", "bfcl_base", "accuracy", None),
+        Column("Miss Func", "bfcl_miss_func", "accuracy", None),
+        Column("Miss Param", "bfcl_miss_param", "accuracy", None),
+        Column("Long Context", "bfcl_long_context", "accuracy", None),
+    ]
 
 
 if __name__ == "__main__":

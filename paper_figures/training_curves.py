@@ -14,9 +14,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from paper_figures.common import METHOD_LABELS, save_figure  # noqa: E402
 
-PANELS = [("reward_mean", "reward"), ("pass_rate", "pass rate"), ("entropy", "token entropy"),
-          ("response_length", "response length"), ("grad_norm", "grad norm"), ("resrl/weight_mean", "ResRL mean weight"),
-          ("resrl/frac_at_min", "ResRL frac. at min weight")]
+PANELS = [
+    ("reward_mean", "reward"),
+    ("pass_rate", "pass rate"),
+    ("entropy", "token entropy"),
+    ("response_length", "response length"),
+    ("grad_norm", "grad norm"),
+    ("resrl/weight_mean", "ResRL mean weight"),
+    ("resrl/frac_at_min", "ResRL frac. at min weight"),
+]
 
 
 def read_records(path: Path) -> list[dict]:

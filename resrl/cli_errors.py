@@ -47,8 +47,13 @@ class UsageError(ValueError):
 
 #: Exceptions that mean "bad input", not "bug": bad values and names, missing or malformed files, missing packages,
 #: a run folder locked by another process. Hydra's and OmegaConf's exceptions are added when they are importable.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, NotADirectoryError, ImportError,
-                                                FolderLocked)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    FileNotFoundError,
+    NotADirectoryError,
+    ImportError,
+    FolderLocked,
+)
 
 
 def _config_errors() -> tuple[type[BaseException], ...]:
@@ -78,7 +83,7 @@ def unknown_key_message(key: str, valid: Sequence[str]) -> str:
     """``unknown key 'limt' (did you mean 'limit'?); valid: a, b, ...``"""
     leaf = key.rsplit(".", 1)[-1]
     prefix = key[: -len(leaf)]
-    guess = nearest(leaf, [v[len(prefix):] if v.startswith(prefix) else v for v in valid])
+    guess = nearest(leaf, [v[len(prefix) :] if v.startswith(prefix) else v for v in valid])
     hint = f" (did you mean '{prefix}{guess}'?)" if guess else ""
     return f"unknown key '{key}'{hint}; valid: {', '.join(valid)}"
 
@@ -103,7 +108,11 @@ def describe_config_error(err: BaseException) -> str | None:
     if not (module.startswith("omegaconf") or module.startswith("hydra")):
         return None
     cause = err.__cause__
-    if module.startswith("hydra") and cause is not None and (type(cause).__module__ or "").startswith("omegaconf"):
+    if (
+        module.startswith("hydra")
+        and cause is not None
+        and (type(cause).__module__ or "").startswith("omegaconf")
+    ):
         described = describe_config_error(cause)  # "Error merging override n=abc": the cause names the field
         if described and not described.startswith("unknown key"):
             return described
@@ -131,8 +140,10 @@ def describe_config_error(err: BaseException) -> str | None:
     m = re.search(r"Ambiguous value for argument '([^=']+)=([^']*)'", msg)
     if m:
         key, value = m.groups()
-        return (f"{key}={value}: a comma makes a sweep; write {key}=[{value}] for a list, quote it "
-                f"({key}='{value}') for a string, or add -m to sweep")
+        return (
+            f"{key}={value}: a comma makes a sweep; write {key}=[{value}] for a list, quote it "
+            f"({key}='{value}') for a string, or add -m to sweep"
+        )
     if name == "OverrideParseException":
         return f"cannot parse the override: {first}"
     return "; ".join(p.strip() for p in msg.splitlines() if p.strip() and "hydra.cc/docs" not in p) or name
@@ -144,7 +155,11 @@ def one_line(err: BaseException) -> str:
     described = describe_config_error(err)
     if described is not None:
         return described
-    msg = err.args[0] if isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str) else str(err)
+    msg = (
+        err.args[0]
+        if isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str)
+        else str(err)
+    )
     text = "; ".join(p.strip() for p in str(msg).splitlines() if p.strip()) or type(err).__name__
     cause = err.__cause__
     if cause is not None and str(cause).strip() and str(cause).strip() not in str(msg):
@@ -213,9 +228,16 @@ def _compose(config_dir: Path, config_name: str, overrides: list[str]):
         return compose(config_name=config_name, overrides=overrides)
 
 
-def check_overrides(config_dir: str | os.PathLike, config_name: str, overrides: Sequence[str], *,
-                    schema: Any = None, groups: Mapping[str, Sequence[str]] | None = None,
-                    passthrough: Sequence[str] = (), multirun: bool = False) -> list[str]:
+def check_overrides(
+    config_dir: str | os.PathLike,
+    config_name: str,
+    overrides: Sequence[str],
+    *,
+    schema: Any = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    passthrough: Sequence[str] = (),
+    multirun: bool = False,
+) -> list[str]:
     """Check Hydra ``overrides`` against the config ``config_name`` of ``config_dir`` before Hydra applies them;
     return them normalised (a bare value, or ``a,b``, for a list field becomes a list). Raises :class:`UsageError`
     with one line for an unknown key (valid keys and the nearest one named), a config group option that does not
@@ -235,8 +257,12 @@ def check_overrides(config_dir: str | os.PathLike, config_name: str, overrides: 
         raise UsageError(describe_config_error(err) or str(err)) from None
     fields = set(_fields_of(schema))
 
-    def is_group(key: str) -> bool:  # a config group folder (that the schema has as a field, when there is one)
-        return "." not in key and (key in groups or ((config_dir / key).is_dir() and (not fields or key in fields)))
+    def is_group(
+        key: str,
+    ) -> bool:  # a config group folder (that the schema has as a field, when there is one)
+        return "." not in key and (
+            key in groups or ((config_dir / key).is_dir() and (not fields or key in fields))
+        )
 
     group_ovs: list[str] = []
     for o in parsed:
@@ -245,8 +271,11 @@ def check_overrides(config_dir: str | os.PathLike, config_name: str, overrides: 
             continue
         if is_group(key):
             valid = list(groups.get(key) or group_options(config_dir, key))
-            values = [str(v) for v in o.sweep_string_iterator()] if o.is_sweep_override() else \
-                [o.get_value_element_as_str()]
+            values = (
+                [str(v) for v in o.sweep_string_iterator()]
+                if o.is_sweep_override()
+                else [o.get_value_element_as_str()]
+            )
             for v in values:
                 if v not in valid:
                     guess = nearest(v, valid)
@@ -268,8 +297,9 @@ def check_overrides(config_dir: str | os.PathLike, config_name: str, overrides: 
         parent = OmegaConf.select(base, parent_key) if parent_key else base
         exists = isinstance(parent, DictConfig) and leaf in parent
         if not exists:
-            structured = schema is not None and (not parent_key or dataclasses.is_dataclass(
-                schema_type(schema, parent_key)))
+            structured = schema is not None and (
+                not parent_key or dataclasses.is_dataclass(schema_type(schema, parent_key))
+            )
             if o.is_add() or o.is_force_add():
                 if structured or not isinstance(parent, DictConfig | None):
                     valid = _valid_keys(base, parent_key, schema)
@@ -278,10 +308,16 @@ def check_overrides(config_dir: str | os.PathLike, config_name: str, overrides: 
                 continue
             raise UsageError(unknown_key_message(key, _valid_keys(base, parent_key, schema)))
         node = parent._get_node(leaf) if isinstance(parent, DictConfig) else None
-        is_list = isinstance(node, ListConfig) or (schema is not None and _is_list_type(schema_type(schema, key)))
+        is_list = isinstance(node, ListConfig) or (
+            schema is not None and _is_list_type(schema_type(schema, key))
+        )
         if is_list and not o.is_delete():
-            if o.is_sweep_override() and not multirun and o.value_type is not None and \
-                    o.value_type.name == "SIMPLE_CHOICE_SWEEP":
+            if (
+                o.is_sweep_override()
+                and not multirun
+                and o.value_type is not None
+                and o.value_type.name == "SIMPLE_CHOICE_SWEEP"
+            ):
                 items = [str(v) for v in o.sweep_string_iterator()]
                 out.append(f"{o.get_key_element()}=[{','.join(items)}]")
                 continue
@@ -291,8 +327,10 @@ def check_overrides(config_dir: str | os.PathLike, config_name: str, overrides: 
                 continue
         if o.is_sweep_override() and not multirun:
             value = line.partition("=")[2]
-            raise UsageError(f"{key}={value}: a sweep needs -m (multirun); for a list write {key}=[...], for a "
-                             f"string with a comma quote it ({key}='...')")
+            raise UsageError(
+                f"{key}={value}: a sweep needs -m (multirun); for a list write {key}=[...], for a "
+                f"string with a comma quote it ({key}='...')"
+            )
         out.append(line)
     return out
 
@@ -324,10 +362,16 @@ def first_values(overrides: Sequence[str]) -> list[str]:
     return out
 
 
-def hydra_cli(config_dir: str | os.PathLike, config_name: str, *, schema: Any = None,
-              groups: Mapping[str, Sequence[str]] | None = None, passthrough: Sequence[str] = (),
-              help_text: str | Callable[[], str] | None = None, presets: Sequence[str] | None = None,
-              ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+def hydra_cli(
+    config_dir: str | os.PathLike,
+    config_name: str,
+    *,
+    schema: Any = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    passthrough: Sequence[str] = (),
+    help_text: str | Callable[[], str] | None = None,
+    presets: Sequence[str] | None = None,
+) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Decorate a ``@hydra.main`` entry point (put it above ``@hydra.main``): ``sys.argv``'s overrides are checked
     and normalised by :func:`check_overrides` first, so a bad one ends in one ``error: ...`` line and exit status 2
     (instead of Hydra's multi-line report and status 1); then Hydra runs as usual (``--config-name``, ``-m``,
@@ -351,14 +395,34 @@ def hydra_cli(config_dir: str | os.PathLike, config_name: str, *, schema: Any = 
             parser.error = fail  # type: ignore[method-assign]
             with exit_on_user_error():
                 ns = parser.parse_args(argv)
-                if ns.help or ns.hydra_help or ns.info or ns.shell_completion or ns.config_path or ns.config_dir \
-                        or ns.experimental_rerun:
+                if (
+                    ns.help
+                    or ns.hydra_help
+                    or ns.info
+                    or ns.shell_completion
+                    or ns.config_path
+                    or ns.config_dir
+                    or ns.experimental_rerun
+                ):
                     return hydra_main()
-                valid = list(presets) if presets is not None else sorted(p.stem for p in Path(config_dir).glob("*.yaml"))
+                valid = (
+                    list(presets)
+                    if presets is not None
+                    else sorted(p.stem for p in Path(config_dir).glob("*.yaml"))
+                )
                 if ns.config_name and ns.config_name not in valid:
-                    raise UsageError(f"--config-name {ns.config_name}: no such config; valid: {', '.join(valid)}")
-                checked = check_overrides(config_dir, ns.config_name or config_name, ns.overrides, schema=schema,
-                                          groups=groups, passthrough=passthrough, multirun=ns.multirun)
+                    raise UsageError(
+                        f"--config-name {ns.config_name}: no such config; valid: {', '.join(valid)}"
+                    )
+                checked = check_overrides(
+                    config_dir,
+                    ns.config_name or config_name,
+                    ns.overrides,
+                    schema=schema,
+                    groups=groups,
+                    passthrough=passthrough,
+                    multirun=ns.multirun,
+                )
             rest, i = [], 0
             for a in argv:
                 if i < len(ns.overrides) and a == ns.overrides[i]:

@@ -60,13 +60,17 @@ def build_trainer(config: dict[str, Any], run_dir: Path | None = None):
     status = run_record.check_run_folder(run_dir, config)
     if status == "complete":
         return None
-    trainer = Trainer(method, config["model"], task, trainer_cfg, run_dir, run_config=config, diagnostics=diagnostics)
+    trainer = Trainer(
+        method, config["model"], task, trainer_cfg, run_dir, run_config=config, diagnostics=diagnostics
+    )
     if status == "new":
         write_provenance(run_dir / "run_config.json", config, seed=trainer_cfg.seed)
         run_record.write_identity(run_dir, config)
     else:
         run_record.clear_complete(run_dir)  # continuing a finished run to more steps
-        append_jsonl(run_dir / "resumes.jsonl", run_provenance(config, seed=trainer_cfg.seed) | {"step": trainer.step})
+        append_jsonl(
+            run_dir / "resumes.jsonl", run_provenance(config, seed=trainer_cfg.seed) | {"step": trainer.step}
+        )
     return trainer
 
 
@@ -80,7 +84,10 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         trainer = build_trainer(config, run_dir)
         if trainer is None:
             done = json.loads((run_dir / run_record.COMPLETE_FILE).read_text())
-            print(f"[train] {run_dir} is already complete (step {done.get('step')}); nothing to do", file=sys.stderr)
+            print(
+                f"[train] {run_dir} is already complete (step {done.get('step')}); nothing to do",
+                file=sys.stderr,
+            )
             print(json.dumps(done, indent=2))
             return done
         summary = trainer.train()
@@ -116,21 +123,28 @@ def _help() -> str:
     from resrl.models import available_models
 
     groups = {g: sorted(p.stem for p in (CONFIG_DIR / g).glob("*.yaml")) for g in ("task", "trainer")}
-    return "\n".join([
-        "python -m resrl.train method=<name> model=<name> task=<name> trainer=<name> [field=value ...]",
-        "",
-        f"method:  {', '.join(m.names())}   (fields: experiments/method/<name>.yaml and its dataclass)",
-        f"model:   {', '.join(available_models())}",
-        f"task:    {', '.join(groups['task'])}",
-        f"trainer: {', '.join(groups['trainer'])}   (every field: experiments/trainer/paper.yaml)",
-        "other:   run_name=..., output_dir=..., diagnostics.enabled=true, diagnostics.every=N",
-        "",
-        "A run folder belongs to one configuration; rerunning the same command resumes or says it is complete.",
-    ])
+    return "\n".join(
+        [
+            "python -m resrl.train method=<name> model=<name> task=<name> trainer=<name> [field=value ...]",
+            "",
+            f"method:  {', '.join(m.names())}   (fields: experiments/method/<name>.yaml and its dataclass)",
+            f"model:   {', '.join(available_models())}",
+            f"task:    {', '.join(groups['task'])}",
+            f"trainer: {', '.join(groups['trainer'])}   (every field: experiments/trainer/paper.yaml)",
+            "other:   run_name=..., output_dir=..., diagnostics.enabled=true, diagnostics.every=N",
+            "",
+            "A run folder belongs to one configuration; rerunning the same command resumes or says it is complete.",
+        ]
+    )
 
 
-@hydra_cli(CONFIG_DIR, "train", groups={"method": None, "model": None, "task": None, "trainer": None},
-           help_text=_help, presets=["train"])
+@hydra_cli(
+    CONFIG_DIR,
+    "train",
+    groups={"method": None, "model": None, "task": None, "trainer": None},
+    help_text=_help,
+    presets=["train"],
+)
 @hydra.main(config_path=str(CONFIG_DIR), config_name="train", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
@@ -139,11 +153,15 @@ def main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     from resrl.records import FolderLocked
 
-    with exit_on_user_error(extra=(FolderLocked,)):  # a bad field or file, a busy folder: one line, exit status 2
+    with exit_on_user_error(
+        extra=(FolderLocked,)
+    ):  # a bad field or file, a busy folder: one line, exit status 2
         config = OmegaConf.to_container(cfg, resolve=True)
         given = {o.split("=", 1)[0].lstrip("+~") for o in hc.overrides.task}
         if not given & {"run_name", "output_dir"}:  # the name says which settings differ from the defaults
-            groups = [o for o in hc.overrides.task if o.split("=", 1)[0] in ("method", "model", "task", "trainer")]
+            groups = [
+                o for o in hc.overrides.task if o.split("=", 1)[0] in ("method", "model", "task", "trainer")
+            ]
             from hydra import compose
 
             defaults = OmegaConf.to_container(compose(config_name="train", overrides=groups), resolve=True)

@@ -32,8 +32,15 @@ from resrl.paths import REPO_ROOT
 
 CONFIG_DIR = REPO_ROOT / "experiments"
 CONFIG_NAME = "agent_eval"
-CHOICES = {"env": ENVS, "envs": ENVS, "model": model_names, "engine": ENGINES, "device": DEVICES, "format": FORMATS,
-           "task_types": TASK_TYPES}
+CHOICES = {
+    "env": ENVS,
+    "envs": ENVS,
+    "model": model_names,
+    "engine": ENGINES,
+    "device": DEVICES,
+    "format": FORMATS,
+    "task_types": TASK_TYPES,
+}
 
 
 def compose(overrides: list[str]) -> AgentEvalConfig:
@@ -59,10 +66,17 @@ def help_text() -> str:
         "and write success rates per task type. ALFWorld data: data_dir= or $ALFWORLD_DATA (alfworld-download's "
         "folder); without either the project's small generated games in data/agents/alfworld are played (not the "
         "benchmark). WebShop: env=webshop data_dir=<WebShop checkout>.",
-        ["python -m evaluators.agents env=alfworld model=smollm2-135m episodes=2 max_new_tokens=48",
-         "python -m evaluators.agents envs=[alfworld,webshop] checkpoint=results/runs/<run>/final_model method=resrl"],
-        CONFIG_DIR, CONFIG_NAME, AgentEvalConfig, CHOICES,
-        extra=[("envs", "[alfworld]", "environments to evaluate, one after the other (same as env= for one)")],
+        [
+            "python -m evaluators.agents env=alfworld model=smollm2-135m episodes=2 max_new_tokens=48",
+            "python -m evaluators.agents envs=[alfworld,webshop] checkpoint=results/runs/<run>/final_model method=resrl",
+        ],
+        CONFIG_DIR,
+        CONFIG_NAME,
+        AgentEvalConfig,
+        CHOICES,
+        extra=[
+            ("envs", "[alfworld]", "environments to evaluate, one after the other (same as env= for one)")
+        ],
         notes=["--cfg prints the composed config and exits."],
     )
 
@@ -71,16 +85,23 @@ def _run_one(conf: AgentEvalConfig) -> None:
     from evaluators.agents.run import format_table, run
 
     out = run(conf)
-    print(f"\nrun {out['run_name']}  (env {conf.env}, split {conf.resolved_split}, episodes {conf.episodes}, "
-          f"max_steps {conf.resolved_max_steps}, max_new_tokens {conf.max_new_tokens}, data {out['data_source']})")
+    print(
+        f"\nrun {out['run_name']}  (env {conf.env}, split {conf.resolved_split}, episodes {conf.episodes}, "
+        f"max_steps {conf.resolved_max_steps}, max_new_tokens {conf.max_new_tokens}, data {out['data_source']})"
+    )
     print(format_table(out["rows"]))
     print(f"\nmetrics: {out['metrics_path']}\nsamples: {out['samples_path']}\nrun info: {out['info_path']}")
     print(f"timings: {out['timings']}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    run_cli(sys.argv[1:] if argv is None else argv, help_text=help_text, compose=compose_all, run_one=_run_one,
-            show=lambda conf: OmegaConf.to_yaml(OmegaConf.structured(conf)))
+    run_cli(
+        sys.argv[1:] if argv is None else argv,
+        help_text=help_text,
+        compose=compose_all,
+        run_one=_run_one,
+        show=lambda conf: OmegaConf.to_yaml(OmegaConf.structured(conf)),
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ _OPEN_ACTION = re.compile(r"<action>([^\n<]*)", re.IGNORECASE)
 _ACTION_LINE = re.compile(r"^\s*\**action\**\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _QUOTES = "\"'`"
 
-NO_ACTION = "no action found; write exactly one action inside <action> </action> tags, e.g. <action>look</action>"
+NO_ACTION = (
+    "no action found; write exactly one action inside <action> </action> tags, e.g. <action>look</action>"
+)
 EMPTY_ACTION = "the <action> </action> tags are empty"
 
 

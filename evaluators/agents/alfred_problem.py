@@ -90,8 +90,12 @@ def task_description(task: TaskSpec, rng: random.Random) -> str:
     import alfworld.gen.goal_library as glib
 
     template = rng.choice(glib.gdict[task.task_type]["templates"])
-    return template.format(obj=task.object_target.lower(), recep=task.parent_target.lower(),
-                           toggle=task.toggle_target.lower(), mrecep="")
+    return template.format(
+        obj=task.object_target.lower(),
+        recep=task.parent_target.lower(),
+        toggle=task.toggle_target.lower(),
+        mrecep="",
+    )
 
 
 def build_problem(scene: Scene, task: TaskSpec) -> str:
@@ -125,10 +129,17 @@ def build_problem(scene: Scene, task: TaskSpec) -> str:
         if needed and needed not in obj_classes:
             raise ValueError(f"scene {scene.scene_id}: task needs a {needed}, the scene has {obj_classes}")
     if task.parent_target and task.parent_target not in recep_classes:
-        raise ValueError(f"scene {scene.scene_id}: task needs a {task.parent_target}, the scene has {recep_classes}")
+        raise ValueError(
+            f"scene {scene.scene_id}: task needs a {task.parent_target}, the scene has {recep_classes}"
+        )
 
-    props = {"cleanable": "Cleanable", "heatable": "Heatable", "coolable": "Coolable", "sliceable": "Sliceable",
-             "toggleable": "Toggleable"}
+    props = {
+        "cleanable": "Cleanable",
+        "heatable": "Heatable",
+        "coolable": "Coolable",
+        "sliceable": "Sliceable",
+        "toggleable": "Toggleable",
+    }
     toggleable = C.VAL_ACTION_OBJECTS["Toggleable"]
     objects = ["agent1 - agent"]
     objects += [f"{c}Type - otype" for c in obj_classes] + [f"{c}Type - rtype" for c in recep_classes]
@@ -153,13 +164,24 @@ def build_problem(scene: Scene, task: TaskSpec) -> str:
             init.append(f"(isReceptacleObject {o})")
         init += [f"({p} {o})" for p, key in props.items() if cls in C.VAL_ACTION_OBJECTS[key]]
     for r in recep_classes:
-        init += [f"(canContain {r}Type {o}Type)" for o in obj_classes if o in C.VAL_RECEPTACLE_OBJECTS.get(r, ())]
+        init += [
+            f"(canContain {r}Type {o}Type)" for o in obj_classes if o in C.VAL_RECEPTACLE_OBJECTS.get(r, ())
+        ]
 
-    goal = glib.gdict[task.task_type]["pddl"].format(obj=task.object_target, recep=task.parent_target,
-                                                     toggle=task.toggle_target, mrecep="").replace("#", "-")
+    goal = (
+        glib.gdict[task.task_type]["pddl"]
+        .format(obj=task.object_target, recep=task.parent_target, toggle=task.toggle_target, mrecep="")
+        .replace("#", "-")
+    )
     nl = "\n        "
-    return (f"\n(define (problem plan_{scene.scene_id})\n    (:domain alfred)\n    (:objects{nl}"
-            + nl.join(objects) + f"\n    )\n    (:init{nl}" + nl.join(init) + "\n    )\n" + goal)
+    return (
+        f"\n(define (problem plan_{scene.scene_id})\n    (:domain alfred)\n    (:objects{nl}"
+        + nl.join(objects)
+        + f"\n    )\n    (:init{nl}"
+        + nl.join(init)
+        + "\n    )\n"
+        + goal
+    )
 
 
 def build_game(scene: Scene, task: TaskSpec) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -172,12 +194,24 @@ def build_game(scene: Scene, task: TaskSpec) -> tuple[dict[str, Any], dict[str, 
     with open(ALFRED_TWL2_PATH, encoding="utf-8") as f:
         grammar = f.read()
     desc = task_description(task, _seeded(scene.scene_id + "/task"))
-    game = {"pddl_domain": domain, "grammar": grammar.replace("UNKNOWN GOAL", desc),
-            "pddl_problem": build_problem(scene, task), "solvable": None, "walkthrough": None}
-    traj = {"task_type": task.task_type,
-            "pddl_params": {"object_target": task.object_target, "parent_target": task.parent_target,
-                            "toggle_target": task.toggle_target, "mrecep_target": "", "object_sliced": False},
-            "scene": {"floor_plan": scene.scene_id},
-            "task_desc": desc,
-            "generated_by": "python -m evaluators.agents.make_games (hand-written scene, not from ALFRED)"}
+    game = {
+        "pddl_domain": domain,
+        "grammar": grammar.replace("UNKNOWN GOAL", desc),
+        "pddl_problem": build_problem(scene, task),
+        "solvable": None,
+        "walkthrough": None,
+    }
+    traj = {
+        "task_type": task.task_type,
+        "pddl_params": {
+            "object_target": task.object_target,
+            "parent_target": task.parent_target,
+            "toggle_target": task.toggle_target,
+            "mrecep_target": "",
+            "object_sliced": False,
+        },
+        "scene": {"floor_plan": scene.scene_id},
+        "task_desc": desc,
+        "generated_by": "python -m evaluators.agents.make_games (hand-written scene, not from ALFRED)",
+    }
     return game, traj

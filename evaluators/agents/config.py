@@ -26,7 +26,9 @@ class AgentEvalConfig:
     episodes: int | None = None  # null: every game / goal of the split once; k: the first k (see registry)
     task_types: list[str] | None = None  # ALFWorld task types to keep (null: all six)
     max_steps: int | None = None  # steps per episode; null: 50 (alfworld, textworld), 15 (webshop)
-    data_dir: str | None = None  # alfworld: null = $ALFWORLD_DATA, else the shipped generated set; webshop: checkout
+    data_dir: str | None = (
+        None  # alfworld: null = $ALFWORLD_DATA, else the shipped generated set; webshop: checkout
+    )
     model: dict[str, Any] = field(default_factory=dict)  # model config name (experiments/model/<name>.yaml)
     checkpoint: str | None = None  # a save_pretrained folder to evaluate instead of `model`
     method: str = "base"  # training-method label in the metrics table
@@ -47,7 +49,9 @@ class AgentEvalConfig:
     ci: float = 0.95
     format: str = "csv"
     results_dir: str | None = None  # default: resrl.paths.results_dir()
-    overwrite: bool = False  # stored episodes of another model or other settings: false = refuse, true = delete them
+    overwrite: bool = (
+        False  # stored episodes of another model or other settings: false = refuse, true = delete them
+    )
     progress: bool = True  # a progress bar over the replies of each chunk of episodes
 
     def __post_init__(self) -> None:
@@ -64,7 +68,9 @@ class AgentEvalConfig:
         if not 0 < self.ci < 1:
             raise ValueError(f"ci must be in (0, 1), got {self.ci}")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise ValueError(f"need temperature >= 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}")
+            raise ValueError(
+                f"need temperature >= 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}"
+            )
         for name in ("episodes", "max_steps", "max_total_tokens", "webshop_num_products"):
             v = getattr(self, name)
             if v is not None and v < 1:
@@ -73,7 +79,9 @@ class AgentEvalConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.model and not self.checkpoint:
-            raise ValueError("no model: select one with model=<name> (experiments/model/) or checkpoint=<folder>")
+            raise ValueError(
+                "no model: select one with model=<name> (experiments/model/) or checkpoint=<folder>"
+            )
 
     @property
     def resolved_split(self) -> str:

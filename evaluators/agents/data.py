@@ -32,8 +32,12 @@ from resrl.paths import data_dir as project_data_dir
 ALFWORLD_SPLITS = ("train", "valid_seen", "valid_unseen")
 SPLIT_ALIASES = {
     "train": "train",
-    "valid_seen": "valid_seen", "seen": "valid_seen", "eval_in_distribution": "valid_seen",
-    "valid_unseen": "valid_unseen", "unseen": "valid_unseen", "eval_out_of_distribution": "valid_unseen",
+    "valid_seen": "valid_seen",
+    "seen": "valid_seen",
+    "eval_in_distribution": "valid_seen",
+    "valid_unseen": "valid_unseen",
+    "unseen": "valid_unseen",
+    "eval_out_of_distribution": "valid_unseen",
     "test": "valid_unseen",  # the paper's evaluation split (unseen scenes)
 }
 ALFWORLD_GAME_FILE = "game.tw-pddl"
@@ -131,8 +135,9 @@ def _is_solvable(game_file: Path) -> bool:
     return data.get("solvable", True) is not False
 
 
-def find_alfworld_games(data_dir: str | os.PathLike | None, split: str,
-                        task_types: list[str] | None = None) -> list[GameSpec]:
+def find_alfworld_games(
+    data_dir: str | os.PathLike | None, split: str, task_types: list[str] | None = None
+) -> list[GameSpec]:
     """Every playable ALFWorld game of ``split`` (sorted by ``game_id``), optionally only some task types.
 
     Raises ``FileNotFoundError`` (folder missing or without games, with the download command) or
@@ -156,17 +161,21 @@ def clear_game_cache() -> None:
 
 
 @functools.lru_cache(maxsize=32)
-def _scan_alfworld(root: Path, source: str, split: str, task_types: tuple[str, ...] | None) -> tuple[GameSpec, ...]:
+def _scan_alfworld(
+    root: Path, source: str, split: str, task_types: tuple[str, ...] | None
+) -> tuple[GameSpec, ...]:
     where = f"{root} (from {source})"
     if not root.is_dir():
-        raise FileNotFoundError(f"ALFWorld data folder not found: {where}.\n"
-                                + ALFWORLD_DOWNLOAD_HELP.format(path=root))
+        raise FileNotFoundError(
+            f"ALFWorld data folder not found: {where}.\n" + ALFWORLD_DOWNLOAD_HELP.format(path=root)
+        )
     split_dir = root / "json_2.1.1" / split
     files = sorted(split_dir.rglob(ALFWORLD_GAME_FILE)) if split_dir.is_dir() else []
     if not files:
         raise FileNotFoundError(
             f"no ALFWorld games ({ALFWORLD_GAME_FILE}) under {split_dir} (data folder {where}).\n"
-            + ALFWORLD_DOWNLOAD_HELP.format(path=root))
+            + ALFWORLD_DOWNLOAD_HELP.format(path=root)
+        )
     games = []
     for f in files:
         rel = f.parent.relative_to(split_dir)
@@ -179,8 +188,10 @@ def _scan_alfworld(root: Path, source: str, split: str, task_types: tuple[str, .
             continue
         games.append(GameSpec(path=f, game_id=str(rel), kind="alfworld", split=split, task_type=task_type))
     if not games:
-        raise FileNotFoundError(f"no playable ALFWorld games of task types {list(task_types or TASK_TYPES)} under "
-                                f"{split_dir}.\n" + ALFWORLD_DOWNLOAD_HELP.format(path=root))
+        raise FileNotFoundError(
+            f"no playable ALFWorld games of task types {list(task_types or TASK_TYPES)} under "
+            f"{split_dir}.\n" + ALFWORLD_DOWNLOAD_HELP.format(path=root)
+        )
     return tuple(games)
 
 
@@ -189,11 +200,17 @@ def find_textworld_games(data_dir: str | os.PathLike | None, split: str = "test"
     sorted by name. ``split`` is only recorded (a folder of TextWorld games has no splits)."""
     root = Path(str(data_dir)).expanduser() if data_dir not in (None, "") else shipped_textworld_dir()
     if not root.is_dir():
-        raise FileNotFoundError(f"TextWorld games folder not found: {root}.\n" + TEXTWORLD_HELP.format(path=root))
-    files = sorted(p for p in root.iterdir() if p.suffix in (".z8", ".ulx") and p.with_suffix(".json").is_file())
+        raise FileNotFoundError(
+            f"TextWorld games folder not found: {root}.\n" + TEXTWORLD_HELP.format(path=root)
+        )
+    files = sorted(
+        p for p in root.iterdir() if p.suffix in (".z8", ".ulx") and p.with_suffix(".json").is_file()
+    )
     if not files:
-        raise FileNotFoundError(f"no TextWorld games (*.z8 or *.ulx with a .json beside) in {root}.\n"
-                                + TEXTWORLD_HELP.format(path=root))
+        raise FileNotFoundError(
+            f"no TextWorld games (*.z8 or *.ulx with a .json beside) in {root}.\n"
+            + TEXTWORLD_HELP.format(path=root)
+        )
     return [GameSpec(path=p, game_id=p.stem, kind="textworld", split=split) for p in files]
 
 
@@ -203,19 +220,28 @@ WEBSHOP_REQUIRED = (
     ("data/items_shuffle_1000.json", "data/items_shuffle.json"),
     ("data/items_ins_v2_1000.json", "data/items_ins_v2.json"),
     ("data/items_human_ins.json",),
-    ("search_engine/indexes", "search_engine/indexes_1k", "search_engine/indexes_100", "search_engine/indexes_100k"),
+    (
+        "search_engine/indexes",
+        "search_engine/indexes_1k",
+        "search_engine/indexes_100",
+        "search_engine/indexes_100k",
+    ),
 )
 
 
 def check_webshop_dir(webshop_dir: str | os.PathLike | None) -> Path:
     """The WebShop checkout folder, after checking that the files the text environment loads are there."""
     if webshop_dir in (None, ""):
-        raise FileNotFoundError("WebShop needs data_dir=<WebShop checkout> (none given).\n"
-                                + WEBSHOP_SETUP_HELP.format(path="WebShop"))
+        raise FileNotFoundError(
+            "WebShop needs data_dir=<WebShop checkout> (none given).\n"
+            + WEBSHOP_SETUP_HELP.format(path="WebShop")
+        )
     root = Path(str(webshop_dir)).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"WebShop folder not found: {root}.\n" + WEBSHOP_SETUP_HELP.format(path=root))
     missing = [" or ".join(alts) for alts in WEBSHOP_REQUIRED if not any((root / a).exists() for a in alts)]
     if missing:
-        raise FileNotFoundError(f"WebShop folder {root} lacks {missing}.\n" + WEBSHOP_SETUP_HELP.format(path=root))
+        raise FileNotFoundError(
+            f"WebShop folder {root} lacks {missing}.\n" + WEBSHOP_SETUP_HELP.format(path=root)
+        )
     return root

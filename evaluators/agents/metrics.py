@@ -23,20 +23,39 @@ from evaluators.common.schema import MetricRow
 from evaluators.metrics import bootstrap_ci
 
 #: metric name -> episode record field, per environment family.
-METRICS = {"alfworld": {"success": "success"}, "textworld": {"success": "success"},
-           "webshop": {"score": "score", "success": "success"}}
+METRICS = {
+    "alfworld": {"success": "success"},
+    "textworld": {"success": "success"},
+    "webshop": {"score": "score", "success": "success"},
+}
 
 
-def _row(model: str, method: str, bench: str, metric: str, per_game: dict[str, list[float]], n_boot: int,
-         alpha: float, seed: int) -> MetricRow:
+def _row(
+    model: str,
+    method: str,
+    bench: str,
+    metric: str,
+    per_game: dict[str, list[float]],
+    n_boot: int,
+    alpha: float,
+    seed: int,
+) -> MetricRow:
     means = np.array([np.mean(v) for v in per_game.values()], dtype=np.float64)
     lo, hi = bootstrap_ci(means, n_boot=n_boot, alpha=alpha, seed=seed)
     n = min(len(v) for v in per_game.values())
     return MetricRow(model, method, bench, metric, 1, float(means.mean()), float(lo), float(hi), int(n))
 
 
-def agent_metric_rows(env: str, records: Iterable[dict[str, Any]], model: str, method: str, *, n_boot: int = 1000,
-                      alpha: float = 0.05, seed: int = 0) -> list[MetricRow]:
+def agent_metric_rows(
+    env: str,
+    records: Iterable[dict[str, Any]],
+    model: str,
+    method: str,
+    *,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> list[MetricRow]:
     """Rows for episode ``records`` (dicts with ``problem_id``, ``task_type``, ``success`` and, for WebShop,
     ``score``). Raises on an unknown env or an empty record list."""
     if env not in METRICS:
@@ -49,7 +68,9 @@ def agent_metric_rows(env: str, records: Iterable[dict[str, Any]], model: str, m
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in records:
             if r.get("task_type") not in TASK_TYPES:
-                raise ValueError(f"episode {r.get('problem_id')!r}: unknown ALFWorld task type {r.get('task_type')!r}")
+                raise ValueError(
+                    f"episode {r.get('problem_id')!r}: unknown ALFWorld task type {r.get('task_type')!r}"
+                )
             by_type[r["task_type"]].append(r)
         groups.update({f"alfworld_{short}": by_type[t] for t, short in TASK_TYPES.items() if t in by_type})
     rows = []

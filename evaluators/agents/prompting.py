@@ -68,37 +68,58 @@ class AgentPrompt:
 
     def opening(self, task: str, observation: str, actions: Sequence[str] | None) -> list[Message]:
         """System + first user message of an episode."""
-        parts = [f"Your task is to: {task}", f"Your current observation is: {observation}",
-                 self.actions_block(actions), f"Now it's your turn to take an action. {self.format_line()}"]
-        return [{"role": "system", "content": self.system},
-                {"role": "user", "content": "\n\n".join(p for p in parts if p)}]
+        parts = [
+            f"Your task is to: {task}",
+            f"Your current observation is: {observation}",
+            self.actions_block(actions),
+            f"Now it's your turn to take an action. {self.format_line()}",
+        ]
+        return [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": "\n\n".join(p for p in parts if p)},
+        ]
 
-    def observation(self, observation: str, actions: Sequence[str] | None, step: int, max_steps: int) -> Message:
+    def observation(
+        self, observation: str, actions: Sequence[str] | None, step: int, max_steps: int
+    ) -> Message:
         """The user message after action number ``step`` (1-based) of at most ``max_steps``."""
-        parts = [f"Step {step}/{max_steps}. Your current observation is: {observation}",
-                 self.actions_block(actions), self.reminder()]
+        parts = [
+            f"Step {step}/{max_steps}. Your current observation is: {observation}",
+            self.actions_block(actions),
+            self.reminder(),
+        ]
         return {"role": "user", "content": "\n\n".join(p for p in parts if p)}
 
     def invalid(self, error: str, actions: Sequence[str] | None, step: int, max_steps: int) -> Message:
         """The user message after an unusable reply (the step still counts)."""
-        parts = [f"Step {step}/{max_steps}. Invalid action: {error}.", self.actions_block(actions),
-                 self.reminder()]
+        parts = [
+            f"Step {step}/{max_steps}. Invalid action: {error}.",
+            self.actions_block(actions),
+            self.reminder(),
+        ]
         return {"role": "user", "content": "\n\n".join(p for p in parts if p)}
 
 
 def alfworld_prompt(think: bool = True) -> AgentPrompt:
-    return AgentPrompt(system="You are an expert agent operating in the ALFRED Embodied Environment.",
-                       think=think, example_action="go to countertop 1")
+    return AgentPrompt(
+        system="You are an expert agent operating in the ALFRED Embodied Environment.",
+        think=think,
+        example_action="go to countertop 1",
+    )
 
 
 def textworld_prompt(think: bool = True) -> AgentPrompt:
-    return AgentPrompt(system="You are an expert agent playing a text adventure game.", think=think,
-                       example_action="look")
+    return AgentPrompt(
+        system="You are an expert agent playing a text adventure game.", think=think, example_action="look"
+    )
 
 
 def webshop_prompt(think: bool = True) -> AgentPrompt:
-    return AgentPrompt(system="You are an expert autonomous agent operating in the WebShop e-commerce environment.",
-                       think=think, example_action="search[red shoes]")
+    return AgentPrompt(
+        system="You are an expert autonomous agent operating in the WebShop e-commerce environment.",
+        think=think,
+        example_action="search[red shoes]",
+    )
 
 
 PROMPTS = {"alfworld": alfworld_prompt, "textworld": textworld_prompt, "webshop": webshop_prompt}

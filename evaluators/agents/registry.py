@@ -70,10 +70,19 @@ def _episode_id(prefix: str, repeat: int) -> str:
     return prefix if repeat == 0 else f"{prefix}#{repeat}"
 
 
-def make_envs(env: str, split: str | None = None, episodes: int | None = None, data_dir: str | None = None,
-              seed: int | None = 0, max_steps: int | None = None, *, think: bool = True,
-              task_types: list[str] | None = None, expert: bool = False,
-              webshop_num_products: int | None = None) -> list[Any]:
+def make_envs(
+    env: str,
+    split: str | None = None,
+    episodes: int | None = None,
+    data_dir: str | None = None,
+    seed: int | None = 0,
+    max_steps: int | None = None,
+    *,
+    think: bool = True,
+    task_types: list[str] | None = None,
+    expert: bool = False,
+    webshop_num_products: int | None = None,
+) -> list[Any]:
     """``episodes`` ChatEnvs of ``env`` (``alfworld``, ``textworld``, ``webshop``) on ``split`` (None: the paper's
     evaluation split), ``max_steps`` steps each (None: 50 ALFWorld/TextWorld, 15 WebShop).
 
@@ -97,13 +106,23 @@ def make_envs(env: str, split: str | None = None, episodes: int | None = None, d
         else:
             root = data_dir
             games = ordered_games(find_textworld_games(data_dir, split), seed)
-        return [TextGameEnv(g, prompt=prompt, max_steps=max_steps, data_dir=root if env == "alfworld" else None,
-                            episode_id=_episode_id(f"{env}/{split}/{g.game_id}", rep), expert=expert)
-                for g, rep in repeat_to(games, episodes)]
+        return [
+            TextGameEnv(
+                g,
+                prompt=prompt,
+                max_steps=max_steps,
+                data_dir=root if env == "alfworld" else None,
+                episode_id=_episode_id(f"{env}/{split}/{g.game_id}", rep),
+                expert=expert,
+            )
+            for g, rep in repeat_to(games, episodes)
+        ]
 
     from evaluators.agents.webshop import WebShopEnv, WebShopServer, webshop_split_sessions
 
-    server = WebShopServer(data_dir, num_products=webshop_num_products)  # checks the folder; loads nothing yet
+    server = WebShopServer(
+        data_dir, num_products=webshop_num_products
+    )  # checks the folder; loads nothing yet
     split = {"valid": "eval", "valid_unseen": "test"}.get(split, split)
     num_goals = server.num_goals if split == "train" else None
     sessions = list(webshop_split_sessions(split, num_goals))
@@ -112,6 +131,13 @@ def make_envs(env: str, split: str | None = None, episodes: int | None = None, d
     envs = []
     for session, rep in repeat_to(sessions, episodes):
         eid = _episode_id(f"webshop/{split}/{session}", rep)
-        envs.append(WebShopEnv(session, make_env=lambda p=f"{eid}-": server.new_env(session_prefix=p),
-                               prompt=prompt, max_steps=max_steps, episode_id=eid))
+        envs.append(
+            WebShopEnv(
+                session,
+                make_env=lambda p=f"{eid}-": server.new_env(session_prefix=p),
+                prompt=prompt,
+                max_steps=max_steps,
+                episode_id=eid,
+            )
+        )
     return envs

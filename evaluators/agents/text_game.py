@@ -52,19 +52,25 @@ def open_game(game: GameSpec, walkthrough: bool = False, data_dir: str | os.Path
     try:
         import textworld
     except ImportError as err:
-        raise ImportError(f"playing {game.path} needs textworld: pip install textworld==1.7.0 ({err})") from None
+        raise ImportError(
+            f"playing {game.path} needs textworld: pip install textworld==1.7.0 ({err})"
+        ) from None
     extras = ["walkthrough"] if walkthrough else []
     if game.kind == "alfworld":
         ensure_alfworld_data_env(data_dir or _alfworld_root(game))
         try:
             from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
         except ImportError as err:
-            raise ImportError(f"playing ALFWorld games needs alfworld: pip install alfworld==0.4.2 ({err})") from None
+            raise ImportError(
+                f"playing ALFWorld games needs alfworld: pip install alfworld==0.4.2 ({err})"
+            ) from None
         infos = textworld.EnvInfos(won=True, admissible_commands=True, extras=["gamefile", *extras])
         wrappers = [AlfredDemangler(shuffle=False), AlfredInfos]
         return textworld.start(str(game.path), request_infos=infos, wrappers=wrappers)
     if game.kind == "textworld":
-        infos = textworld.EnvInfos(won=True, lost=True, admissible_commands=True, objective=True, extras=extras)
+        infos = textworld.EnvInfos(
+            won=True, lost=True, admissible_commands=True, objective=True, extras=extras
+        )
         return textworld.start(str(game.path), request_infos=infos)
     raise ValueError(f"GameSpec.kind={game.kind!r}; expected 'alfworld' or 'textworld'")
 
@@ -77,14 +83,16 @@ def split_alfworld_intro(feedback: str) -> tuple[str, str]:
     if m is None:
         return "", text.strip()
     task = m.group(1).strip()
-    return task, (text[: m.start()] + text[m.end():]).strip()
+    return task, (text[: m.start()] + text[m.end() :]).strip()
 
 
 def clean_textworld_feedback(feedback: str, objective: str = "") -> str:
     """Inform7 feedback without the ASCII-art banner, the ``>`` prompt line (with the status line printed on it),
     the objective text and runs of blank lines."""
     lines = [ln.rstrip() for ln in feedback.splitlines()]
-    lines = [ln for ln in lines if re.search(r"[A-Za-z0-9]", ln) or not ln.strip()]  # art lines have no letters
+    lines = [
+        ln for ln in lines if re.search(r"[A-Za-z0-9]", ln) or not ln.strip()
+    ]  # art lines have no letters
     lines = [ln for ln in lines if not ln.lstrip().startswith(">")]  # the prompt and the status line after it
     text = "\n".join(lines)
     if objective:
@@ -98,8 +106,16 @@ class TextGameEnv:
 
     tools = None
 
-    def __init__(self, game: GameSpec, *, prompt: AgentPrompt, max_steps: int, episode_id: str | None = None,
-                 data_dir: str | os.PathLike | None = None, expert: bool = False) -> None:
+    def __init__(
+        self,
+        game: GameSpec,
+        *,
+        prompt: AgentPrompt,
+        max_steps: int,
+        episode_id: str | None = None,
+        data_dir: str | os.PathLike | None = None,
+        expert: bool = False,
+    ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         self.game = game
@@ -152,8 +168,9 @@ class TextGameEnv:
         if parsed.action is None:
             self.invalid_actions += 1
             self.done = self.steps >= self.max_steps
-            msg = self.prompt.invalid(parsed.error or "unreadable reply", self._shown_actions(), self.steps,
-                                      self.max_steps)
+            msg = self.prompt.invalid(
+                parsed.error or "unreadable reply", self._shown_actions(), self.steps, self.max_steps
+            )
             return EnvStep([msg], self.done, 0.0, invalid=True, info={"action": None, "error": parsed.error})
         state, _, _ = self._env.step(parsed.action)
         invalid = parsed.admissible is False
@@ -163,14 +180,25 @@ class TextGameEnv:
         lost = bool(state.get("lost") or False)
         self.admissible = list(state["admissible_commands"] or [])
         self.done = self.won or lost or self.steps >= self.max_steps
-        feedback = state.feedback if self.game.kind == "alfworld" else clean_textworld_feedback(state.feedback)
+        feedback = (
+            state.feedback if self.game.kind == "alfworld" else clean_textworld_feedback(state.feedback)
+        )
         msg = self.prompt.observation(feedback.strip(), self._shown_actions(), self.steps, self.max_steps)
-        return EnvStep([msg], self.done, 1.0 if won_now else 0.0, invalid=invalid,
-                       info={"action": parsed.action, "won": self.won})
+        return EnvStep(
+            [msg],
+            self.done,
+            1.0 if won_now else 0.0,
+            invalid=invalid,
+            info={"action": parsed.action, "won": self.won},
+        )
 
     def score(self) -> dict[str, float]:
-        return {"reward": float(self.won), "success": float(self.won), "steps": float(self.steps),
-                "invalid_actions": float(self.invalid_actions)}
+        return {
+            "reward": float(self.won),
+            "success": float(self.won),
+            "steps": float(self.steps),
+            "invalid_actions": float(self.invalid_actions),
+        }
 
     def close(self) -> None:
         if self._env is not None:

@@ -38,7 +38,11 @@ from evaluators.agents.prompting import AgentPrompt
 from resrl.rollout.multi_turn import EnvStep, Message
 
 #: WebShop goal indices per split (baseline_models/env.py); ``None`` = up to the number of goals.
-WEBSHOP_SPLITS: dict[str, tuple[int, int | None]] = {"test": (0, 500), "eval": (500, 1500), "train": (1500, None)}
+WEBSHOP_SPLITS: dict[str, tuple[int, int | None]] = {
+    "test": (0, 500),
+    "eval": (500, 1500),
+    "train": (1500, None),
+}
 SEARCH_PLACEHOLDER = "search[<your query>]"
 _ACTION = re.compile(r"^(search|click)\[(.*)\]$", re.IGNORECASE | re.DOTALL)
 
@@ -81,8 +85,9 @@ class WebShopServer:
     """The shared WebShop simulator of a checkout (loaded on first use): ``new_env()`` gives a fresh
     ``WebAgentTextEnv`` on it. ``num_products``: WebShop's product subset (None: all; 1000 for the small data)."""
 
-    def __init__(self, webshop_dir: str | os.PathLike, num_products: int | None = None,
-                 human_goals: bool = True) -> None:
+    def __init__(
+        self, webshop_dir: str | os.PathLike, num_products: int | None = None, human_goals: bool = True
+    ) -> None:
         self.root = check_webshop_dir(webshop_dir)
         self.num_products = num_products
         self.human_goals = human_goals
@@ -95,8 +100,10 @@ class WebShopServer:
             import gym
             import web_agent_site.envs  # noqa: F401  (registers WebAgentTextEnv-v0)
         except ImportError as err:
-            raise ImportError(f"WebShop's code in {self.root} could not be imported ({err}); install its "
-                              f"requirements: pip install -r {self.root / 'requirements.txt'}") from None
+            raise ImportError(
+                f"WebShop's code in {self.root} could not be imported ({err}); install its "
+                f"requirements: pip install -r {self.root / 'requirements.txt'}"
+            ) from None
         return gym
 
     def new_env(self, session_prefix: str | None = None) -> Any:
@@ -105,8 +112,9 @@ class WebShopServer:
         gym = self._import_envs()
         kwargs: dict[str, Any] = {"observation_mode": "text", "session_prefix": session_prefix}
         if self._server is None:
-            env = gym.make("WebAgentTextEnv-v0", num_products=self.num_products, human_goals=self.human_goals,
-                           **kwargs)
+            env = gym.make(
+                "WebAgentTextEnv-v0", num_products=self.num_products, human_goals=self.human_goals, **kwargs
+            )
             self._server = env.unwrapped.server
             return env.unwrapped
         return gym.make("WebAgentTextEnv-v0", server=self._server, **kwargs).unwrapped
@@ -124,8 +132,15 @@ class WebShopEnv:
 
     tools = None
 
-    def __init__(self, session: int, *, make_env: Callable[[], Any], prompt: AgentPrompt, max_steps: int = 15,
-                 episode_id: str | None = None) -> None:
+    def __init__(
+        self,
+        session: int,
+        *,
+        make_env: Callable[[], Any],
+        prompt: AgentPrompt,
+        max_steps: int = 15,
+        episode_id: str | None = None,
+    ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         self.session = int(session)
@@ -164,8 +179,12 @@ class WebShopEnv:
         if parsed.action is None:
             self.invalid_actions += 1
             self.done = self.steps >= self.max_steps
-            msg = self.prompt.invalid(parsed.error or "unreadable reply", admissible_actions(self.available),
-                                      self.steps, self.max_steps)
+            msg = self.prompt.invalid(
+                parsed.error or "unreadable reply",
+                admissible_actions(self.available),
+                self.steps,
+                self.max_steps,
+            )
             return EnvStep([msg], self.done, 0.0, invalid=True, info={"action": None, "error": parsed.error})
         command, valid = check_action(parsed.action, self.available)
         self.invalid_actions += int(not valid)
@@ -176,12 +195,21 @@ class WebShopEnv:
         self.done = bool(done) or self.steps >= self.max_steps
         if not done:
             self.available = self._env.get_available_actions()
-        msg = self.prompt.observation(observation, admissible_actions(self.available), self.steps, self.max_steps)
-        return EnvStep([msg], self.done, reward, invalid=not valid, info={"action": command, "purchased": bool(done)})
+        msg = self.prompt.observation(
+            observation, admissible_actions(self.available), self.steps, self.max_steps
+        )
+        return EnvStep(
+            [msg], self.done, reward, invalid=not valid, info={"action": command, "purchased": bool(done)}
+        )
 
     def score(self) -> dict[str, float]:
-        return {"reward": self.final_reward, "score": self.final_reward, "success": float(self.final_reward == 1.0),
-                "steps": float(self.steps), "invalid_actions": float(self.invalid_actions)}
+        return {
+            "reward": self.final_reward,
+            "score": self.final_reward,
+            "success": float(self.final_reward == 1.0),
+            "steps": float(self.steps),
+            "invalid_actions": float(self.invalid_actions),
+        }
 
     def close(self) -> None:
         if self._env is not None:

@@ -69,15 +69,22 @@ class ApiSession:
         self._utils, _ = require_bfcl()
         _, instances = self._run([])  # creates the instances from initial_config
         self.method_names: frozenset[str] = frozenset(
-            name for inst in instances.values()
-            for name, _ in inspect.getmembers(inst, predicate=inspect.ismethod) if not name.startswith("_")
+            name
+            for inst in instances.values()
+            for name, _ in inspect.getmembers(inst, predicate=inspect.ismethod)
+            if not name.startswith("_")
         )
         self.closed = False
 
     def _run(self, calls: list[str]) -> tuple[list[str], dict[str, Any]]:
         return self._utils.execute_multi_turn_func_call(
-            calls, self.entry.initial_config, self.entry.involved_classes, self.tag, self.entry.id,
-            long_context=self.entry.long_context, is_evaL_run=False,
+            calls,
+            self.entry.initial_config,
+            self.entry.involved_classes,
+            self.tag,
+            self.entry.id,
+            long_context=self.entry.long_context,
+            is_evaL_run=False,
         )
 
     def execute(self, calls: list[str]) -> list[str]:
@@ -98,14 +105,20 @@ def check_turns(entry: BFCLEntry, turns: list[list[list[str]]]) -> dict[str, Any
     ground truth (forced quit after the step limit, or an episode cut off) is invalid, as in BFCL's
     ``multi_turn:force_terminated``."""
     if len(turns) != len(entry.ground_truth):
-        return {"valid": False, "error_type": "multi_turn:force_terminated",
-                "error_message": f"{len(turns)} of {len(entry.ground_truth)} turns completed"}
+        return {
+            "valid": False,
+            "error_type": "multi_turn:force_terminated",
+            "error_message": f"{len(turns)} of {len(entry.ground_truth)} turns completed",
+        }
     _, checker = require_bfcl()
     tag = fresh_tag("check")
     try:
         result = checker.multi_turn_checker(
-            [[list(step) for step in turn] for turn in turns], entry.ground_truth, entry.checker_entry(),
-            f"multi_turn_{entry.category}", tag,
+            [[list(step) for step in turn] for turn in turns],
+            entry.ground_truth,
+            entry.checker_entry(),
+            f"multi_turn_{entry.category}",
+            tag,
         )
     finally:
         drop_instances(tag)

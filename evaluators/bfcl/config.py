@@ -21,7 +21,9 @@ class BFCLEvalConfig:
 
     defaults: list[Any] = field(default_factory=lambda: ["_self_", {"model": "smollm2-135m"}])
     model: dict[str, Any] = field(default_factory=dict)  # model config name (experiments/model/<name>.yaml)
-    checkpoint: str | None = None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
+    checkpoint: str | None = (
+        None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
+    )
     method: str = "base"  # training-method label in the metrics table
     model_name: str | None = None  # model label in the metrics table (default: the model or checkpoint name)
     run_name: str | None = None  # default: <method>-<model label>
@@ -32,8 +34,12 @@ class BFCLEvalConfig:
     temperature: float = 0.001  # BFCL's default
     top_p: float = 1.0
     max_new_tokens: int = 4096  # per reply (BFCL caps local models at 4096)
-    max_turn_steps: int = 20  # executing replies per user turn before a forced quit (BFCL's MAXIMUM_STEP_LIMIT)
-    max_replies: int | None = None  # replies per episode; null = turns * (max_turn_steps + 1), BFCL's own bound
+    max_turn_steps: int = (
+        20  # executing replies per user turn before a forced quit (BFCL's MAXIMUM_STEP_LIMIT)
+    )
+    max_replies: int | None = (
+        None  # replies per episode; null = turns * (max_turn_steps + 1), BFCL's own bound
+    )
     max_total_tokens: int | None = None  # prompt + transcript tokens per episode; null = the model's context
     enable_thinking: bool | None = None  # Qwen3 think mode; null = the model config's chat_template_kwargs
     seed: int = 0
@@ -46,7 +52,9 @@ class BFCLEvalConfig:
     ci: float = 0.95
     format: str = "csv"  # metrics file format: csv or parquet
     results_dir: str | None = None  # default: resrl.paths.results_dir()
-    overwrite: bool = False  # stored episodes of another model or other settings: false = refuse, true = delete them
+    overwrite: bool = (
+        False  # stored episodes of another model or other settings: false = refuse, true = delete them
+    )
 
     def __post_init__(self) -> None:
         if self.subset != "all":

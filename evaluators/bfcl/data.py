@@ -76,7 +76,11 @@ class BFCLEntry:
 
     def checker_entry(self) -> dict[str, Any]:
         """The fields ``multi_turn_checker`` reads (``id``, ``initial_config``, ``involved_classes``)."""
-        return {"id": self.id, "initial_config": self.initial_config, "involved_classes": list(self.involved_classes)}
+        return {
+            "id": self.id,
+            "initial_config": self.initial_config,
+            "involved_classes": list(self.involved_classes),
+        }
 
 
 def canonical_category(name: str) -> str:
@@ -103,8 +107,10 @@ def default_data_dir() -> Path:
 
 def question_file(data_dir: Path, category: str) -> Path:
     """``BFCL_v<N>_multi_turn_<category>.json`` in ``data_dir`` (the highest version if several)."""
-    found = sorted(data_dir.glob(f"BFCL_v*_multi_turn_{category}.json"),
-                   key=lambda p: int(p.name.split("_")[1][1:]) if p.name.split("_")[1][1:].isdigit() else -1)
+    found = sorted(
+        data_dir.glob(f"BFCL_v*_multi_turn_{category}.json"),
+        key=lambda p: int(p.name.split("_")[1][1:]) if p.name.split("_")[1][1:].isdigit() else -1,
+    )
     if not found:
         raise FileNotFoundError(
             f"BFCL data file missing: {data_dir}/BFCL_v4_multi_turn_{category}.json (or BFCL_v3_...); "
@@ -127,8 +133,9 @@ def load_function_docs(data_dir: Path, api_class: str) -> list[dict[str, Any]]:
     return read_jsonl(data_dir / "multi_turn_func_doc" / FUNC_DOC_FILES[api_class])
 
 
-def split_held_out(functions: list[dict[str, Any]], missed: dict[str, list[str]], where: str
-                   ) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+def split_held_out(
+    functions: list[dict[str, Any]], missed: dict[str, list[str]], where: str
+) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
     """Remove the functions named in ``missed`` (turn -> names) from ``functions``; returns the remaining docs
     and turn -> removed docs. A name that is not among the docs is an error naming ``where``."""
     remaining = list(functions)
@@ -138,14 +145,17 @@ def split_held_out(functions: list[dict[str, Any]], missed: dict[str, list[str]]
         for name in names:
             idx = next((i for i, d in enumerate(remaining) if d.get("name") == name), None)
             if idx is None:
-                raise ValueError(f"{where}: missed_function names {name!r}, which is not among its function docs")
+                raise ValueError(
+                    f"{where}: missed_function names {name!r}, which is not among its function docs"
+                )
             docs.append(remaining.pop(idx))
         held[int(turn)] = docs
     return remaining, held
 
 
-def load_category(category: str, data_dir: str | os.PathLike | None = None, limit: int | None = None
-                  ) -> list[BFCLEntry]:
+def load_category(
+    category: str, data_dir: str | os.PathLike | None = None, limit: int | None = None
+) -> list[BFCLEntry]:
     """The entries of one category in file order (the first ``limit`` if given).
 
     Checks that every question has a ground truth and that a held-out turn has no user message (as BFCL's
@@ -175,8 +185,13 @@ def load_category(category: str, data_dir: str | os.PathLike | None = None, limi
         gt = answer["ground_truth"]
         if len(gt) != len(q["question"]):
             # BFCL's evaluator fails such an entry (multi_turn:force_terminated); the v3 copy has one
-            log.warning("%s: %d turns but %d ground-truth turns in %s; no episode can be valid",
-                        where, len(q["question"]), len(gt), apath)
+            log.warning(
+                "%s: %d turns but %d ground-truth turns in %s; no episode can be valid",
+                where,
+                len(q["question"]),
+                len(gt),
+                apath,
+            )
         functions: list[dict[str, Any]] = []
         for cls in q["involved_classes"]:
             if cls not in docs_cache:
@@ -185,10 +200,19 @@ def load_category(category: str, data_dir: str | os.PathLike | None = None, limi
         functions, held = split_held_out(functions, q.get("missed_function", {}), where)
         for turn in held:
             if not 0 <= turn < len(q["question"]) or q["question"][turn]:
-                raise ValueError(f"{where}: held-out turn {turn} must be an existing turn without user message")
-        entries.append(BFCLEntry(
-            id=q["id"], category=category, question=q["question"], ground_truth=gt,
-            initial_config=q.get("initial_config", {}), involved_classes=list(q["involved_classes"]),
-            functions=functions, held_out=held,
-        ))
+                raise ValueError(
+                    f"{where}: held-out turn {turn} must be an existing turn without user message"
+                )
+        entries.append(
+            BFCLEntry(
+                id=q["id"],
+                category=category,
+                question=q["question"],
+                ground_truth=gt,
+                initial_config=q.get("initial_config", {}),
+                involved_classes=list(q["involved_classes"]),
+                functions=functions,
+                held_out=held,
+            )
+        )
     return entries

@@ -44,8 +44,14 @@ class BFCLEnv:
     limit ended the episode; ``check``: the checker's verdict once scored (``valid``, ``error_type``, ``error_message``).
     """
 
-    def __init__(self, entry: BFCLEntry, *, call_format: str = "prompt",
-                 max_turn_steps: int = DEFAULT_MAX_TURN_STEPS, episode_id: str | None = None) -> None:
+    def __init__(
+        self,
+        entry: BFCLEntry,
+        *,
+        call_format: str = "prompt",
+        max_turn_steps: int = DEFAULT_MAX_TURN_STEPS,
+        episode_id: str | None = None,
+    ) -> None:
         if call_format not in CALL_FORMATS:
             raise ValueError(f"call_format={call_format!r}; allowed: {list(CALL_FORMATS)}")
         if max_turn_steps < 1:
@@ -55,7 +61,9 @@ class BFCLEnv:
         self.max_turn_steps = max_turn_steps
         self.episode_id = episode_id or entry.id
         self.functions: list[dict[str, Any]] = list(entry.functions)
-        self.tools: list[dict[str, Any]] | None = tool_schemas(self.functions) if call_format == "fc" else None
+        self.tools: list[dict[str, Any]] | None = (
+            tool_schemas(self.functions) if call_format == "fc" else None
+        )
         self.turn_calls: list[list[list[str]]] = []
         self.turn = 0
         self.steps_in_turn = 0
@@ -108,7 +116,9 @@ class BFCLEnv:
             self.force_quit = True
             info["force_quit"] = True
             self._finish()
-        return EnvStep(messages, self.done, self._final_reward(), invalid=parsed.malformed or bool(unknown), info=info)
+        return EnvStep(
+            messages, self.done, self._final_reward(), invalid=parsed.malformed or bool(unknown), info=info
+        )
 
     def score(self) -> dict[str, float]:
         """The checker's verdict on the turns completed so far (an unfinished turn does not count); cached once
@@ -119,7 +129,8 @@ class BFCLEnv:
         self.check = check_turns(self.entry, turns)
         ok = 1.0 if self.check.get("valid") else 0.0
         score = {
-            "reward": ok, "success": ok,
+            "reward": ok,
+            "success": ok,
             "turns_completed": float(len(turns)),
             "num_turns": float(self.entry.num_turns),
             "calls_executed": float(sum(len(step) for turn in self.turn_calls for step in turn)),

@@ -24,8 +24,15 @@ def benchmark_name(category: str) -> str:
     return f"bfcl_{category}"
 
 
-def accuracy_rows(model: str, method: str, valid: Mapping[str, Sequence[bool]], *, n_boot: int = 1000,
-                  alpha: float = 0.05, seed: int = 0) -> list[MetricRow]:
+def accuracy_rows(
+    model: str,
+    method: str,
+    valid: Mapping[str, Sequence[bool]],
+    *,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> list[MetricRow]:
     """One ``accuracy`` row per category in ``valid`` (category -> per-entry validity), in the paper's order,
     plus ``bfcl_multi_turn`` when every category is present. A category without entries is an error."""
     unknown = sorted(set(valid) - set(CATEGORIES))

@@ -38,16 +38,22 @@ def system_prompt(functions: list[dict[str, Any]]) -> str:
     p = _prompts()
     style = p.PROMPT_STYLE_TEMPLATES["classic"]
     tool_call_format = style["tool_call_no_tag"].format(
-        output_format=p.OUTPUT_FORMAT_MAPPING["python"], param_types=p.PARAM_TYPE_MAPPING["python"])
+        output_format=p.OUTPUT_FORMAT_MAPPING["python"], param_types=p.PARAM_TYPE_MAPPING["python"]
+    )
     return p.PROMPT_TEMPLATE_MAPPING["plaintext"].format(
-        persona=style["persona"], task=style["task"], tool_call_format=tool_call_format,
+        persona=style["persona"],
+        task=style["task"],
+        tool_call_format=tool_call_format,
         multiturn_behavior=style["multiturn_behavior"],
-        available_tools=style["available_tools"].format(format="json", functions=json.dumps(functions, indent=4)),
+        available_tools=style["available_tools"].format(
+            format="json", functions=json.dumps(functions, indent=4)
+        ),
     )
 
 
-def opening_messages(first_turn: list[dict[str, Any]], functions: list[dict[str, Any]], call_format: str
-                     ) -> list[dict[str, Any]]:
+def opening_messages(
+    first_turn: list[dict[str, Any]], functions: list[dict[str, Any]], call_format: str
+) -> list[dict[str, Any]]:
     """The messages of turn 0: in ``prompt`` mode BFCL's system prompt first (merged in front of the entry's own
     system message when it has one); in ``fc`` mode the entry's messages as they are (the tools go to the chat
     template)."""
@@ -70,8 +76,12 @@ def added_functions_message(functions: list[dict[str, Any]]) -> dict[str, str]:
     them; here the token sequence is built incrementally (``resrl.rollout.multi_turn``), so a system prompt
     rendered from the tools cannot change mid-episode and the docs travel in the message.
     """
-    return {"role": "user", "content": _prompts().DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_PROMPTING.format(
-        functions=functions)}
+    return {
+        "role": "user",
+        "content": _prompts().DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_PROMPTING.format(
+            functions=functions
+        ),
+    }
 
 
 def _json_schema(node: Any) -> Any:
@@ -100,6 +110,14 @@ def tool_schemas(functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for doc in functions:
         params = _json_schema(copy.deepcopy(doc.get("parameters", {"type": "dict", "properties": {}})))
         params["type"] = "object"
-        tools.append({"type": "function", "function": {
-            "name": doc["name"], "description": doc.get("description", ""), "parameters": params}})
+        tools.append(
+            {
+                "type": "function",
+                "function": {
+                    "name": doc["name"],
+                    "description": doc.get("description", ""),
+                    "parameters": params,
+                },
+            }
+        )
     return tools

@@ -22,17 +22,26 @@ def _entries(category: str, data_dir: str | None, limit: int | None) -> tuple[BF
     return tuple(load_category(category, data_dir, limit))
 
 
-def entry_pool(subset: str = "all", data_dir: str | os.PathLike | None = None, limit: int | None = None
-               ) -> list[BFCLEntry]:
+def entry_pool(
+    subset: str = "all", data_dir: str | os.PathLike | None = None, limit: int | None = None
+) -> list[BFCLEntry]:
     """The entries of ``subset`` (a category or ``all``), the first ``limit`` of each category."""
     cats = list(CATEGORIES) if subset == "all" else [canonical_category(subset)]
     key = str(data_dir) if data_dir is not None else None
     return [e for c in cats for e in _entries(c, key, limit)]
 
 
-def make_envs(subset: str = "all", episodes: int = 8, seed: int = 0, *, group_size: int = 1,
-              data_dir: str | os.PathLike | None = None, limit: int | None = None, call_format: str = "prompt",
-              max_turn_steps: int = DEFAULT_MAX_TURN_STEPS) -> list[BFCLEnv]:
+def make_envs(
+    subset: str = "all",
+    episodes: int = 8,
+    seed: int = 0,
+    *,
+    group_size: int = 1,
+    data_dir: str | os.PathLike | None = None,
+    limit: int | None = None,
+    call_format: str = "prompt",
+    max_turn_steps: int = DEFAULT_MAX_TURN_STEPS,
+) -> list[BFCLEnv]:
     """``episodes`` distinct draws (times ``group_size`` copies each) of BFCL entries as fresh environments.
 
     ``seed`` fixes the draw (same seed -> same entries in the same order); ``limit`` keeps the first ``limit``
@@ -51,5 +60,8 @@ def make_envs(subset: str = "all", episodes: int = 8, seed: int = 0, *, group_si
     while len(picks) < episodes:
         order = rng.permutation(len(pool))
         picks.extend(pool[i] for i in order[: episodes - len(picks)])
-    return [BFCLEnv(e, call_format=call_format, max_turn_steps=max_turn_steps, episode_id=f"{e.id}/{i}-{k}")
-            for i, e in enumerate(picks) for k in range(group_size)]
+    return [
+        BFCLEnv(e, call_format=call_format, max_turn_steps=max_turn_steps, episode_id=f"{e.id}/{i}-{k}")
+        for i, e in enumerate(picks)
+        for k in range(group_size)
+    ]

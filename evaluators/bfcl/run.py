@@ -33,8 +33,18 @@ log = logging.getLogger(__name__)
 
 #: Settings that change what an episode is (with the model's identity); stored episodes are only reused under the
 #: same values.
-EPISODE_KEYS = ("data_dir", "call_format", "temperature", "top_p", "max_new_tokens", "max_turn_steps", "max_replies",
-                "max_total_tokens", "enable_thinking", "seed")
+EPISODE_KEYS = (
+    "data_dir",
+    "call_format",
+    "temperature",
+    "top_p",
+    "max_new_tokens",
+    "max_turn_steps",
+    "max_replies",
+    "max_total_tokens",
+    "enable_thinking",
+    "seed",
+)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -57,7 +67,9 @@ def model_spec(cfg: BFCLEvalConfig):
     if cfg.checkpoint:
         path = Path(cfg.checkpoint)
         if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"checkpoint folder {path} has no config.json (expected a save_pretrained folder)")
+            raise FileNotFoundError(
+                f"checkpoint folder {path} has no config.json (expected a save_pretrained folder)"
+            )
         return ModelSpec(name=model_label(cfg), source="hub", hub_id=str(path.resolve()))
     return ModelSpec.from_dict(dict(cfg.model))
 
@@ -106,21 +118,41 @@ def episode_record(env: BFCLEnv, traj: Any, *, label: str, cfg: BFCLEvalConfig, 
     """One stored line: transcript, executed calls, the checker's verdict, counts."""
     check = env.check or {}
     return {
-        "problem_id": env.entry.id, "sample_index": 0, "benchmark": benchmark_name(env.entry.category),
-        "category": env.entry.category, "model": label, "method": cfg.method, "seed": seed,
-        "valid": bool(check.get("valid", False)), "correct": bool(check.get("valid", False)),
-        "error_type": check.get("error_type"), "error_message": check.get("error_message"),
-        "finish_reason": traj.finish_reason, "replies": traj.turns, "invalid_actions": traj.invalid_actions,
-        "force_quit": env.force_quit, "turns_completed": int(traj.score.get("turns_completed", 0)),
-        "num_turns": env.entry.num_turns, "turn_calls": env.turn_calls,
-        "prompt_tokens": len(traj.prompt_ids), "response_tokens": len(traj.response_ids),
-        "generated_tokens": int(sum(traj.action_mask)), "score": traj.score,
-        "messages": traj.messages, "step_infos": getattr(traj, "step_infos", None),
+        "problem_id": env.entry.id,
+        "sample_index": 0,
+        "benchmark": benchmark_name(env.entry.category),
+        "category": env.entry.category,
+        "model": label,
+        "method": cfg.method,
+        "seed": seed,
+        "valid": bool(check.get("valid", False)),
+        "correct": bool(check.get("valid", False)),
+        "error_type": check.get("error_type"),
+        "error_message": check.get("error_message"),
+        "finish_reason": traj.finish_reason,
+        "replies": traj.turns,
+        "invalid_actions": traj.invalid_actions,
+        "force_quit": env.force_quit,
+        "turns_completed": int(traj.score.get("turns_completed", 0)),
+        "num_turns": env.entry.num_turns,
+        "turn_calls": env.turn_calls,
+        "prompt_tokens": len(traj.prompt_ids),
+        "response_tokens": len(traj.response_ids),
+        "generated_tokens": int(sum(traj.action_mask)),
+        "score": traj.score,
+        "messages": traj.messages,
+        "step_infos": getattr(traj, "step_infos", None),
     }
 
 
-def play_category(cfg: BFCLEvalConfig, category: str, entries: list[BFCLEntry], store: SampleStore,
-                  policy: Policy, label: str) -> int:
+def play_category(
+    cfg: BFCLEvalConfig,
+    category: str,
+    entries: list[BFCLEntry],
+    store: SampleStore,
+    policy: Policy,
+    label: str,
+) -> int:
     """Play and store every entry of ``category`` not stored yet; returns the number of new episodes."""
     from resrl.rollout import SamplingParams
     from resrl.rollout.multi_turn import run_episodes
@@ -132,22 +164,39 @@ def play_category(cfg: BFCLEvalConfig, category: str, entries: list[BFCLEntry], 
     for start in range(0, len(pending), cfg.episodes_per_chunk):
         chunk = pending[start : start + cfg.episodes_per_chunk]
         policy.load()
-        seed = cfg.seed + 1_000 * position[chunk[0].id]  # the chunk's place in the category: resume draws the same
-        params = SamplingParams(n=1, temperature=cfg.temperature, top_p=cfg.top_p,
-                                max_new_tokens=cfg.max_new_tokens, seed=seed)
+        seed = (
+            cfg.seed + 1_000 * position[chunk[0].id]
+        )  # the chunk's place in the category: resume draws the same
+        params = SamplingParams(
+            n=1, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=seed
+        )
         envs = [BFCLEnv(e, call_format=cfg.call_format, max_turn_steps=cfg.max_turn_steps) for e in chunk]
         try:
-            trajs = run_episodes(policy.sampler, policy.tokenizer, envs, params, max_turns=reply_budget(chunk, cfg),
-                                 max_total_tokens=cfg.max_total_tokens or policy.max_context,
-                                 enable_thinking=policy.enable_thinking, progress=cfg.progress)
-            records = [episode_record(env, tr, label=label, cfg=cfg, seed=seed)
-                       for env, tr in zip(envs, trajs, strict=True)]
+            trajs = run_episodes(
+                policy.sampler,
+                policy.tokenizer,
+                envs,
+                params,
+                max_turns=reply_budget(chunk, cfg),
+                max_total_tokens=cfg.max_total_tokens or policy.max_context,
+                enable_thinking=policy.enable_thinking,
+                progress=cfg.progress,
+            )
+            records = [
+                episode_record(env, tr, label=label, cfg=cfg, seed=seed)
+                for env, tr in zip(envs, trajs, strict=True)
+            ]
         finally:
             for env in envs:
                 env.close()
         written += store.append(records)
-        log.info("%s: %d/%d episodes stored (%d valid in this chunk)", benchmark_name(category),
-                 len(done) + written, len(entries), sum(r["valid"] for r in records))
+        log.info(
+            "%s: %d/%d episodes stored (%d valid in this chunk)",
+            benchmark_name(category),
+            len(done) + written,
+            len(entries),
+            sum(r["valid"] for r in records),
+        )
     return written
 
 
@@ -167,8 +216,13 @@ def check_settings(samples_dir: Path, cfg: BFCLEvalConfig, spec: Any = None) -> 
 
     spec = spec if spec is not None else model_spec(cfg)
     current = sampling_record(model_identity(spec), **{k: getattr(cfg, k) for k in EPISODE_KEYS})
-    guard_stored_samples(samples_dir / "sampling.json", current, sorted(samples_dir.glob("bfcl_*.jsonl")),
-                         overwrite=cfg.overwrite, what="episodes")
+    guard_stored_samples(
+        samples_dir / "sampling.json",
+        current,
+        sorted(samples_dir.glob("bfcl_*.jsonl")),
+        overwrite=cfg.overwrite,
+        what="episodes",
+    )
     return current
 
 
@@ -182,7 +236,9 @@ def format_table(rows: list[MetricRow]) -> str:
         return "(no metrics)"
     lines = [f"{'benchmark':<20} {'accuracy':>9}  {'95% CI':>15}"]
     for r in df.itertuples():
-        lines.append(f"{r.benchmark:<20} {100 * r.value:8.1f}%  [{100 * r.ci_low:5.1f}, {100 * r.ci_high:5.1f}]")
+        lines.append(
+            f"{r.benchmark:<20} {100 * r.value:8.1f}%  [{100 * r.ci_low:5.1f}, {100 * r.ci_high:5.1f}]"
+        )
     return "\n".join(lines)
 
 
@@ -204,8 +260,16 @@ def run(cfg: BFCLEvalConfig) -> dict[str, Any]:
         return _run_locked(cfg, data, spec, label, run_name, samples_dir, metrics_dir, t0)
 
 
-def _run_locked(cfg: BFCLEvalConfig, data: dict[str, list[BFCLEntry]], spec: Any, label: str, run_name: str,
-                samples_dir: Path, metrics_dir: Path, t0: float) -> dict[str, Any]:
+def _run_locked(
+    cfg: BFCLEvalConfig,
+    data: dict[str, list[BFCLEntry]],
+    spec: Any,
+    label: str,
+    run_name: str,
+    samples_dir: Path,
+    metrics_dir: Path,
+    t0: float,
+) -> dict[str, Any]:
     from evaluators.common.policy import require_hub_model
     from evaluators.common.sample_guard import UNRESOLVED
 
@@ -228,17 +292,34 @@ def _run_locked(cfg: BFCLEvalConfig, data: dict[str, list[BFCLEntry]], spec: Any
     metrics_path = write_metrics(rows, metrics_dir / f"bfcl.{cfg.format}")
     if record["model"]["content"].startswith(UNRESOLVED):  # loading may have made the content knowable
         record = check_settings(samples_dir, cfg, spec)
-    timings = {"total_s": round(time.monotonic() - t0, 2), "model_load_s": round(policy.load_seconds, 2),
-               "episodes_s": round(stats["episodes_s"] - policy.load_seconds, 2),
-               "new_episodes": stats["new_episodes"]}
+    timings = {
+        "total_s": round(time.monotonic() - t0, 2),
+        "model_load_s": round(policy.load_seconds, 2),
+        "episodes_s": round(stats["episodes_s"] - policy.load_seconds, 2),
+        "new_episodes": stats["new_episodes"],
+    }
     info_path = write_provenance(
-        metrics_dir / "bfcl_run_info.json", config=dataclasses.asdict(cfg), seed=cfg.seed, run_name=run_name,
-        model=label, engine=policy.engine, device=policy.device, samples_dir=str(samples_dir),
-        n_entries={c: len(e) for c, e in data.items()}, timings=timings, model_fingerprint=record["model_fingerprint"],
+        metrics_dir / "bfcl_run_info.json",
+        config=dataclasses.asdict(cfg),
+        seed=cfg.seed,
+        run_name=run_name,
+        model=label,
+        engine=policy.engine,
+        device=policy.device,
+        samples_dir=str(samples_dir),
+        n_entries={c: len(e) for c, e in data.items()},
+        timings=timings,
+        model_fingerprint=record["model_fingerprint"],
         bfcl_eval_version=_bfcl_version(),
     )
-    return {"run_name": run_name, "rows": rows, "metrics_path": metrics_path, "info_path": info_path,
-            "samples_dir": samples_dir, "timings": timings}
+    return {
+        "run_name": run_name,
+        "rows": rows,
+        "metrics_path": metrics_path,
+        "info_path": info_path,
+        "samples_dir": samples_dir,
+        "timings": timings,
+    }
 
 
 def _bfcl_version() -> str | None:

@@ -30,12 +30,19 @@ from resrl.paths import REPO_ROOT
 CONFIG_DIR = REPO_ROOT / "experiments"
 CONFIG_NAME = "code_eval"
 GROUPS = {"benchmark": BENCHMARKS}
-CHOICES = {"benchmarks": BENCHMARKS, "model": model_names, "engine": ENGINES, "device": DEVICES, "format": FORMATS}
+CHOICES = {
+    "benchmarks": BENCHMARKS,
+    "model": model_names,
+    "engine": ENGINES,
+    "device": DEVICES,
+    "format": FORMATS,
+}
 
 
 def _compose_one(overrides: list[str]) -> CodeEvalConfig:
-    return compose_config(CONFIG_DIR, CONFIG_NAME, CodeEvalConfig, normalize_model_overrides(overrides),
-                          groups=GROUPS)
+    return compose_config(
+        CONFIG_DIR, CONFIG_NAME, CodeEvalConfig, normalize_model_overrides(overrides), groups=GROUPS
+    )
 
 
 def compose(overrides: list[str]) -> CodeEvalConfig:
@@ -43,7 +50,9 @@ def compose(overrides: list[str]) -> CodeEvalConfig:
     ``benchmarks=[<name>]``)."""
     confs = compose_all(overrides)
     if len(confs) != 1:
-        raise UsageError(f"compose() takes one benchmark, got {[c.benchmark.name for c in confs]}; use compose_all")
+        raise UsageError(
+            f"compose() takes one benchmark, got {[c.benchmark.name for c in confs]}; use compose_all"
+        )
     return confs[0]
 
 
@@ -65,15 +74,29 @@ def help_text() -> str:
         "Code evaluation (paper Table 2): sample n programs per problem with the model, run them in the sandbox "
         "against the benchmark's tests, and write Avg@n and Pass@k (Codeforces: also an Elo rating). A rerun "
         "samples only what is missing from results/samples/<run>/.",
-        ["python -m evaluators.code benchmarks=[humaneval_plus] model=smollm2-135m limit=3 n=2",
-         "python -m evaluators.code benchmarks=[livecodebench,codeforces] checkpoint=results/runs/<run>/final_model "
-         "method=resrl", "python -m evaluators.code benchmark=humaneval_plus benchmark.memory_mb=2048 --cfg"],
-        CONFIG_DIR, CONFIG_NAME, CodeEvalConfig, CHOICES,
-        extra=[("benchmarks", "[humaneval_plus]", "benchmarks to evaluate, one after the other (benchmark=<name> "
-                "is the same as benchmarks=[<name>])")],
+        [
+            "python -m evaluators.code benchmarks=[humaneval_plus] model=smollm2-135m limit=3 n=2",
+            "python -m evaluators.code benchmarks=[livecodebench,codeforces] checkpoint=results/runs/<run>/final_model "
+            "method=resrl",
+            "python -m evaluators.code benchmark=humaneval_plus benchmark.memory_mb=2048 --cfg",
+        ],
+        CONFIG_DIR,
+        CONFIG_NAME,
+        CodeEvalConfig,
+        CHOICES,
+        extra=[
+            (
+                "benchmarks",
+                "[humaneval_plus]",
+                "benchmarks to evaluate, one after the other (benchmark=<name> "
+                "is the same as benchmarks=[<name>])",
+            )
+        ],
         hide=("benchmark", "benchmark.name"),
-        notes=["benchmark.* fields tune the sandbox limits of the chosen benchmark (its experiments/benchmark/<name>.yaml "
-               "holds the defaults shown for humaneval_plus). --cfg prints the composed config and exits."],
+        notes=[
+            "benchmark.* fields tune the sandbox limits of the chosen benchmark (its experiments/benchmark/<name>.yaml "
+            "holds the defaults shown for humaneval_plus). --cfg prints the composed config and exits."
+        ],
     )
 
 
@@ -91,8 +114,13 @@ def _run_one(conf: CodeEvalConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    run_cli(sys.argv[1:] if argv is None else argv, help_text=help_text, compose=compose_all, run_one=_run_one,
-            show=lambda conf: OmegaConf.to_yaml(OmegaConf.structured(conf)))
+    run_cli(
+        sys.argv[1:] if argv is None else argv,
+        help_text=help_text,
+        compose=compose_all,
+        run_one=_run_one,
+        show=lambda conf: OmegaConf.to_yaml(OmegaConf.structured(conf)),
+    )
 
 
 if __name__ == "__main__":

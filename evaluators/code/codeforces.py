@@ -107,7 +107,7 @@ def load_problems(
                 interactive,
                 float_tolerance(full),
                 _MULTI.search(full) is not None,
-            )  # fmt: skip
+            )
         )
     return problems[:limit] if limit is not None else problems
 
@@ -134,7 +134,19 @@ def grade_program(
         raise ValueError(f"{problem.id} is interactive and cannot be graded by stdin/stdout comparison")
     timeout = max(min_timeout_s, time_factor * problem.time_limit_s)
     memory = max(512, int(memory_factor * problem.memory_mb))
-    v = run_stdio_suite(program, list(problem.tests), timeout_s=timeout, memory_mb=memory,
-                        float_tol=problem.float_tol, compare="tokens", config=config)  # fmt: skip
-    return {"status": v.status, "detail": v.detail, "correct": v.passed, "tests_passed": v.tests_passed,
-            "tests_total": len(problem.tests)}  # fmt: skip
+    v = run_stdio_suite(
+        program,
+        list(problem.tests),
+        timeout_s=timeout,
+        memory_mb=memory,
+        float_tol=problem.float_tol,
+        compare="tokens",
+        config=config,
+    )
+    return {
+        "status": v.status,
+        "detail": v.detail,
+        "correct": v.passed,
+        "tests_passed": v.tests_passed,
+        "tests_total": len(problem.tests),
+    }

@@ -45,8 +45,15 @@ class CodeBenchmarkConfig:
     def __post_init__(self) -> None:
         if self.name not in BENCHMARKS:
             raise ValueError(f"benchmark.name={self.name!r}; allowed: {list(BENCHMARKS)}")
-        for f in ("memory_mb", "min_time_limit", "gt_time_limit_factor", "timeout_s", "time_factor", "min_timeout_s",
-                  "memory_factor"):  # fmt: skip
+        for f in (
+            "memory_mb",
+            "min_time_limit",
+            "gt_time_limit_factor",
+            "timeout_s",
+            "time_factor",
+            "min_timeout_s",
+            "memory_factor",
+        ):
             if not getattr(self, f) > 0:
                 raise ValueError(f"benchmark.{f} must be > 0, got {getattr(self, f)}")
         if not self.elo_lower < self.elo_upper:
@@ -63,7 +70,9 @@ class CodeEvalConfig:
     )
     benchmark: CodeBenchmarkConfig = field(default_factory=CodeBenchmarkConfig)
     model: dict[str, Any] = field(default_factory=dict)  # model config name (experiments/model/<name>.yaml)
-    checkpoint: str | None = None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
+    checkpoint: str | None = (
+        None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
+    )
     method: str = "base"  # training-method label in the metrics table
     model_name: str | None = None  # model label in the metrics table (default: the model or checkpoint name)
     run_name: str | None = None  # default: <method>-<model label>
@@ -85,7 +94,9 @@ class CodeEvalConfig:
     format: str = "csv"
     results_dir: str | None = None  # default: resrl.paths.results_dir()
     regrade: bool = False  # re-grade stored samples (e.g. after a grader change)
-    overwrite: bool = False  # stored samples of another model or other settings: false = refuse, true = delete them
+    overwrite: bool = (
+        False  # stored samples of another model or other settings: false = refuse, true = delete them
+    )
     prompt: CodePromptConfig = field(default_factory=CodePromptConfig)
 
     def __post_init__(self) -> None:

@@ -88,8 +88,10 @@ def elo_mle(
     c = np.asarray(solved, dtype=np.float64)
     n = np.ones_like(c) if attempts is None else np.asarray(attempts, dtype=np.float64)
     if d.ndim != 1 or d.shape != c.shape or d.shape != n.shape or d.size == 0:
-        raise ValueError(f"ratings, solved and attempts must be equal-length non-empty 1-D; got {d.shape}, "
-                         f"{c.shape}, {n.shape}")  # fmt: skip
+        raise ValueError(
+            f"ratings, solved and attempts must be equal-length non-empty 1-D; got {d.shape}, "
+            f"{c.shape}, {n.shape}"
+        )
     if np.any(c < 0) or np.any(c > n) or np.any(n <= 0):
         raise ValueError("need 0 <= solved <= attempts and attempts > 0 for every problem")
     lower, upper = bounds
@@ -141,8 +143,19 @@ def estimate_elo(
     info = float(np.sum(n * p * (1 - p))) * LN10_OVER_400**2
     at = "lower" if r <= lower else "upper" if r >= upper else ""
     se = 1.0 / math.sqrt(info) if info > 0 and not at else math.inf
-    return EloEstimate(r, float(lo), float(hi), se, at, int(d.size), int(n.min()), float(np.mean(c / n)),
-                       (float(lower), float(upper)), alpha, n_boot)  # fmt: skip
+    return EloEstimate(
+        r,
+        float(lo),
+        float(hi),
+        se,
+        at,
+        int(d.size),
+        int(n.min()),
+        float(np.mean(c / n)),
+        (float(lower), float(upper)),
+        alpha,
+        n_boot,
+    )
 
 
 class RatingTable:

@@ -95,7 +95,7 @@ def load_problems(path: str | Path | None = None, limit: int | None = None) -> l
                     row["base_input"],
                     row["plus_input"],
                     float(row.get("atol", 0) or 0),
-                )  # fmt: skip
+                )
             )
     return problems[:limit] if limit is not None else problems
 
@@ -116,8 +116,9 @@ def ground_truth_cache_path(path: str | Path | None = None) -> Path:
 
 def _reference_run(problem: HumanEvalProblem, which: str, config: SandboxConfig | None) -> Verdict:
     inputs = problem.base_input if which == "base" else problem.plus_input
-    return run_calls(problem.reference_program, problem.entry_point, inputs, timeout_s=300.0, memory_mb=2048,
-                     config=config)  # fmt: skip
+    return run_calls(
+        problem.reference_program, problem.entry_point, inputs, timeout_s=300.0, memory_mb=2048, config=config
+    )
 
 
 def _to_json(value: Any) -> Any:
@@ -147,12 +148,17 @@ def ground_truth(
     ]
     if todo:
         log.info("computing HumanEval+ expected outputs for %d task parts (cached in %s)", len(todo), cache)
-        verdicts = run_many([partial(_reference_run, p, w, config) for p, w in todo], workers=workers,
-                            desc="HumanEval+ expected outputs")  # fmt: skip
+        verdicts = run_many(
+            [partial(_reference_run, p, w, config) for p, w in todo],
+            workers=workers,
+            desc="HumanEval+ expected outputs",
+        )
         for (p, which), v in zip(todo, verdicts, strict=True):
             if not v.passed:
-                raise RuntimeError(f"{p.task_id}: the canonical solution failed on its {which} inputs "
-                                   f"({v.status}: {v.detail}; {v.stderr_tail[-300:]})")  # fmt: skip
+                raise RuntimeError(
+                    f"{p.task_id}: the canonical solution failed on its {which} inputs "
+                    f"({v.status}: {v.detail}; {v.stderr_tail[-300:]})"
+                )
             stored[f"{p.task_id}/{which}"] = {
                 "outputs": [_to_json(o) for o in v.outputs],
                 "times": v.call_times,
@@ -161,8 +167,12 @@ def ground_truth(
     out = {}
     for p in problems:
         b, s = stored[f"{p.task_id}/base"], stored[f"{p.task_id}/plus"]
-        out[p.task_id] = {"base": [codec.decode_value(o) for o in b["outputs"]], "base_time": b["times"],
-                          "plus": [codec.decode_value(o) for o in s["outputs"]], "plus_time": s["times"]}  # fmt: skip
+        out[p.task_id] = {
+            "base": [codec.decode_value(o) for o in b["outputs"]],
+            "base_time": b["times"],
+            "plus": [codec.decode_value(o) for o in s["outputs"]],
+            "plus_time": s["times"],
+        }
     return out
 
 
@@ -184,8 +194,11 @@ def _allclose(out: Any, exp: Any, atol: float, rtol: float = 1e-7) -> bool:
     import numpy as np
 
     try:
-        return bool(np.allclose(np.asarray(out, dtype=np.float64), np.asarray(exp, dtype=np.float64),
-                                rtol=rtol, atol=atol))  # fmt: skip
+        return bool(
+            np.allclose(
+                np.asarray(out, dtype=np.float64), np.asarray(exp, dtype=np.float64), rtol=rtol, atol=atol
+            )
+        )
     except (TypeError, ValueError, OverflowError):
         return False
 
@@ -221,13 +234,28 @@ def _time_limits(times: list[float], min_time_limit: float, factor: float) -> tu
     return limits, min(MAX_TASK_TIMEOUT, sum(limits)) + 1.0
 
 
-def _check(program: str, problem: HumanEvalProblem, which: str, gt: dict, min_time_limit: float, factor: float,
-           memory_mb: int, config: SandboxConfig | None) -> tuple[str, str]:  # fmt: skip
+def _check(
+    program: str,
+    problem: HumanEvalProblem,
+    which: str,
+    gt: dict,
+    min_time_limit: float,
+    factor: float,
+    memory_mb: int,
+    config: SandboxConfig | None,
+) -> tuple[str, str]:
     inputs = problem.base_input if which == "base" else problem.plus_input
     expected, times = gt[which], gt[f"{which}_time"]
     limits, total = _time_limits(times, min_time_limit, factor)
-    v = run_calls(program, problem.entry_point, inputs, timeout_s=total, memory_mb=memory_mb, call_timeouts=limits,
-                  config=config)  # fmt: skip
+    v = run_calls(
+        program,
+        problem.entry_point,
+        inputs,
+        timeout_s=total,
+        memory_mb=memory_mb,
+        call_timeouts=limits,
+        config=config,
+    )
     if v.status != "passed":
         where = f" on {which} input {v.failed_test}" if v.failed_test is not None else ""
         return v.status, f"{v.detail}{where}"
@@ -255,5 +283,10 @@ def grade_program(
     plus_status = base_status
     if base_status == "passed":
         plus_status, detail = _check(program, problem, "plus", gt, min_time_limit, factor, memory_mb, config)
-    return {"base_status": base_status, "plus_status": plus_status, "detail": detail,
-            "correct_base": base_status == "passed", "correct": base_status == plus_status == "passed"}  # fmt: skip
+    return {
+        "base_status": base_status,
+        "plus_status": plus_status,
+        "detail": detail,
+        "correct_base": base_status == "passed",
+        "correct": base_status == plus_status == "passed",
+    }

@@ -145,8 +145,10 @@ def load_problems(
     if not dated:
         f_lo, f_hi = _parse_date(file_window[0]), _parse_date(file_window[1])
         if (lo and lo > f_lo) or (hi and hi < f_hi):
-            raise ValueError(f"{p.name} has no per-problem dates; its problems were released in "
-                             f"[{f_lo}, {f_hi}), which the requested window [{lo}, {hi}) does not contain")  # fmt: skip
+            raise ValueError(
+                f"{p.name} has no per-problem dates; its problems were released in "
+                f"[{f_lo}, {f_hi}), which the requested window [{lo}, {hi}) does not contain"
+            )
     parsed = []
     for i, r in enumerate(rows):
         where = f"{p}: problem {i}"
@@ -192,21 +194,49 @@ def grade_program(
     """``{"status", "detail", "correct", "tests_passed", "tests_total"}`` for one program on all tests."""
     n = len(problem.tests)
     if problem.kind == "stdin":
-        v = run_stdio_suite(program, [(t.input, t.output) for t in problem.tests], timeout_s=timeout_s,
-                            memory_mb=memory_mb, compare="lines", config=config)  # fmt: skip
-        return {"status": v.status, "detail": v.detail, "correct": v.passed, "tests_passed": v.tests_passed,
-                "tests_total": n}  # fmt: skip
+        v = run_stdio_suite(
+            program,
+            [(t.input, t.output) for t in problem.tests],
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            compare="lines",
+            config=config,
+        )
+        return {
+            "status": v.status,
+            "detail": v.detail,
+            "correct": v.passed,
+            "tests_passed": v.tests_passed,
+            "tests_total": n,
+        }
     inputs = [_functional_args(t) for t in problem.tests]
-    v = run_calls(program, problem.entry_point, inputs, timeout_s=timeout_s * n + 1.0, memory_mb=memory_mb,
-                  call_timeouts=[timeout_s] * n, config=config)  # fmt: skip
+    v = run_calls(
+        program,
+        problem.entry_point,
+        inputs,
+        timeout_s=timeout_s * n + 1.0,
+        memory_mb=memory_mb,
+        call_timeouts=[timeout_s] * n,
+        config=config,
+    )
     if v.status != "passed":
         where = f" (test {v.failed_test})" if v.failed_test is not None else ""
-        return {"status": v.status, "detail": f"{v.detail}{where}", "correct": False,
-                "tests_passed": v.failed_test or 0, "tests_total": n}  # fmt: skip
+        return {
+            "status": v.status,
+            "detail": f"{v.detail}{where}",
+            "correct": False,
+            "tests_passed": v.failed_test or 0,
+            "tests_total": n,
+        }
     for i, (out, t) in enumerate(zip(v.outputs, problem.tests, strict=True)):
         if isinstance(out, tuple):
             out = list(out)
         if out != json.loads(t.output):
-            return {"status": "failed", "detail": f"wrong answer on test {i}", "correct": False, "tests_passed": i,
-                    "tests_total": n}  # fmt: skip
+            return {
+                "status": "failed",
+                "detail": f"wrong answer on test {i}",
+                "correct": False,
+                "tests_passed": i,
+                "tests_total": n,
+            }
     return {"status": "passed", "detail": "", "correct": True, "tests_passed": n, "tests_total": n}

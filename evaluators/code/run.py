@@ -63,8 +63,11 @@ def load_tasks(b: CodeBenchmarkConfig, limit: int | None) -> list[CodeTask]:
 def _data_location(b: CodeBenchmarkConfig) -> Path:
     if b.data_path is not None:
         return Path(b.data_path)
-    shipped = {"humaneval_plus": humaneval.DATA_FILE, "livecodebench": livecodebench.DATA_FILE,
-               "codeforces": codeforces.DATA_DIR}  # fmt: skip
+    shipped = {
+        "humaneval_plus": humaneval.DATA_FILE,
+        "livecodebench": livecodebench.DATA_FILE,
+        "codeforces": codeforces.DATA_DIR,
+    }
     from resrl.paths import data_dir
 
     return data_dir() / shipped[b.name]
@@ -77,13 +80,19 @@ def _read_tasks(b: CodeBenchmarkConfig, limit: int | None) -> list[CodeTask]:
             for p in humaneval.load_problems(b.data_path, limit)
         ]
     if b.name == "livecodebench":
-        problems = livecodebench.load_problems(b.data_path, limit, b.date_from, b.date_to,
-                                               drop_shared_tests=b.drop_shared_tests)  # fmt: skip
+        problems = livecodebench.load_problems(
+            b.data_path, limit, b.date_from, b.date_to, drop_shared_tests=b.drop_shared_tests
+        )
         return [
-            CodeTask(p.id, stdin_user(p.statement) if p.kind == "stdin" else functional_user(p.statement,
-                                                                                             p.starter_code), p)
+            CodeTask(
+                p.id,
+                stdin_user(p.statement)
+                if p.kind == "stdin"
+                else functional_user(p.statement, p.starter_code),
+                p,
+            )
             for p in problems
-        ]  # fmt: skip
+        ]
     if b.name == "codeforces":
         problems = codeforces.load_problems(b.data_path, limit, b.skip_interactive)
         return [CodeTask(p.id, stdin_user(p.statement), p, p.rating) for p in problems]
@@ -97,8 +106,9 @@ def grade_response(
     if b.name == "humaneval_plus":
         p = task.problem
         program = sanitize_function_completion(text, p.prompt, p.entry_point)
-        res = humaneval.grade_program(program, p, gt[p.task_id], b.min_time_limit, b.gt_time_limit_factor,
-                                      b.memory_mb)  # fmt: skip
+        res = humaneval.grade_program(
+            program, p, gt[p.task_id], b.min_time_limit, b.gt_time_limit_factor, b.memory_mb
+        )
         status = res["plus_status"] if res["correct_base"] else res["base_status"]
         return {"program": program, "status": status, **res}
     if b.name == "livecodebench":
@@ -108,8 +118,10 @@ def grade_response(
             **livecodebench.grade_program(program, task.problem, b.timeout_s, b.memory_mb),
         }
     program = codeforces.program_from_response(text)
-    return {"program": program, **codeforces.grade_program(program, task.problem, b.time_factor, b.min_timeout_s,
-                                                            b.memory_factor)}  # fmt: skip
+    return {
+        "program": program,
+        **codeforces.grade_program(program, task.problem, b.time_factor, b.min_timeout_s, b.memory_factor),
+    }
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -167,14 +179,24 @@ class LazySampler:
 
         if self._sampler is None:
             self._load()
-        params = SamplingParams(n=n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
-                                max_new_tokens=self.cfg.max_new_tokens, seed=seed)  # fmt: skip
+        params = SamplingParams(
+            n=n,
+            temperature=self.cfg.temperature,
+            top_p=self.cfg.top_p,
+            max_new_tokens=self.cfg.max_new_tokens,
+            seed=seed,
+        )
         from evaluators.common.context import generate_within_context
 
-        rollouts, too_long = generate_within_context(self._sampler, self.tokenizer, prompts, params, self.max_context)
+        rollouts, too_long = generate_within_context(
+            self._sampler, self.tokenizer, prompts, params, self.max_context
+        )
         if too_long:
-            log.warning("%d prompt(s) of >= %d tokens (the model's context) not sampled: empty answers, graded wrong",
-                        too_long, self.max_context)
+            log.warning(
+                "%d prompt(s) of >= %d tokens (the model's context) not sampled: empty answers, graded wrong",
+                too_long,
+                self.max_context,
+            )
         self.prompts_too_long += too_long
         return rollouts
 
@@ -182,8 +204,17 @@ class LazySampler:
 # ------------------------------------------------------------------------------------------------------------
 # Sampling, grading, storing
 # ------------------------------------------------------------------------------------------------------------
-_VERDICT_KEYS = ("program", "status", "detail", "correct", "correct_base", "base_status", "plus_status",
-                 "tests_passed", "tests_total")  # fmt: skip
+_VERDICT_KEYS = (
+    "program",
+    "status",
+    "detail",
+    "correct",
+    "correct_base",
+    "base_status",
+    "plus_status",
+    "tests_passed",
+    "tests_total",
+)
 
 
 def _grade_many(texts: list[str], tasks: list[CodeTask], cfg: CodeEvalConfig, gt: dict | None) -> list[dict]:
@@ -191,8 +222,15 @@ def _grade_many(texts: list[str], tasks: list[CodeTask], cfg: CodeEvalConfig, gt
     return run_many(jobs, workers=cfg.workers, desc=f"{cfg.benchmark.name}: grading")
 
 
-def sample_and_grade(cfg: CodeEvalConfig, tasks: list[CodeTask], store: SampleStore, sampler: LazySampler,
-                     label: str, gt: dict | None, stats: dict) -> int:  # fmt: skip
+def sample_and_grade(
+    cfg: CodeEvalConfig,
+    tasks: list[CodeTask],
+    store: SampleStore,
+    sampler: LazySampler,
+    label: str,
+    gt: dict | None,
+    stats: dict,
+) -> int:
     """Sample, grade and store every missing (problem, sample) pair; returns the number of new samples."""
     from tqdm.auto import tqdm
 
@@ -207,7 +245,9 @@ def sample_and_grade(cfg: CodeEvalConfig, tasks: list[CodeTask], store: SampleSt
         for t in chunk:
             groups.setdefault(tuple(todo[t.id]), []).append(t)
         for g, (indices, group) in enumerate(groups.items()):
-            seed = cfg.seed + 1_000 * position[chunk[0].id] + g  # place in the benchmark: resume draws the same samples
+            seed = (
+                cfg.seed + 1_000 * position[chunk[0].id] + g
+            )  # place in the benchmark: resume draws the same samples
             t0 = time.monotonic()
             rollouts = sampler.generate([sampler.prompt(t) for t in group], len(indices), seed)
             stats["generate_s"] += time.monotonic() - t0
@@ -220,12 +260,21 @@ def sample_and_grade(cfg: CodeEvalConfig, tasks: list[CodeTask], store: SampleSt
             records = []
             for r, v in zip(rollouts, verdicts, strict=True):
                 task = group[r.prompt_index]
-                records.append({
-                    "problem_id": task.id, "sample_index": indices[r.sample_index], "benchmark": cfg.benchmark.name,
-                    "model": label, "method": cfg.method, "text": r.text, "num_tokens": r.num_tokens,
-                    "finish_reason": r.finish_reason, "seed": seed, "rating": task.rating,
-                    **{k: v[k] for k in _VERDICT_KEYS if k in v},
-                })  # fmt: skip
+                records.append(
+                    {
+                        "problem_id": task.id,
+                        "sample_index": indices[r.sample_index],
+                        "benchmark": cfg.benchmark.name,
+                        "model": label,
+                        "method": cfg.method,
+                        "text": r.text,
+                        "num_tokens": r.num_tokens,
+                        "finish_reason": r.finish_reason,
+                        "seed": seed,
+                        "rating": task.rating,
+                        **{k: v[k] for k in _VERDICT_KEYS if k in v},
+                    }
+                )
             written += store.append(records)
     return written
 
@@ -274,8 +323,10 @@ def format_table(rows: list[MetricRow]) -> str:
             return f"{r.value:7.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]"
         return f"{100 * r.value:5.1f} ±{100 * (r.ci_high - r.ci_low) / 2:4.1f}"
 
-    df["col"] = [m if m in ("elo", "percentile") else f"{m.split('@')[0]}@{k}" for m, k in zip(df.metric, df.k,
-                                                                                                strict=True)]  # fmt: skip
+    df["col"] = [
+        m if m in ("elo", "percentile") else f"{m.split('@')[0]}@{k}"
+        for m, k in zip(df.metric, df.k, strict=True)
+    ]
     df["cell"] = [cell(r) for r in df.itertuples()]
     order = list(dict.fromkeys(df["col"]))
     table = df.pivot(index="benchmark", columns="col", values="cell")[order]
@@ -313,11 +364,21 @@ def run(cfg: CodeEvalConfig) -> dict[str, Any]:
     spec = model_spec(cfg)  # resolves the model or checkpoint folder before any long step
     check_engine_device(cfg.engine, cfg.device)
     with exclusive_lock(samples_path.parent / f".{bench}.lock", what=f"run {run_name} ({bench})"):
-        return _run_locked(cfg, tasks, spec, samples_path, root / "metrics" / run_name, run_name, label, t_start)
+        return _run_locked(
+            cfg, tasks, spec, samples_path, root / "metrics" / run_name, run_name, label, t_start
+        )
 
 
-def _run_locked(cfg: CodeEvalConfig, tasks: list[CodeTask], spec: Any, samples_path: Path, metrics_dir: Path,
-                run_name: str, label: str, t_start: float) -> dict[str, Any]:
+def _run_locked(
+    cfg: CodeEvalConfig,
+    tasks: list[CodeTask],
+    spec: Any,
+    samples_path: Path,
+    metrics_dir: Path,
+    run_name: str,
+    label: str,
+    t_start: float,
+) -> dict[str, Any]:
     from evaluators.common.sample_guard import UNRESOLVED, guard_stored_samples
 
     bench = cfg.benchmark.name
@@ -348,8 +409,17 @@ def _run_locked(cfg: CodeEvalConfig, tasks: list[CodeTask], spec: Any, samples_p
     table = {bench: correctness(tasks, records, cfg.n)}
     if bench == "humaneval_plus":
         table[f"{bench}_base"] = correctness(tasks, records, cfg.n, key="correct_base")
-    rows = compute_metric_rows(label, cfg.method, table, pass_ks=cfg.pass_ks, max_k=cfg.max_k, n_boot=cfg.n_boot,
-                               alpha=1 - cfg.ci, seed=cfg.seed, macro=False)  # fmt: skip
+    rows = compute_metric_rows(
+        label,
+        cfg.method,
+        table,
+        pass_ks=cfg.pass_ks,
+        max_k=cfg.max_k,
+        n_boot=cfg.n_boot,
+        alpha=1 - cfg.ci,
+        seed=cfg.seed,
+        macro=False,
+    )
     extra: dict[str, Any] = {}
     if bench == "codeforces":
         rows, extra["elo"] = _elo_rows(cfg, tasks, table[bench], label, rows, metrics_dir)
@@ -357,12 +427,17 @@ def _run_locked(cfg: CodeEvalConfig, tasks: list[CodeTask], spec: Any, samples_p
     if settings["model"]["content"].startswith(UNRESOLVED):  # the load may have made it knowable: record it
         settings = sampling_settings(cfg, spec)
         guard_stored_samples(record, settings, [samples_path])
-    timings = {"total_s": round(time.monotonic() - t_start, 2), "model_load_s": round(sampler.load_seconds, 2),
-               "generate_s": round(stats["generate_s"] - sampler.load_seconds, 2),
-               "grade_s": round(stats["grade_s"], 2), "graded_programs": stats["graded"],
-               "grading_programs_per_s": round(stats["graded"] / stats["grade_s"], 3) if stats["grade_s"] else None,
-               "expected_outputs_s": round(stats.get("expected_outputs_s", 0.0), 2), "new_samples": new,
-               "prompts_too_long": getattr(sampler, "prompts_too_long", 0)}  # fmt: skip
+    timings = {
+        "total_s": round(time.monotonic() - t_start, 2),
+        "model_load_s": round(sampler.load_seconds, 2),
+        "generate_s": round(stats["generate_s"] - sampler.load_seconds, 2),
+        "grade_s": round(stats["grade_s"], 2),
+        "graded_programs": stats["graded"],
+        "grading_programs_per_s": round(stats["graded"] / stats["grade_s"], 3) if stats["grade_s"] else None,
+        "expected_outputs_s": round(stats.get("expected_outputs_s", 0.0), 2),
+        "new_samples": new,
+        "prompts_too_long": getattr(sampler, "prompts_too_long", 0),
+    }
     info_path = write_provenance(
         metrics_dir / f"{bench}_run_info.json",
         config=dataclasses.asdict(cfg),
@@ -379,25 +454,42 @@ def _run_locked(cfg: CodeEvalConfig, tasks: list[CodeTask], spec: Any, samples_p
         timings=timings,
         **extra,
     )
-    return {"run_name": run_name, "rows": rows, "metrics_path": metrics_path, "info_path": info_path,
-            "samples_path": samples_path, "timings": timings, "sandbox_mode": mode}  # fmt: skip
+    return {
+        "run_name": run_name,
+        "rows": rows,
+        "metrics_path": metrics_path,
+        "info_path": info_path,
+        "samples_path": samples_path,
+        "timings": timings,
+        "sandbox_mode": mode,
+    }
 
 
 def _elo_rows(cfg, tasks, correct, label, rows, metrics_dir):
     from evaluators.code.elo import RatingTable, elo_report, estimate_elo
 
     b = cfg.benchmark
-    est = estimate_elo([t.rating for t in tasks], correct, (b.elo_lower, b.elo_upper), cfg.n_boot, 1 - cfg.ci,
-                       cfg.seed)  # fmt: skip
+    est = estimate_elo(
+        [t.rating for t in tasks], correct, (b.elo_lower, b.elo_upper), cfg.n_boot, 1 - cfg.ci, cfg.seed
+    )
     table_path = codeforces.rating_table_path(b.data_path)
     report = elo_report(est, RatingTable.load(table_path), str(table_path.name))
     report["problems"] = [t.id for t in tasks]
     atomic_write_json(metrics_dir / "codeforces_elo.json", report)
     rows = rows + [
         MetricRow(label, cfg.method, "codeforces", "elo", cfg.n, est.rating, est.ci_low, est.ci_high, cfg.n),
-        MetricRow(label, cfg.method, "codeforces", "percentile", cfg.n, report["percentile"],
-                  report["percentile_ci"][0], report["percentile_ci"][1], cfg.n),
-    ]  # fmt: skip
+        MetricRow(
+            label,
+            cfg.method,
+            "codeforces",
+            "percentile",
+            cfg.n,
+            report["percentile"],
+            report["percentile_ci"][0],
+            report["percentile_ci"][1],
+            cfg.n,
+        ),
+    ]
     summary = {
         k: report[k] for k in ("rating", "ci_low", "ci_high", "at_bound", "percentile", "percentile_ci")
     }

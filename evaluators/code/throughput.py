@@ -32,8 +32,11 @@ def main() -> None:
             verdicts = run_many(jobs, workers=w, progress=False)
             dt = time.monotonic() - t
             assert all(v.passed for v in verdicts), [v for v in verdicts if not v.passed][:1]
-            print(f"trivial run_tests  {mode:9s} workers={w}: {args.trivial / dt:6.2f} programs/s "
-                  f"({args.trivial} in {dt:.1f} s, load average {load:.1f})", flush=True)  # fmt: skip
+            print(
+                f"trivial run_tests  {mode:9s} workers={w}: {args.trivial / dt:6.2f} programs/s "
+                f"({args.trivial} in {dt:.1f} s, load average {load:.1f})",
+                flush=True,
+            )
     if args.humaneval:
         problems = humaneval.load_problems()
         gt = humaneval.ground_truth(problems, workers=max(args.workers))
@@ -42,10 +45,12 @@ def main() -> None:
             load, t = os.getloadavg()[0], time.monotonic()
             res = run_many(jobs, workers=w, progress=False)
             dt = time.monotonic() - t
-            print(f"HumanEval+ canonical ({modes[0]}) workers={w}: {len(problems) / dt:5.2f} programs/s "
-                  f"({len(problems)} in {dt:.1f} s, load average {load:.1f}); base pass "
-                  f"{sum(r['correct_base'] for r in res)}/164, plus pass {sum(r['correct'] for r in res)}/164",
-                  flush=True)  # fmt: skip
+            print(
+                f"HumanEval+ canonical ({modes[0]}) workers={w}: {len(problems) / dt:5.2f} programs/s "
+                f"({len(problems)} in {dt:.1f} s, load average {load:.1f}); base pass "
+                f"{sum(r['correct_base'] for r in res)}/164, plus pass {sum(r['correct'] for r in res)}/164",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

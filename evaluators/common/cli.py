@@ -54,12 +54,24 @@ def normalize_model_overrides(overrides: Sequence[str]) -> list[str]:
     for o in overrides:
         key, sep, value = o.partition("=")
         bare = key.lstrip("+")
-        if sep and bare == "checkpoint" and value and not _looks_like_path(value) and not Path(value).is_dir():
+        if (
+            sep
+            and bare == "checkpoint"
+            and value
+            and not _looks_like_path(value)
+            and not Path(value).is_dir()
+        ):
             names = names if names is not None else model_names()
             if value in names:
                 out.append(f"model={value}")
                 continue
-        if sep and bare == "model" and value and _looks_like_path(value) and Path(value).expanduser().is_dir():
+        if (
+            sep
+            and bare == "model"
+            and value
+            and _looks_like_path(value)
+            and Path(value).expanduser().is_dir()
+        ):
             out.append(f"checkpoint={value}")
             continue
         out.append(o)
@@ -89,8 +101,14 @@ def pop_list_arg(overrides: Sequence[str], names: Sequence[str]) -> tuple[list[s
     return values, rest
 
 
-def compose_config(config_dir: Path, config_name: str, schema: type[T], overrides: list[str], *,
-                   groups: Mapping[str, Sequence[str]] | None = None) -> T:
+def compose_config(
+    config_dir: Path,
+    config_name: str,
+    schema: type[T],
+    overrides: list[str],
+    *,
+    groups: Mapping[str, Sequence[str]] | None = None,
+) -> T:
     """Compose ``config_name`` from ``config_dir`` with Hydra ``overrides`` and validate it against the
     dataclass ``schema`` (unknown keys and bad values raise one line naming the field; ``groups`` restricts the
     valid options of config groups)."""
@@ -167,7 +185,9 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _defaults(config_dir: Path, config_name: str, schema: type | None) -> tuple[dict[str, Any], dict[str, str]]:
+def _defaults(
+    config_dir: Path, config_name: str, schema: type | None
+) -> tuple[dict[str, Any], dict[str, str]]:
     from hydra import compose, initialize_config_dir
     from hydra.core.config_store import ConfigStore
     from hydra.core.global_hydra import GlobalHydra
@@ -179,18 +199,30 @@ def _defaults(config_dir: Path, config_name: str, schema: type | None) -> tuple[
         GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir), version_base=None):
         cfg = compose(config_name=config_name, return_hydra_config=True)
-    choices = {k: v for k, v in OmegaConf.to_container(cfg.hydra.runtime.choices).items()
-               if not k.startswith("hydra/") and v is not None}
+    choices = {
+        k: v
+        for k, v in OmegaConf.to_container(cfg.hydra.runtime.choices).items()
+        if not k.startswith("hydra/") and v is not None
+    }
     values = OmegaConf.to_container(cfg, resolve=False)
     values.pop("hydra", None)
     GlobalHydra.instance().clear()
     return values, choices
 
 
-def render_help(prog: str, summary: str, examples: Sequence[str], config_dir: Path, config_name: str,
-                schema: type, choices: Mapping[str, Sequence[str] | Callable[[], Sequence[str]]] | None = None,
-                *, extra: Sequence[tuple[str, str, str]] = (), hide: Sequence[str] = (),
-                notes: Sequence[str] = ()) -> str:
+def render_help(
+    prog: str,
+    summary: str,
+    examples: Sequence[str],
+    config_dir: Path,
+    config_name: str,
+    schema: type,
+    choices: Mapping[str, Sequence[str] | Callable[[], Sequence[str]]] | None = None,
+    *,
+    extra: Sequence[tuple[str, str, str]] = (),
+    hide: Sequence[str] = (),
+    notes: Sequence[str] = (),
+) -> str:
     """Plain-text help: usage, summary, examples, then every field of ``schema`` (nested ones dotted) with its
     default (from the composed default config) and, for choice fields, the valid values. ``extra``: (name,
     default, description) rows for arguments that are not schema fields (e.g. ``benchmarks``)."""
@@ -273,9 +305,14 @@ def wants_help(args: Sequence[str]) -> bool:
     return any(a in ("-h", "--help") for a in args)
 
 
-def run_cli(args: Sequence[str] | None, *, help_text: Callable[[], str],
-            compose: Callable[[list[str]], list[Any]], run_one: Callable[[Any], None],
-            show: Callable[[Any], str]) -> None:
+def run_cli(
+    args: Sequence[str] | None,
+    *,
+    help_text: Callable[[], str],
+    compose: Callable[[list[str]], list[Any]],
+    run_one: Callable[[Any], None],
+    show: Callable[[Any], str],
+) -> None:
     """The shared ``main``: ``--help``; ``--cfg`` (print the composed config(s) and exit); else compose (one
     config per benchmark or environment) and run each, every user error as one line and exit status 2."""
     args = list(sys.argv[1:] if args is None else args)

@@ -24,8 +24,9 @@ def model_context(model: Any) -> int | None:
     return int(value) if isinstance(value, int) and value > 0 else None
 
 
-def generate_within_context(sampler: Any, tokenizer: Any, prompts: list[str], params: SamplingParams,
-                            max_context: int | None) -> tuple[list[Rollout], int]:
+def generate_within_context(
+    sampler: Any, tokenizer: Any, prompts: list[str], params: SamplingParams, max_context: int | None
+) -> tuple[list[Rollout], int]:
     """``sampler.generate`` on the prompts shorter than ``max_context`` tokens; ``n`` empty rollouts for each other
     prompt. Returns the rollouts (prompt-major, as the sampler's) and the number of over-long prompts."""
     if max_context is None:

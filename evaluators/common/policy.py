@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 ENGINES = ("auto", "hf", "vllm")
 DEVICES = ("auto", "cpu", "cuda", "cuda:<index>")
-VLLM_HINT = "pip install 'resrl[gpu]' on a machine with a CUDA GPU, or the cluster environment (docs/cluster.md)"
+VLLM_HINT = (
+    "pip install 'resrl[gpu]' on a machine with a CUDA GPU, or the cluster environment (docs/cluster.md)"
+)
 
 
 @dataclass
@@ -63,8 +65,9 @@ def check_engine_device(engine: str, device: str) -> tuple[str, str]:
         raise ValueError(f"device={device} but torch sees no CUDA device; use device=cpu (or auto)")
     engine, device = resolve_engine(engine, device)
     if engine == "vllm" and importlib.util.find_spec("vllm") is None:
-        raise ValueError(f"engine=vllm but the vllm package is not installed ({VLLM_HINT}); use engine=hf "
-                         "(or engine=auto)")
+        raise ValueError(
+            f"engine=vllm but the vllm package is not installed ({VLLM_HINT}); use engine=hf (or engine=auto)"
+        )
     return engine, device
 
 
@@ -73,11 +76,18 @@ def require_hub_model(spec: Any) -> None:
     (``resrl.models.check_model_available``, with this CLI's way to pass a local folder)."""
     from resrl.models import check_model_available
 
-    check_model_available(spec, field="model", local_hint="pass checkpoint=<a local save_pretrained folder> instead")
+    check_model_available(
+        spec, field="model", local_hint="pass checkpoint=<a local save_pretrained folder> instead"
+    )
 
 
-def load_sampler(spec: Any, engine: str = "auto", device: str = "auto", batch_size: int = 8,
-                 vllm_kwargs: dict[str, Any] | None = None) -> LoadedPolicy:
+def load_sampler(
+    spec: Any,
+    engine: str = "auto",
+    device: str = "auto",
+    batch_size: int = 8,
+    vllm_kwargs: dict[str, Any] | None = None,
+) -> LoadedPolicy:
     """Load ``spec`` (a ``resrl.models.ModelSpec``) for sampling; see the module docstring."""
     from resrl.rollout import make_sampler
 
@@ -88,8 +98,10 @@ def load_sampler(spec: Any, engine: str = "auto", device: str = "auto", batch_si
         from transformers import AutoTokenizer
 
         if spec.source != "hub":
-            raise ValueError(f"engine=vllm needs a Hub id or checkpoint folder; model {spec.name!r} has source "
-                             f"{spec.source!r} (use engine=hf)")
+            raise ValueError(
+                f"engine=vllm needs a Hub id or checkpoint folder; model {spec.name!r} has source "
+                f"{spec.source!r} (use engine=hf)"
+            )
         tokenizer = AutoTokenizer.from_pretrained(spec.hub_id, revision=spec.revision)
         from transformers import AutoConfig
 
@@ -100,7 +112,9 @@ def load_sampler(spec: Any, engine: str = "auto", device: str = "auto", batch_si
             kwargs.setdefault("revision", spec.revision)
             kwargs.setdefault("tokenizer_revision", spec.revision)
         max_context = model_context(AutoConfig.from_pretrained(spec.hub_id, revision=spec.revision))
-        sampler = make_sampler("vllm", str(spec.hub_id), str(spec.hub_id), prompt_tokenizer=tokenizer, **kwargs)
+        sampler = make_sampler(
+            "vllm", str(spec.hub_id), str(spec.hub_id), prompt_tokenizer=tokenizer, **kwargs
+        )
     else:
         from evaluators.common.context import model_context
         from resrl.models import load_policy

@@ -79,7 +79,11 @@ def model_identity(spec: Any) -> dict[str, Any]:
         fields.pop("revision", None)
     else:
         commit = _hub_snapshot(str(spec.hub_id), spec.revision)
-        content = f"hf-commit:{commit}" if commit else f"{UNRESOLVED}:{spec.hub_id}@{spec.revision or 'main'} not cached"
+        content = (
+            f"hf-commit:{commit}"
+            if commit
+            else f"{UNRESOLVED}:{spec.hub_id}@{spec.revision or 'main'} not cached"
+        )
     fields["content"] = content
     return fields
 
@@ -97,8 +101,11 @@ def _jsonable(value: Any) -> Any:
 
 def sampling_record(model: Mapping[str, Any], **settings: Any) -> dict[str, Any]:
     """The record of a sample file: the model's identity and fingerprint and the sampling settings (JSON values)."""
-    return {"model": _jsonable(dict(model)), "model_fingerprint": model_fingerprint(model),
-            **{k: _jsonable(v) for k, v in settings.items()}}
+    return {
+        "model": _jsonable(dict(model)),
+        "model_fingerprint": model_fingerprint(model),
+        **{k: _jsonable(v) for k, v in settings.items()},
+    }
 
 
 def _short(value: Any) -> str:
@@ -129,9 +136,14 @@ def _lookup(record: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def guard_stored_samples(record_path: str | os.PathLike, current: Mapping[str, Any],
-                         sample_files: Iterable[str | os.PathLike], *, overwrite: bool = False,
-                         what: str = "samples") -> list[str]:
+def guard_stored_samples(
+    record_path: str | os.PathLike,
+    current: Mapping[str, Any],
+    sample_files: Iterable[str | os.PathLike],
+    *,
+    overwrite: bool = False,
+    what: str = "samples",
+) -> list[str]:
     """Check that the stored ``sample_files`` were drawn as ``current`` (a :func:`sampling_record`) says, then write
     ``current`` to ``record_path``. Returns the keys that differed (empty when the samples are reused as they are).
 
@@ -147,8 +159,10 @@ def guard_stored_samples(record_path: str | os.PathLike, current: Mapping[str, A
         problem = None
         if not record_path.is_file():
             changed = ["record"]
-            problem = (f"{folder} holds {what} ({', '.join(p.name for p in stored_files)}) with no record of the model "
-                       f"and settings that drew them ({record_path.name} is missing)")
+            problem = (
+                f"{folder} holds {what} ({', '.join(p.name for p in stored_files)}) with no record of the model "
+                f"and settings that drew them ({record_path.name} is missing)"
+            )
         else:
             try:
                 stored = json.loads(record_path.read_text(encoding="utf-8"))
@@ -160,17 +174,23 @@ def guard_stored_samples(record_path: str | os.PathLike, current: Mapping[str, A
             else:
                 changed = _changes(stored, current)
                 if changed:
-                    shown = "; ".join(f"{k}: {_short(_lookup(stored, k))} -> {_short(_lookup(current, k))}"
-                                      for k in changed[:4])
+                    shown = "; ".join(
+                        f"{k}: {_short(_lookup(stored, k))} -> {_short(_lookup(current, k))}"
+                        for k in changed[:4]
+                    )
                     more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
                     problem = f"{folder} holds {what} drawn with different {changed} ({shown}{more})"
         if problem is not None:
             if not overwrite:
-                raise SamplesMismatch(f"{problem}; use another run_name=, or overwrite=true to delete them and "
-                                      "sample again")
+                raise SamplesMismatch(
+                    f"{problem}; use another run_name=, or overwrite=true to delete them and sample again"
+                )
             for p in stored_files:
                 p.unlink()
-            log.warning("%s; overwrite=true: deleted %s, sampling again", problem,
-                        ", ".join(p.name for p in stored_files))
+            log.warning(
+                "%s; overwrite=true: deleted %s, sampling again",
+                problem,
+                ", ".join(p.name for p in stored_files),
+            )
     atomic_write_json(record_path, dict(current))
     return changed

@@ -81,7 +81,9 @@ class SampleStore:
                     self.dropped_partial_line = True
                     keep_len -= len(raw) + 1
                     break
-                raise ValueError(f"{self.path}:{i + 1}: malformed sample line ({e}); fix or delete the file") from e
+                raise ValueError(
+                    f"{self.path}:{i + 1}: malformed sample line ({e}); fix or delete the file"
+                ) from e
             self._keys.add(self.key_of(obj))
         if self.dropped_partial_line:
             with self.path.open("r+b") as f:

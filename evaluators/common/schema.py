@@ -19,7 +19,15 @@ import pandas as pd
 from evaluators.common.atomic import atomic_write_bytes
 
 METRIC_COLUMNS: tuple[str, ...] = (
-    "model", "method", "benchmark", "metric", "k", "value", "ci_low", "ci_high", "n_samples",
+    "model",
+    "method",
+    "benchmark",
+    "metric",
+    "k",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n_samples",
 )
 _FORMATS = (".csv", ".parquet")
 
@@ -52,8 +60,9 @@ assert tuple(f.name for f in fields(MetricRow)) == METRIC_COLUMNS
 def rows_to_frame(rows: Iterable[MetricRow]) -> pd.DataFrame:
     """A DataFrame with exactly :data:`METRIC_COLUMNS`, in that order."""
     df = pd.DataFrame([asdict(r) for r in rows], columns=list(METRIC_COLUMNS))
-    return df.astype({"k": "int64", "n_samples": "int64", "value": "float64",
-                      "ci_low": "float64", "ci_high": "float64"})
+    return df.astype(
+        {"k": "int64", "n_samples": "int64", "value": "float64", "ci_low": "float64", "ci_high": "float64"}
+    )
 
 
 def write_metrics(rows: Iterable[MetricRow], path: str | os.PathLike) -> Path:

@@ -35,15 +35,27 @@ def help_text() -> str:
         "Math evaluation (paper Table 1 and the Pass@k curves): sample n answers per problem, grade them with "
         "math-verify, and write Avg@n and Pass@k with bootstrap intervals. A rerun samples only what is missing "
         "from results/samples/<run>/ and refuses samples drawn by another model or with other settings.",
-        ["python -m evaluators.math model=smollm2-135m benchmarks=[math500] limit=5 n=4 max_new_tokens=256",
-         "python -m evaluators.math checkpoint=results/runs/<run>/final_model method=resrl n=16",
-         "python -m evaluators.math --config-name math_paper model=qwen3-4b engine=vllm"],
-        CONFIG_DIR, "math_eval", MathEvalConfig,
-        {"model": model_names, "benchmarks": sorted(BENCHMARKS), "engine": ENGINES, "device": DEVICES,
-         "format": FORMATS, "prompt": lambda: group_options(CONFIG_DIR, "prompt")},
+        [
+            "python -m evaluators.math model=smollm2-135m benchmarks=[math500] limit=5 n=4 max_new_tokens=256",
+            "python -m evaluators.math checkpoint=results/runs/<run>/final_model method=resrl n=16",
+            "python -m evaluators.math --config-name math_paper model=qwen3-4b engine=vllm",
+        ],
+        CONFIG_DIR,
+        "math_eval",
+        MathEvalConfig,
+        {
+            "model": model_names,
+            "benchmarks": sorted(BENCHMARKS),
+            "engine": ENGINES,
+            "device": DEVICES,
+            "format": FORMATS,
+            "prompt": lambda: group_options(CONFIG_DIR, "prompt"),
+        },
         hide=("prompt.name", "prompt.instruction", "prompt.template", "prompt.demos"),
-        notes=[f"presets (--config-name NAME): {', '.join(PRESETS)} (default math_eval). prompt=<name> picks a "
-               "prompt preset; prompt.<field>=... changes one of its fields. --cfg job prints the composed config."],
+        notes=[
+            f"presets (--config-name NAME): {', '.join(PRESETS)} (default math_eval). prompt=<name> picks a "
+            "prompt preset; prompt.<field>=... changes one of its fields. --cfg job prints the composed config."
+        ],
     )
 
 
@@ -58,8 +70,10 @@ def main(cfg: DictConfig) -> None:
         conf = to_config(cfg)
     with exit_on_user_error():
         out = run(conf)
-    print(f"\nrun {out['run_name']}  (model {conf.source}, method {conf.method}, n={conf.n}, "
-          f"limit={conf.limit}, max_new_tokens={conf.max_new_tokens})")
+    print(
+        f"\nrun {out['run_name']}  (model {conf.source}, method {conf.method}, n={conf.n}, "
+        f"limit={conf.limit}, max_new_tokens={conf.max_new_tokens})"
+    )
     print(format_table(out["rows"]))
     print(f"\nmetrics: {out['metrics_path']}\nsamples: {out['samples_dir']}\nrun info: {out['info_path']}")
     print(f"timings: {out['timings']}")

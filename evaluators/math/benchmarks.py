@@ -52,7 +52,9 @@ def canonical_name(name: str) -> str:
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     if key not in BENCHMARKS:
-        raise KeyError(f"unknown math benchmark {name!r}; valid: {sorted(BENCHMARKS)} (aliases: {sorted(ALIASES)})")
+        raise KeyError(
+            f"unknown math benchmark {name!r}; valid: {sorted(BENCHMARKS)} (aliases: {sorted(ALIASES)})"
+        )
     return key
 
 
@@ -80,7 +82,9 @@ def _parse_line(path: Path, lineno: int, line: str) -> MathProblem:
         )
     for f in SCHEMA_FIELDS:
         if not isinstance(obj[f], str) or not obj[f].strip():
-            raise BenchmarkDataError(f"{path}:{lineno}: field {f!r} must be a non-empty string, got {obj[f]!r}")
+            raise BenchmarkDataError(
+                f"{path}:{lineno}: field {f!r} must be a non-empty string, got {obj[f]!r}"
+            )
     return MathProblem(**{f: obj[f] for f in SCHEMA_FIELDS})
 
 

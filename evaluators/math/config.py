@@ -23,9 +23,13 @@ class MathEvalConfig:
     temperature 0.6 and top-p 0.95 from FlowRL's test protocol, which the paper cites)."""
 
     model: str | None = "smollm2-135m"  # model config name (experiments/model/<name>.yaml)
-    checkpoint: str | None = None  # a save_pretrained folder to evaluate instead of model (a model name works too)
+    checkpoint: str | None = (
+        None  # a save_pretrained folder to evaluate instead of model (a model name works too)
+    )
     method: str = "base"  # label of the training method in the metrics table (base, grpo, resrl, ...)
-    model_name: str | None = None  # label of the model in the metrics table; default: the model or checkpoint name
+    model_name: str | None = (
+        None  # label of the model in the metrics table; default: the model or checkpoint name
+    )
     run_name: str | None = None  # default: <method>-<model label>
     benchmarks: list[str] = field(default_factory=lambda: list(PAPER_BENCHMARKS))
     limit: int | None = None  # first N problems of each benchmark (a quick subset)
@@ -45,7 +49,9 @@ class MathEvalConfig:
     format: str = "csv"  # metrics file format: csv or parquet
     results_dir: str | None = None  # default: resrl.paths.results_dir()
     regrade: bool = False  # re-grade stored samples with the current grader before computing metrics
-    overwrite: bool = False  # stored samples of another model or other settings: false = refuse, true = delete them
+    overwrite: bool = (
+        False  # stored samples of another model or other settings: false = refuse, true = delete them
+    )
     prompt: PromptConfig = field(default_factory=PromptConfig)
     grader: GraderConfig = field(default_factory=GraderConfig)
 

@@ -51,9 +51,14 @@ def _agreement(pairs, expected) -> dict:
     got = [is_correct(r, a) for r, a in pairs]
     secs = time.perf_counter() - t
     disagree = [i for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e]
-    return {"n": len(pairs), "agree": len(pairs) - len(disagree), "agreement": 1 - len(disagree) / len(pairs),
-            "disagreements": disagree[:20], "seconds": round(secs, 2),
-            "answers_per_s": round(len(pairs) / secs, 1)}
+    return {
+        "n": len(pairs),
+        "agree": len(pairs) - len(disagree),
+        "agreement": 1 - len(disagree) / len(pairs),
+        "disagreements": disagree[:20],
+        "seconds": round(secs, 2),
+        "answers_per_s": round(len(pairs) / secs, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -70,8 +75,11 @@ def main(argv: list[str] | None = None) -> dict:
     if RAW_MATH500.is_file():
         sols = math500_solutions()
         report["math500_solutions"] = _agreement(sols, [True] * len(sols))
-        shifted = [(sols[i][0], sols[(i + 1) % len(sols)][1]) for i in range(len(sols))
-                   if sols[i][1].replace(" ", "") != sols[(i + 1) % len(sols)][1].replace(" ", "")]
+        shifted = [
+            (sols[i][0], sols[(i + 1) % len(sols)][1])
+            for i in range(len(sols))
+            if sols[i][1].replace(" ", "") != sols[(i + 1) % len(sols)][1].replace(" ", "")
+        ]
         _parse.cache_clear()
         report["math500_shifted"] = _agreement(shifted, [False] * len(shifted))  # cold cache
         report["math500_shifted"]["flagged_correct"] = [
@@ -84,9 +92,14 @@ def main(argv: list[str] | None = None) -> dict:
             t = time.perf_counter()
             graded = pool.grade([r for r, _ in shifted], [a for _, a in shifted])
             secs = time.perf_counter() - t
-        report["pool_shifted"] = {"workers": args.workers, "startup_s": round(start_s, 2), "n": len(shifted),
-                                  "correct": sum(ok for _, ok in graded), "seconds": round(secs, 2),
-                                  "answers_per_s": round(len(shifted) / secs, 1)}
+        report["pool_shifted"] = {
+            "workers": args.workers,
+            "startup_s": round(start_s, 2),
+            "n": len(shifted),
+            "correct": sum(ok for _, ok in graded),
+            "seconds": round(secs, 2),
+            "answers_per_s": round(len(shifted) / secs, 1),
+        }
     report["load_average_at_end"] = os.getloadavg()
     if args.out:
         atomic_write_json(args.out, report)

@@ -41,17 +41,26 @@ def _row(id_: str, problem: str, answer: str, source: str) -> dict:
 
 def aime24(raw: Path) -> list[dict]:
     src = f"{QWEN}:evaluation/data/aime24/test.jsonl"
-    return [_row(f"aime24-{r['id']}", r["problem"], _num_to_str(r["answer"]), src) for r in _jsonl(raw / "aime24/test.jsonl")]
+    return [
+        _row(f"aime24-{r['id']}", r["problem"], _num_to_str(r["answer"]), src)
+        for r in _jsonl(raw / "aime24/test.jsonl")
+    ]
 
 
 def aime25(raw: Path) -> list[dict]:
     src = "ZhangShimin1/PassKEval@4a1495c890778fc3f477853e13db03cc5ec772c2:data/aime2025/test.jsonl"
-    return [_row(f"aime25-{r['id']}", r["problem"], _num_to_str(r["answer"]), src) for r in _jsonl(raw / "aime25/test.jsonl")]
+    return [
+        _row(f"aime25-{r['id']}", r["problem"], _num_to_str(r["answer"]), src)
+        for r in _jsonl(raw / "aime25/test.jsonl")
+    ]
 
 
 def amc23(raw: Path) -> list[dict]:
     src = f"{QWEN}:evaluation/data/amc23/test.jsonl"
-    return [_row(f"amc23-{r['id']}", r["problem"], _num_to_str(r["answer"]), src) for r in _jsonl(raw / "amc23/test.jsonl")]
+    return [
+        _row(f"amc23-{r['id']}", r["problem"], _num_to_str(r["answer"]), src)
+        for r in _jsonl(raw / "amc23/test.jsonl")
+    ]
 
 
 def math500(raw: Path) -> list[dict]:
@@ -115,12 +124,18 @@ def olympiad(raw: Path) -> list[dict]:
 
 
 CONVERTERS: dict[str, Callable[[Path], list[dict]]] = {
-    "aime24": aime24, "aime25": aime25, "amc23": amc23,
-    "math500": math500, "minerva": minerva, "olympiad": olympiad,
+    "aime24": aime24,
+    "aime25": aime25,
+    "amc23": amc23,
+    "math500": math500,
+    "minerva": minerva,
+    "olympiad": olympiad,
 }
 
 
-def prepare(raw: Path = DEFAULT_RAW, out: Path | None = None, names: list[str] | None = None) -> dict[str, int]:
+def prepare(
+    raw: Path = DEFAULT_RAW, out: Path | None = None, names: list[str] | None = None
+) -> dict[str, int]:
     """Write the normalised files; returns {benchmark: rows}."""
     out = Path(out or math_data_dir())
     counts = {}
@@ -137,7 +152,9 @@ def prepare(raw: Path = DEFAULT_RAW, out: Path | None = None, names: list[str] |
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="folder with the raw copies (../shared/data)")
+    ap.add_argument(
+        "--raw", type=Path, default=DEFAULT_RAW, help="folder with the raw copies (../shared/data)"
+    )
     ap.add_argument("--out", type=Path, default=None, help="output folder (default data/math)")
     ap.add_argument("--only", nargs="*", choices=sorted(CONVERTERS), default=None)
     args = ap.parse_args(argv)

@@ -51,8 +51,9 @@ def build_messages(problem: str, cfg: PromptConfig | None = None) -> list[dict[s
     return messages
 
 
-def render_prompt(tokenizer, problem: str, cfg: PromptConfig | None = None,
-                  template_kwargs: dict | None = None) -> str:
+def render_prompt(
+    tokenizer, problem: str, cfg: PromptConfig | None = None, template_kwargs: dict | None = None
+) -> str:
     """The prompt string: ``build_messages`` through the tokenizer's chat template (generation prompt added).
 
     ``template_kwargs`` are the model config's defaults (e.g. ``{"enable_thinking": False}`` for Qwen3);

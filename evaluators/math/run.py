@@ -95,14 +95,24 @@ class _LazySampler:
 
         if self._sampler is None:
             self._load()
-        params = SamplingParams(n=n, temperature=self.cfg.temperature, top_p=self.cfg.top_p,
-                                max_new_tokens=self.cfg.max_new_tokens, seed=seed)
+        params = SamplingParams(
+            n=n,
+            temperature=self.cfg.temperature,
+            top_p=self.cfg.top_p,
+            max_new_tokens=self.cfg.max_new_tokens,
+            seed=seed,
+        )
         from evaluators.common.context import generate_within_context
 
-        rollouts, too_long = generate_within_context(self._sampler, self.tokenizer, prompts, params, self.max_context)
+        rollouts, too_long = generate_within_context(
+            self._sampler, self.tokenizer, prompts, params, self.max_context
+        )
         if too_long:
-            log.warning("%d prompt(s) of >= %d tokens (the model's context) not sampled: empty answers, graded wrong",
-                        too_long, self.max_context)
+            log.warning(
+                "%d prompt(s) of >= %d tokens (the model's context) not sampled: empty answers, graded wrong",
+                too_long,
+                self.max_context,
+            )
         self.prompts_too_long += too_long
         return rollouts
 
@@ -120,8 +130,15 @@ def missing_samples(problems: list[MathProblem], n: int, done: set[tuple]) -> di
     return out
 
 
-def sample_benchmark(cfg: MathEvalConfig, bench: str, problems: list[MathProblem], store: SampleStore,
-                     sampler: _LazySampler, pool: GradingPool, model: str) -> int:
+def sample_benchmark(
+    cfg: MathEvalConfig,
+    bench: str,
+    problems: list[MathProblem],
+    store: SampleStore,
+    sampler: _LazySampler,
+    pool: GradingPool,
+    model: str,
+) -> int:
     """Sample, grade and store every missing (problem, sample) pair; returns the number of new samples."""
     from tqdm.auto import tqdm
 
@@ -148,20 +165,22 @@ def sample_benchmark(cfg: MathEvalConfig, bench: str, problems: list[MathProblem
             records = []
             for r, (extracted, ok) in zip(rollouts, graded, strict=True):
                 p = group[r.prompt_index]
-                records.append({
-                    "problem_id": p.id,
-                    "sample_index": indices[r.sample_index],
-                    "benchmark": bench,
-                    "model": model,
-                    "method": cfg.method,
-                    "text": r.text,
-                    "num_tokens": r.num_tokens,
-                    "finish_reason": r.finish_reason,
-                    "extracted_answer": extracted,
-                    "correct": bool(ok),
-                    "answer": p.answer,
-                    "seed": seed,
-                })
+                records.append(
+                    {
+                        "problem_id": p.id,
+                        "sample_index": indices[r.sample_index],
+                        "benchmark": bench,
+                        "model": model,
+                        "method": cfg.method,
+                        "text": r.text,
+                        "num_tokens": r.num_tokens,
+                        "finish_reason": r.finish_reason,
+                        "extracted_answer": extracted,
+                        "correct": bool(ok),
+                        "answer": p.answer,
+                        "seed": seed,
+                    }
+                )
             written += store.append(records)
     return written
 
@@ -171,14 +190,18 @@ def correctness_table(problems: list[MathProblem], records: list[dict[str, Any]]
     by_key = {(r["problem_id"], r["sample_index"]): bool(r["correct"]) for r in records}
     missing = [(p.id, s) for p in problems for s in range(n) if (p.id, s) not in by_key]
     if missing:
-        raise RuntimeError(f"{len(missing)} samples missing from the store, e.g. {missing[:3]}; rerun to complete")
+        raise RuntimeError(
+            f"{len(missing)} samples missing from the store, e.g. {missing[:3]}; rerun to complete"
+        )
     return [[by_key[(p.id, s)] for s in range(n)] for p in problems]
 
 
 def regrade_records(records: list[dict[str, Any]], pool: GradingPool) -> list[dict[str, Any]]:
     """Re-extract and re-grade stored samples with the current grader (``regrade=true``)."""
     graded = pool.grade([r["text"] for r in records], [r["answer"] for r in records], progress=True)
-    return [{**r, "extracted_answer": e, "correct": bool(ok)} for r, (e, ok) in zip(records, graded, strict=True)]
+    return [
+        {**r, "extracted_answer": e, "correct": bool(ok)} for r, (e, ok) in zip(records, graded, strict=True)
+    ]
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -190,9 +213,7 @@ def format_table(rows: list[MetricRow]) -> str:
     if df.empty:
         return "(no metrics)"
     df["col"] = df.apply(lambda r: ("avg@" if r.metric == "avg@k" else "pass@") + str(r.k), axis=1)
-    df["cell"] = df.apply(
-        lambda r: f"{100 * r.value:5.1f} ±{100 * (r.ci_high - r.ci_low) / 2:4.1f}", axis=1
-    )
+    df["cell"] = df.apply(lambda r: f"{100 * r.value:5.1f} ±{100 * (r.ci_high - r.ci_low) / 2:4.1f}", axis=1)
     order = list(dict.fromkeys(df["col"]))
     table = df.pivot(index="benchmark", columns="col", values="cell")[order]
     table = table.reindex(list(dict.fromkeys(df["benchmark"])))
@@ -210,8 +231,9 @@ def check_sampling_settings(samples_dir: Path, cfg: MathEvalConfig, spec: Any = 
 
     spec = spec if spec is not None else resolve_model_spec(cfg.source)
     current = sampling_record(model_identity(spec), **{k: getattr(cfg, k) for k in SAMPLING_KEYS})
-    guard_stored_samples(samples_dir / "sampling.json", current, sorted(samples_dir.glob("*.jsonl")),
-                         overwrite=cfg.overwrite)
+    guard_stored_samples(
+        samples_dir / "sampling.json", current, sorted(samples_dir.glob("*.jsonl")), overwrite=cfg.overwrite
+    )
     return current
 
 
@@ -233,8 +255,16 @@ def run(cfg: MathEvalConfig) -> dict[str, Any]:
         return _run_locked(cfg, data, spec, label, run_name, samples_dir, root / "metrics" / run_name, t0)
 
 
-def _run_locked(cfg: MathEvalConfig, data: dict[str, list[MathProblem]], spec: Any, label: str, run_name: str,
-                samples_dir: Path, metrics_dir: Path, t0: float) -> dict[str, Any]:
+def _run_locked(
+    cfg: MathEvalConfig,
+    data: dict[str, list[MathProblem]],
+    spec: Any,
+    label: str,
+    run_name: str,
+    samples_dir: Path,
+    metrics_dir: Path,
+    t0: float,
+) -> dict[str, Any]:
     from evaluators.common.policy import require_hub_model
     from evaluators.common.sample_guard import UNRESOLVED
 
@@ -263,15 +293,27 @@ def _run_locked(cfg: MathEvalConfig, data: dict[str, list[MathProblem]], spec: A
         grader_kills = pool.n_killed
 
     alpha = 1 - cfg.ci
-    rows = compute_metric_rows(label, cfg.method, correct, pass_ks=cfg.pass_ks, max_k=cfg.max_k,
-                               n_boot=cfg.n_boot, alpha=alpha, seed=cfg.seed)
+    rows = compute_metric_rows(
+        label,
+        cfg.method,
+        correct,
+        pass_ks=cfg.pass_ks,
+        max_k=cfg.max_k,
+        n_boot=cfg.n_boot,
+        alpha=alpha,
+        seed=cfg.seed,
+    )
     metrics_path = write_metrics(rows, metrics_dir / f"metrics.{cfg.format}")
     if record["model"]["content"].startswith(UNRESOLVED):  # loading may have made the content knowable
         record = check_sampling_settings(samples_dir, cfg, spec)
-    timings = {"total_s": round(time.monotonic() - t0, 2), "model_load_s": round(sampler.load_seconds, 2),
-               "sample_and_grade_s": round(gen_seconds - sampler.load_seconds, 2), "new_samples": new_samples,
-               "grader_workers_killed": grader_kills,
-               "prompts_too_long": getattr(sampler, "prompts_too_long", 0)}
+    timings = {
+        "total_s": round(time.monotonic() - t0, 2),
+        "model_load_s": round(sampler.load_seconds, 2),
+        "sample_and_grade_s": round(gen_seconds - sampler.load_seconds, 2),
+        "new_samples": new_samples,
+        "grader_workers_killed": grader_kills,
+        "prompts_too_long": getattr(sampler, "prompts_too_long", 0),
+    }
     info_path = write_provenance(
         metrics_dir / "run_info.json",
         config=dataclasses.asdict(cfg),
@@ -285,5 +327,11 @@ def _run_locked(cfg: MathEvalConfig, data: dict[str, list[MathProblem]], spec: A
         n_problems={b: len(p) for b, p in data.items()},
         timings=timings,
     )
-    return {"run_name": run_name, "rows": rows, "metrics_path": metrics_path, "info_path": info_path,
-            "samples_dir": samples_dir, "timings": timings}
+    return {
+        "run_name": run_name,
+        "rows": rows,
+        "metrics_path": metrics_path,
+        "info_path": info_path,
+        "samples_dir": samples_dir,
+        "timings": timings,
+    }

@@ -52,7 +52,9 @@ class DynamicSamplingResult:
     tries: int
     sampled_groups: int
     kept_groups: int
-    filled: bool  # False when ``max_tries`` ran out before the batch was full (only with on_exhausted="partial")
+    filled: (
+        bool  # False when ``max_tries`` ran out before the batch was full (only with on_exhausted="partial")
+    )
 
 
 ON_EXHAUSTED = ("raise", "partial")
@@ -95,7 +97,8 @@ def fill_with_informative_groups(
                     f"dynamic sampling kept {len(kept)} of {num_groups} groups after {tries} generation batches of "
                     f"{per_round} prompts ({sampled} groups sampled, the others all right or all wrong); raise "
                     "method.max_sampling_tries (0 = no limit) or method.gen_batch_prompts, or set "
-                    "method.on_exhausted=partial")
+                    "method.on_exhausted=partial"
+                )
             break
         tries += 1
         batch = sample_groups(per_round)

@@ -28,7 +28,12 @@ class LogZHead(nn.Module):
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         layers: list[nn.Module] = []
         for _ in range(num_layers - 1):
-            layers += [nn.Linear(hidden_size, hidden_size), nn.GELU(), nn.LayerNorm(hidden_size), nn.Dropout(dropout)]
+            layers += [
+                nn.Linear(hidden_size, hidden_size),
+                nn.GELU(),
+                nn.LayerNorm(hidden_size),
+                nn.Dropout(dropout),
+            ]
         layers.append(nn.Linear(hidden_size, 1))
         self.net = nn.Sequential(*layers)
 
@@ -71,12 +76,23 @@ def flowrl_loss(
     if is_weight not in IS_WEIGHTS:
         raise ValueError(f"is_weight={is_weight!r}; valid: {', '.join(IS_WEIGHTS)}")
     with autocast_off(log_probs.device):
-        return _flowrl_loss_f32(log_probs.float(), old_log_probs.float(), ref_log_probs.float(), log_z.float(),
-                                norm_rewards.float(), response_mask.bool(), beta, clip_low, clip_high, is_weight)
+        return _flowrl_loss_f32(
+            log_probs.float(),
+            old_log_probs.float(),
+            ref_log_probs.float(),
+            log_z.float(),
+            norm_rewards.float(),
+            response_mask.bool(),
+            beta,
+            clip_low,
+            clip_high,
+            is_weight,
+        )
 
 
-def _flowrl_loss_f32(log_probs, old_log_probs, ref_log_probs, log_z, norm_rewards, mask, beta, clip_low, clip_high,
-                     is_weight):
+def _flowrl_loss_f32(
+    log_probs, old_log_probs, ref_log_probs, log_z, norm_rewards, mask, beta, clip_low, clip_high, is_weight
+):
     """:func:`flowrl_loss` on float32 tensors (shapes as there)."""
     avg_logp = masked_mean(log_probs, mask, dim=1)  # [B]
     avg_ref = masked_mean(ref_log_probs, mask, dim=1)  # [B]

@@ -26,7 +26,9 @@ def grpo_advantages(
     response, or one whose rewards are all equal, has advantage 0 (even with ``eps=0``).
     """
     if rewards.shape != group_ids.shape or rewards.dim() != 1:
-        raise ValueError(f"rewards and group_ids must both be [B]; got {tuple(rewards.shape)} and {tuple(group_ids.shape)}")
+        raise ValueError(
+            f"rewards and group_ids must both be [B]; got {tuple(rewards.shape)} and {tuple(group_ids.shape)}"
+        )
     r = rewards.to(torch.float32)
     dense, num_groups = group_index(group_ids)
     count = torch.zeros(num_groups, dtype=r.dtype, device=r.device).index_add_(0, dense, torch.ones_like(r))
@@ -60,7 +62,9 @@ class PolicyLossConfig:
 
     clip_low: float = 0.2
     clip_high: float = 0.2
-    dual_clip: float | None = 3.0  # veRL's clip_ratio_c: always on in veRL's compute_policy_loss (release: 3.0)
+    dual_clip: float | None = (
+        3.0  # veRL's clip_ratio_c: always on in veRL's compute_policy_loss (release: 3.0)
+    )
     log_ratio_clamp: float | None = 20.0  # |logp - old_logp| clamped before exp (veRL: +-20); None: no clamp
     kl_coef: float = 0.0  # paper: KL loss coefficient 0
     kl_type: str = "k3"
@@ -96,7 +100,9 @@ def clipped_policy_loss(
         advantages = advantages[:, None].expand_as(log_probs)
     mask = response_mask.bool()
     log_ratio = log_probs - old_log_probs
-    if cfg.log_ratio_clamp is not None:  # as veRL: an overflowing ratio would make a negative-advantage loss inf
+    if (
+        cfg.log_ratio_clamp is not None
+    ):  # as veRL: an overflowing ratio would make a negative-advantage loss inf
         log_ratio = log_ratio.clamp(-cfg.log_ratio_clamp, cfg.log_ratio_clamp)
     ratio = torch.exp(log_ratio)
     loss_unclipped = -advantages * ratio

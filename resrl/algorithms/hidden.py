@@ -22,7 +22,9 @@ def _decoder_parts(model: nn.Module) -> tuple[nn.Module, nn.ModuleList, nn.Modul
     embed = getattr(base, "embed_tokens", None)
     norm = getattr(base, "norm", None)
     if layers is None or embed is None or norm is None:
-        raise TypeError(f"{type(model).__name__}: expected .model.embed_tokens/.layers/.norm (a Llama/Qwen-style decoder)")
+        raise TypeError(
+            f"{type(model).__name__}: expected .model.embed_tokens/.layers/.norm (a Llama/Qwen-style decoder)"
+        )
     return embed, layers, norm
 
 
@@ -32,7 +34,9 @@ def resolve_layer(model: nn.Module, layer: int) -> nn.Module:
     total = len(layers) + 1
     idx = layer + total if layer < 0 else layer
     if not 0 <= idx < total:
-        raise ValueError(f"layer {layer} out of range for a model with {len(layers)} layers (valid: {-total}..{total - 1})")
+        raise ValueError(
+            f"layer {layer} out of range for a model with {len(layers)} layers (valid: {-total}..{total - 1})"
+        )
     if idx == 0:
         return embed
     if idx == total - 1:

@@ -20,5 +20,8 @@ def weighted_reinforce_advantages(is_positive: torch.Tensor, pos_weight: float =
     if pos_weight < 0:
         raise ValueError(f"pos_weight (lambda) must be >= 0, got {pos_weight}")
     pos = is_positive.bool()
-    return torch.where(pos, torch.full(pos.shape, float(pos_weight), device=pos.device),
-                       torch.full(pos.shape, -1.0, device=pos.device))
+    return torch.where(
+        pos,
+        torch.full(pos.shape, float(pos_weight), device=pos.device),
+        torch.full(pos.shape, -1.0, device=pos.device),
+    )

@@ -66,7 +66,11 @@ def residual_energy(centred: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
 
 
 def quantile_gate(
-    energy: torch.Tensor, q_low: float = 0.2, q_high: float = 0.8, min_weight: float = 0.1, flat_tol: float = 1e-5
+    energy: torch.Tensor,
+    q_low: float = 0.2,
+    q_high: float = 0.8,
+    min_weight: float = 0.1,
+    flat_tol: float = 1e-5,
 ) -> torch.Tensor:
     """Map one group's residual energies to weights in [min_weight, 1]. energy: [N] float32; returns [N]."""
     lo = torch.quantile(energy, q_low)
@@ -81,7 +85,9 @@ def quantile_gate(
 POS_SAMPLINGS = ("uniform", "even")
 
 
-def _sample_rows(n: int, m: int, how: str, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+def _sample_rows(
+    n: int, m: int, how: str, generator: torch.Generator | None, device: torch.device
+) -> torch.Tensor:
     """Indices of ``m`` of ``n`` rows: ``uniform`` without replacement (the paper; the release's ``randperm``),
     drawn from ``generator`` (the global RNG when None, as the release), or ``even``: evenly spaced."""
     if how == "even":
@@ -89,7 +95,9 @@ def _sample_rows(n: int, m: int, how: str, generator: torch.Generator | None, de
     return torch.randperm(n, generator=generator, device=device)[:m].sort().values
 
 
-def validate_resrl_args(rank: int, max_pos_tokens: int, q_low: float, q_high: float, min_weight: float) -> None:
+def validate_resrl_args(
+    rank: int, max_pos_tokens: int, q_low: float, q_high: float, min_weight: float
+) -> None:
     """Raise ValueError naming the bad argument."""
     if rank < 1:
         raise ValueError(f"rank must be >= 1, got {rank}")
@@ -130,7 +138,9 @@ def residual_token_weights(
     if pos_sampling not in POS_SAMPLINGS:
         raise ValueError(f"unknown pos_sampling {pos_sampling!r}; valid: {', '.join(POS_SAMPLINGS)}")
     if hidden.dim() != 3 or hidden.shape[:2] != response_mask.shape:
-        raise ValueError(f"hidden must be [B, T, H] matching response_mask [B, T]; got {tuple(hidden.shape)}, {tuple(response_mask.shape)}")
+        raise ValueError(
+            f"hidden must be [B, T, H] matching response_mask [B, T]; got {tuple(hidden.shape)}, {tuple(response_mask.shape)}"
+        )
     with torch.no_grad(), autocast_off(hidden.device):
         h = hidden.detach().to(torch.float32)
         mask = response_mask.bool()
@@ -161,7 +171,9 @@ def residual_token_weights(
                 continue
             centred_neg = F.layer_norm(h[neg_rows][neg_mask], (width,)) - centroid  # [N, H]
             neg_weights = torch.ones(neg_mask.shape, dtype=torch.float32, device=h.device)
-            neg_weights[neg_mask] = quantile_gate(residual_energy(centred_neg, basis), q_low, q_high, min_weight, flat_tol)
+            neg_weights[neg_mask] = quantile_gate(
+                residual_energy(centred_neg, basis), q_low, q_high, min_weight, flat_tol
+            )
             weights[neg_rows] = neg_weights
     return weights
 

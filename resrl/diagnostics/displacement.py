@@ -32,7 +32,9 @@ def response_loglik(model: nn.Module, batch: Mapping[str, Any], temperature: flo
 
     batch: ``input_ids``, ``attention_mask`` [B, P+T], ``prompt_len`` int, ``response_mask`` [B, T]; returns [B].
     """
-    out = policy_forward(model, batch["input_ids"], batch["attention_mask"], int(batch["prompt_len"]), temperature)
+    out = policy_forward(
+        model, batch["input_ids"], batch["attention_mask"], int(batch["prompt_len"]), temperature
+    )
     return mean_token_loglik(out.log_probs, batch["response_mask"])
 
 

@@ -168,7 +168,10 @@ def diversity_metrics(
 
 
 def diversity_from_samples(
-    rows: Iterable[Mapping[str, Any]], extractor: Extractor | None = None, max_n: int = 4, max_units: int | None = 256
+    rows: Iterable[Mapping[str, Any]],
+    extractor: Extractor | None = None,
+    max_n: int = 4,
+    max_units: int | None = 256,
 ) -> dict[str, float]:
     """:func:`diversity_metrics` of evaluation samples, e.g. the trainer's ``eval_samples/step_*.jsonl`` rows
     (``problem_id``, ``text``, ``correct``), grouped by ``problem_id`` in order of first appearance."""
@@ -183,7 +186,9 @@ def diversity_from_samples(
     if not texts:
         raise ValueError("no sample rows")
     keys = list(texts)
-    return diversity_metrics([texts[k] for k in keys], [correct[k] for k in keys], extractor, max_n, max_units)
+    return diversity_metrics(
+        [texts[k] for k in keys], [correct[k] for k in keys], extractor, max_n, max_units
+    )
 
 
 def _nanmean(values: Sequence[float]) -> float:

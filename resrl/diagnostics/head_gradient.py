@@ -45,7 +45,9 @@ def logit_gradients(
     returns [N, V] in the logits' dtype.
     """
     if logits.dim() != 2 or targets.shape != logits.shape[:1]:
-        raise ValueError(f"logits must be [N, V] and targets [N]; got {tuple(logits.shape)}, {tuple(targets.shape)}")
+        raise ValueError(
+            f"logits must be [N, V] and targets [N]; got {tuple(logits.shape)}, {tuple(targets.shape)}"
+        )
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     onehot = torch.nn.functional.one_hot(targets, logits.shape[1]).to(logits.dtype)
@@ -86,7 +88,9 @@ def _cosine_matrix(gram: torch.Tensor) -> torch.Tensor:
     """Cosines from a Gram matrix [N, N] (0 where a vector is zero)."""
     norms = gram.diagonal().clamp_min(0.0).sqrt()
     denom = norms[:, None] * norms[None, :]
-    return torch.where(denom > 0, gram / denom.clamp_min(torch.finfo(gram.dtype).tiny), torch.zeros_like(gram))
+    return torch.where(
+        denom > 0, gram / denom.clamp_min(torch.finfo(gram.dtype).tiny), torch.zeros_like(gram)
+    )
 
 
 def interference_from_grams(kg: torch.Tensor, kh: torch.Tensor, n_pos: int) -> HeadInterference:
@@ -173,7 +177,9 @@ def logit_gram_from_head(
     With coefficients ``a``, the logit-gradient Gram is ``K_u * a a^T``.
     """
     if weight.dim() != 2 or hidden.dim() != 2 or weight.shape[1] != hidden.shape[1]:
-        raise ValueError(f"weight must be [V, H] and hidden [N, H]; got {tuple(weight.shape)}, {tuple(hidden.shape)}")
+        raise ValueError(
+            f"weight must be [V, H] and hidden [N, H]; got {tuple(weight.shape)}, {tuple(hidden.shape)}"
+        )
     if targets.shape != hidden.shape[:1]:
         raise ValueError(f"targets must be [N] = [{hidden.shape[0]}], got {tuple(targets.shape)}")
     if temperature <= 0:

@@ -95,13 +95,21 @@ def _grid(runs: Mapping[str, list[dict]], panels: Sequence[tuple[str, str]], tit
         for i, (method, recs) in enumerate(runs.items()):
             xs, ys = series(recs, key)
             if xs:
-                ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.3, color=colors[i % len(colors)], label=method)
+                ax.plot(
+                    xs,
+                    ys,
+                    marker="o",
+                    markersize=3,
+                    linewidth=1.3,
+                    color=colors[i % len(colors)],
+                    label=method,
+                )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(label, fontsize=8)
         ax.set_xlabel("step", fontsize=7)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     handles, labels = [], []
     for ax in axes.flat:
@@ -110,7 +118,9 @@ def _grid(runs: Mapping[str, list[dict]], panels: Sequence[tuple[str, str]], tit
                 handles.append(h)
                 labels.append(lab)
     if handles:
-        fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, bbox_to_anchor=(0.5, 1.0))
+        fig.legend(
+            handles, labels, loc="upper center", ncol=len(labels), fontsize=8, bbox_to_anchor=(0.5, 1.0)
+        )
     fig.suptitle(title, fontsize=9, y=1.03)
     fig.tight_layout()
     return fig, plt
@@ -125,11 +135,20 @@ def plot_diagnostics(metrics_jsonl_paths: Mapping[str, str | Path], out_dir: str
     if not metrics_jsonl_paths:
         raise ValueError("metrics_jsonl_paths is empty: give at least one method -> metrics.jsonl")
     runs = {m: read_metrics(p) for m, p in metrics_jsonl_paths.items()}
-    keys = sorted({k for recs in runs.values() for r in recs for k in r if k.startswith("diag/")
-                   and any(series(recs2, k)[0] for recs2 in runs.values())})
+    keys = sorted(
+        {
+            k
+            for recs in runs.values()
+            for r in recs
+            for k in r
+            if k.startswith("diag/") and any(series(recs2, k)[0] for recs2 in runs.values())
+        }
+    )
     if not keys:
-        raise ValueError(f"no diag/* metrics in {', '.join(map(str, metrics_jsonl_paths.values()))}: "
-                         "were the diagnostics enabled (diagnostics.enabled=true)?")
+        raise ValueError(
+            f"no diag/* metrics in {', '.join(map(str, metrics_jsonl_paths.values()))}: "
+            "were the diagnostics enabled (diagnostics.enabled=true)?"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -146,8 +165,13 @@ def plot_diagnostics(metrics_jsonl_paths: Mapping[str, str | Path], out_dir: str
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--run", action="append", required=True, metavar="METHOD=PATH",
-                    help="a method name and its metrics.jsonl (repeat per method)")
+    ap.add_argument(
+        "--run",
+        action="append",
+        required=True,
+        metavar="METHOD=PATH",
+        help="a method name and its metrics.jsonl (repeat per method)",
+    )
     ap.add_argument("--out", required=True, help="output directory")
     args = ap.parse_args(argv)
     runs = {}

@@ -151,13 +151,17 @@ def _even(n: int, m: int) -> torch.Tensor:
 def _subspace_cfg(method: Any) -> ResRLConfig:
     """The subspace settings the alignment diagnostic measures with: the method's own where its config has the
     fields (ResRL), ResRL's defaults for the rest of them (any other method)."""
-    own = {f.name: getattr(method.cfg, f.name) for f in fields(ResRLConfig) if hasattr(method.cfg, f.name)} \
-        if method is not None else {}
+    own = (
+        {f.name: getattr(method.cfg, f.name) for f in fields(ResRLConfig) if hasattr(method.cfg, f.name)}
+        if method is not None
+        else {}
+    )
     return ResRLConfig(**own)
 
 
-def _token_advantages(method: Any, batch: Mapping[str, Any], hidden: torch.Tensor | None,
-                      mask: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+def _token_advantages(
+    method: Any, batch: Mapping[str, Any], hidden: torch.Tensor | None, mask: torch.Tensor, pos: torch.Tensor
+) -> torch.Tensor:
     """The advantages the method's policy-gradient loss applies per token (``method.token_advantages`` on the
     host; its random draws from a fixed seed, so diagnostics never touch training's RNG). [B, T] float32."""
     adv = _host(batch["advantages"]).to(torch.float32)
@@ -165,15 +169,32 @@ def _token_advantages(method: Any, batch: Mapping[str, Any], hidden: torch.Tenso
         return adv[:, None].expand(mask.shape) if adv.dim() == 1 else adv
     scores = _host(batch["scores"]).to(torch.float32) if "scores" in batch else pos.float()
     zeros = torch.zeros(mask.shape, dtype=torch.float32, device="cpu")
-    inputs = PolicyInputs(log_probs=zeros, old_log_probs=zeros, response_mask=mask, rewards=scores, scores=scores,
-                          group_ids=torch.zeros(len(pos), dtype=torch.long, device="cpu"), advantages=adv, hidden=hidden,
-                          positive=pos, sample_seed=0)
+    inputs = PolicyInputs(
+        log_probs=zeros,
+        old_log_probs=zeros,
+        response_mask=mask,
+        rewards=scores,
+        scores=scores,
+        group_ids=torch.zeros(len(pos), dtype=torch.long, device="cpu"),
+        advantages=adv,
+        hidden=hidden,
+        positive=pos,
+        sample_seed=0,
+    )
     return method.token_advantages(inputs).detach().cpu().to(torch.float32)
 
 
-def _head_metrics(model: nn.Module, h_final: torch.Tensor, targets: torch.Tensor, log_probs: torch.Tensor,
-                  mask: torch.Tensor, pos: torch.Tensor, token_adv: torch.Tensor, temperature: float,
-                  cfg: DiagnosticsConfig) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:
+def _head_metrics(
+    model: nn.Module,
+    h_final: torch.Tensor,
+    targets: torch.Tensor,
+    log_probs: torch.Tensor,
+    mask: torch.Tensor,
+    pos: torch.Tensor,
+    token_adv: torch.Tensor,
+    temperature: float,
+    cfg: DiagnosticsConfig,
+) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:
     """Head-gradient terms of one group; also returns the sampled negative-token indices and their overlap."""
     head = model.get_output_embeddings()
     weight, bias = head.weight.detach().float(), getattr(head, "bias", None)
@@ -181,8 +202,15 @@ def _head_metrics(model: nn.Module, h_final: torch.Tensor, targets: torch.Tensor
     parts = []
     for rows in (pos, ~pos):
         sel = _even(int(mask[rows].sum()), cfg.max_tokens_per_side)
-        parts.append((sel, h_final[rows][mask[rows]][sel].float(), targets[rows][mask[rows]][sel],
-                      log_probs[rows][mask[rows]][sel], token_adv[rows][mask[rows]][sel]))
+        parts.append(
+            (
+                sel,
+                h_final[rows][mask[rows]][sel].float(),
+                targets[rows][mask[rows]][sel],
+                log_probs[rows][mask[rows]][sel],
+                token_adv[rows][mask[rows]][sel],
+            )
+        )
     (_, hp, yp, lpp, _), (sel_n, hn, yn, lpn, an) = parts
     n_pos = hp.shape[0]
     h = torch.cat([hp, hn])
@@ -192,7 +220,9 @@ def _head_metrics(model: nn.Module, h_final: torch.Tensor, targets: torch.Tensor
     z_y = (h * weight[y]).sum(-1) + (bias[y] if bias is not None else 0.0)
     check = (z_y / temperature - lse - torch.cat([lpp, lpn]).to(h.device).float()).abs().max()
     unsigned = interference_from_grams(ku, kh, n_pos)
-    unit_coef = torch.cat([torch.ones(n_pos, device=h.device), -torch.ones(hn.shape[0], device=h.device)]).to(h)
+    unit_coef = torch.cat([torch.ones(n_pos, device=h.device), -torch.ones(hn.shape[0], device=h.device)]).to(
+        h
+    )
     unweighted = interference_from_grams(ku * unit_coef[:, None] * unit_coef[None, :], kh, n_pos)
     coef = torch.cat([torch.ones(n_pos, device=h.device), an.float().to(h.device)]).to(h)
     weighted = interference_from_grams(ku * coef[:, None] * coef[None, :], kh, n_pos)
@@ -237,10 +267,10 @@ def before_update(
 ) -> DiagnosticsSnapshot:
     """Pre-update diagnostics (head, alignment, diversity) and the positive log-likelihoods for LLD.
 
-    batches: one collated dict per prompt group (see the module docstring); texts[g]: the group's response texts
-    (None: skip the answer-based diversity terms). Runs one no-grad forward per group in eval mode (restoring the
-    model's mode). ``method``: the trainer's method object (its token advantages and, where its config has them, its
-subspace settings are used).
+        batches: one collated dict per prompt group (see the module docstring); texts[g]: the group's response texts
+        (None: skip the answer-based diversity terms). Runs one no-grad forward per group in eval mode (restoring the
+        model's mode). ``method``: the trainer's method object (its token advantages and, where its config has them, its
+    subspace settings are used).
     """
     t0 = time.perf_counter()
     if texts is not None and len(texts) != len(batches):
@@ -257,8 +287,14 @@ subspace settings are used).
             p_len = int(batch["prompt_len"])
             t = mask.shape[1]
             with torch.no_grad(), capture_hidden(model, -1) as top:
-                out = policy_forward(model, batch["input_ids"], batch["attention_mask"], p_len, temperature,
-                                     hidden_layer=layer if need_hidden else None)
+                out = policy_forward(
+                    model,
+                    batch["input_ids"],
+                    batch["attention_mask"],
+                    p_len,
+                    temperature,
+                    hidden_layer=layer if need_hidden else None,
+                )
             log_probs = out.log_probs.cpu()
             before.append(mean_token_loglik(log_probs, mask))
             positives.append(pos)
@@ -270,13 +306,21 @@ subspace settings are used).
                 h_final = top["hidden"][:, p_len - 1 : p_len - 1 + t].detach().cpu()
                 targets = batch["input_ids"][:, p_len:].cpu()
                 token_adv = _token_advantages(method, batch, hidden, mask, pos)
-                row, sel_n, overlap = _head_metrics(model, h_final, targets, log_probs, mask, pos, token_adv,
-                                                    temperature, cfg)
+                row, sel_n, overlap = _head_metrics(
+                    model, h_final, targets, log_probs, mask, pos, token_adv, temperature, cfg
+                )
                 head_rows.append(row)
             if cfg.alignment and hidden is not None:
-                ga = group_alignment(hidden[pos][mask[pos]], hidden[~pos][mask[~pos]], rank=rcfg.rank,
-                                     max_pos_tokens=rcfg.max_pos_tokens, q_low=rcfg.q_low, q_high=rcfg.q_high,
-                                     min_weight=rcfg.min_weight, svd=rcfg.svd)
+                ga = group_alignment(
+                    hidden[pos][mask[pos]],
+                    hidden[~pos][mask[~pos]],
+                    rank=rcfg.rank,
+                    max_pos_tokens=rcfg.max_pos_tokens,
+                    q_low=rcfg.q_low,
+                    q_high=rcfg.q_high,
+                    min_weight=rcfg.min_weight,
+                    svd=rcfg.svd,
+                )
                 if ga is not None:
                     row = ga.summary()
                     if sel_n is not None:
@@ -293,8 +337,9 @@ subspace settings are used).
         metrics["diag/align/groups"] = float(len(align_rows))
     if cfg.diversity:
         metrics.update(_diversity(batches, texts, positives, cfg, answer_extractor))
-    return DiagnosticsSnapshot(_defined(metrics), list(batches), before, temperature, cfg, time.perf_counter() - t0,
-                               positives)
+    return DiagnosticsSnapshot(
+        _defined(metrics), list(batches), before, temperature, cfg, time.perf_counter() - t0, positives
+    )
 
 
 def _defined(metrics: dict[str, float]) -> dict[str, float]:
@@ -302,18 +347,23 @@ def _defined(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if not math.isnan(v)}
 
 
-def _diversity(batches: Sequence[Mapping[str, Any]], texts: Sequence[Sequence[str]] | None,
-               positives: list[torch.Tensor], cfg: DiagnosticsConfig,
-               extractor: Callable[[str], str | None] | None) -> dict[str, float]:
+def _diversity(
+    batches: Sequence[Mapping[str, Any]],
+    texts: Sequence[Sequence[str]] | None,
+    positives: list[torch.Tensor],
+    cfg: DiagnosticsConfig,
+    extractor: Callable[[str], str | None] | None,
+) -> dict[str, float]:
     tokens = None
     if cfg.units == "tokens" or texts is None:
         tokens = []
         for b in batches:
-            ids, m = b["input_ids"][:, int(b["prompt_len"]):].cpu(), b["response_mask"].bool().cpu()
+            ids, m = b["input_ids"][:, int(b["prompt_len"]) :].cpu(), b["response_mask"].bool().cpu()
             tokens.append([ids[i][m[i]].tolist() for i in range(len(ids))])
     group_texts = texts if texts is not None else [[""] * len(t) for t in tokens]
-    d = diversity_metrics(group_texts, [p.tolist() for p in positives], extractor, cfg.max_n, cfg.edit_max_units,
-                          tokens=tokens)
+    d = diversity_metrics(
+        group_texts, [p.tolist() for p in positives], extractor, cfg.max_n, cfg.edit_max_units, tokens=tokens
+    )
     out = {}
     for k, v in d.items():
         if texts is None and k in ("unique_answers", "answer_entropy", "no_answer_frac"):
@@ -332,8 +382,12 @@ def after_update(model: nn.Module, snap: DiagnosticsSnapshot) -> dict[str, float
             after = [response_loglik(model, b, snap.temperature).cpu() for b in snap.batches]
         finally:
             model.train(was_training)
-        gids = torch.cat([torch.full((len(b),), g, dtype=torch.long, device="cpu") for g, b in enumerate(snap.before)])
-        disp = likelihood_displacement(torch.cat(snap.before), torch.cat(after), torch.cat(snap.is_positive), gids)
+        gids = torch.cat(
+            [torch.full((len(b),), g, dtype=torch.long, device="cpu") for g, b in enumerate(snap.before)]
+        )
+        disp = likelihood_displacement(
+            torch.cat(snap.before), torch.cat(after), torch.cat(snap.is_positive), gids
+        )
         metrics.update(_defined(disp.metrics("diag/lld/")))
     metrics["diag/time_s"] = snap.seconds + time.perf_counter() - t0
     return metrics

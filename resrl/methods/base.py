@@ -67,19 +67,28 @@ class PolicyInputs:
     hidden: torch.Tensor | None = None
     log_z: torch.Tensor | None = None
     positive: torch.Tensor | None = None  # [B] bool; None: score > 0
-    subgroup_ids: torch.Tensor | None = None  # [B] int: finer groups a method may fit statistics on (see subgroups)
+    subgroup_ids: torch.Tensor | None = (
+        None  # [B] int: finer groups a method may fit statistics on (see subgroups)
+    )
     sample_seed: int | None = None  # seed of this micro-batch's random draws (None: the global RNG)
-    extras: dict[str, torch.Tensor] = field(default_factory=dict)  # a method's own module outputs (module_inputs)
+    extras: dict[str, torch.Tensor] = field(
+        default_factory=dict
+    )  # a method's own module outputs (module_inputs)
 
     def __post_init__(self) -> None:
         """Every tensor must live on ``log_probs``' device: a CPU tensor next to CUDA ones would fail deep
         inside a loss on a GPU (or, for 0-dim tensors, silently sync); this names the field instead."""
         device = self.log_probs.device
-        stray = [f.name for f in fields(self)
-                 if isinstance(getattr(self, f.name), torch.Tensor) and getattr(self, f.name).device != device]
+        stray = [
+            f.name
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), torch.Tensor) and getattr(self, f.name).device != device
+        ]
         if stray:
             where = ", ".join(f"{n} on {getattr(self, n).device}" for n in stray)
-            raise ValueError(f"PolicyInputs: log_probs is on {device} but {where}; move the batch to one device")
+            raise ValueError(
+                f"PolicyInputs: log_probs is on {device} but {where}; move the batch to one device"
+            )
 
     @property
     def is_positive(self) -> torch.Tensor:
@@ -165,7 +174,9 @@ class Method:
         """Rewards [B] from verifier scores [B] and response lengths [B] (identity by default)."""
         return scores.to(torch.float32)
 
-    def sequence_advantages(self, rewards: torch.Tensor, is_positive: torch.Tensor, group_ids: torch.Tensor) -> torch.Tensor:
+    def sequence_advantages(
+        self, rewards: torch.Tensor, is_positive: torch.Tensor, group_ids: torch.Tensor
+    ) -> torch.Tensor:
         """Sequence advantages [B] from shaped rewards [B], positivity [B] bool (verifier score > 0, or an
         environment's success flag) and group ids [B] (GRPO group normalisation by default)."""
         return grpo_advantages(rewards, group_ids, self.cfg.norm_std, self.cfg.adv_eps)
@@ -204,5 +215,7 @@ def config_from_mapping(cls: type[PGConfig], values: dict) -> PGConfig:
     valid = {f.name for f in fields(cls)}
     unknown = sorted(set(values) - valid - {"name"})
     if unknown:
-        raise ValueError(f"unknown method field(s) {unknown} for {cls.__name__}; valid: {', '.join(sorted(valid))}")
+        raise ValueError(
+            f"unknown method field(s) {unknown} for {cls.__name__}; valid: {', '.join(sorted(valid))}"
+        )
     return cls(**{k: v for k, v in values.items() if k != "name"})

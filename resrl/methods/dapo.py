@@ -32,7 +32,9 @@ class DAPOConfig(PGConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.max_sampling_tries < 0:
-            raise ValueError(f"method.max_sampling_tries must be >= 0 (0: no limit), got {self.max_sampling_tries}")
+            raise ValueError(
+                f"method.max_sampling_tries must be >= 0 (0: no limit), got {self.max_sampling_tries}"
+            )
         if self.gen_batch_prompts is not None and self.gen_batch_prompts < 1:
             raise ValueError(f"method.gen_batch_prompts must be >= 1 or null, got {self.gen_batch_prompts}")
         if self.on_exhausted not in ON_EXHAUSTED:
@@ -56,10 +58,19 @@ class DAPO(Method):
         if not self.cfg.dynamic_sampling:
             return super().collect(sample_groups, group_scores, num_groups)
         c = self.cfg
-        res = fill_with_informative_groups(sample_groups, group_scores, num_groups, c.max_sampling_tries,
-                                           gen_batch=c.gen_batch_prompts, on_exhausted=c.on_exhausted)
-        return res.groups, {"dapo/tries": float(res.tries), "dapo/sampled_groups": float(res.sampled_groups),
-                            "dapo/kept_groups": float(res.kept_groups)}
+        res = fill_with_informative_groups(
+            sample_groups,
+            group_scores,
+            num_groups,
+            c.max_sampling_tries,
+            gen_batch=c.gen_batch_prompts,
+            on_exhausted=c.on_exhausted,
+        )
+        return res.groups, {
+            "dapo/tries": float(res.tries),
+            "dapo/sampled_groups": float(res.sampled_groups),
+            "dapo/kept_groups": float(res.kept_groups),
+        }
 
     def shape_rewards(self, scores: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         r = scores.to(torch.float32)

@@ -36,7 +36,9 @@ class WReinforce(Method):
     def verl_advantage(self) -> str:
         return "w_reinforce"
 
-    def sequence_advantages(self, rewards: torch.Tensor, is_positive: torch.Tensor, group_ids: torch.Tensor) -> torch.Tensor:
+    def sequence_advantages(
+        self, rewards: torch.Tensor, is_positive: torch.Tensor, group_ids: torch.Tensor
+    ) -> torch.Tensor:
         return weighted_reinforce_advantages(is_positive, self.cfg.pos_weight)
 
 

@@ -84,8 +84,10 @@ class ResRL(Method):
         if c.grouping != "release_micro_batch":
             return None
         if len(group_ids) % c.release_world_size:
-            raise ValueError(f"method.grouping=release_micro_batch: {len(group_ids)} responses per step cannot be "
-                             f"balanced over method.release_world_size={c.release_world_size} ranks")
+            raise ValueError(
+                f"method.grouping=release_micro_batch: {len(group_ids)} responses per step cannot be "
+                f"balanced over method.release_world_size={c.release_world_size} ranks"
+            )
         mb = release_micro_batch_ids(seq_lengths.tolist(), c.release_world_size, c.release_micro_batch)
         return release_subgroup_ids(group_ids.cpu(), torch.tensor(mb, dtype=torch.long))
 
@@ -98,21 +100,39 @@ class ResRL(Method):
         if batch.sample_seed is not None:
             generator = torch.Generator(device=batch.hidden.device).manual_seed(int(batch.sample_seed))
         return residual_token_weights(
-            batch.hidden, batch.response_mask, batch.is_positive, groups,
-            rank=c.rank, max_pos_tokens=c.max_pos_tokens, q_low=c.q_low, q_high=c.q_high,
-            min_weight=c.min_weight, svd=c.svd, generator=generator, pos_sampling=c.pos_sampling,
+            batch.hidden,
+            batch.response_mask,
+            batch.is_positive,
+            groups,
+            rank=c.rank,
+            max_pos_tokens=c.max_pos_tokens,
+            q_low=c.q_low,
+            q_high=c.q_high,
+            min_weight=c.min_weight,
+            svd=c.svd,
+            generator=generator,
+            pos_sampling=c.pos_sampling,
         )
 
     def token_advantages(self, batch: PolicyInputs) -> torch.Tensor:
         """``A * pos_scale`` on positive responses, ``A * w`` (projection-residual weights) on negative ones."""
-        return resrl_advantages(batch.advantages, self.token_weights(batch), batch.is_positive, self.cfg.pos_scale)
+        return resrl_advantages(
+            batch.advantages, self.token_weights(batch), batch.is_positive, self.cfg.pos_scale
+        )
 
     def loss(self, batch: PolicyInputs) -> tuple[torch.Tensor, dict[str, float]]:
         weights = self.token_weights(batch)
         adv = resrl_advantages(batch.advantages, weights, batch.is_positive, self.cfg.pos_scale)
         loss, metrics = clipped_policy_loss(
-            batch.log_probs, batch.old_log_probs, adv, batch.response_mask, self.cfg.policy_loss(),
-            ref_log_probs=batch.ref_log_probs, entropy=batch.entropy,
+            batch.log_probs,
+            batch.old_log_probs,
+            adv,
+            batch.response_mask,
+            self.cfg.policy_loss(),
+            ref_log_probs=batch.ref_log_probs,
+            entropy=batch.entropy,
         )
-        metrics.update(weight_statistics(weights, batch.response_mask, batch.is_positive, self.cfg.min_weight))
+        metrics.update(
+            weight_statistics(weights, batch.response_mask, batch.is_positive, self.cfg.min_weight)
+        )
         return loss, metrics

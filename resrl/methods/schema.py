@@ -22,7 +22,9 @@ def register_method_schemas() -> list[str]:
     stored = []
     for name in methods.names():
         config_cls = methods.get(name).Config
-        schema = make_dataclass(f"{config_cls.__name__}Schema", [("name", str, field(default=name))], bases=(config_cls,))
+        schema = make_dataclass(
+            f"{config_cls.__name__}Schema", [("name", str, field(default=name))], bases=(config_cls,)
+        )
         store.store(group="method", name=schema_name(name), node=schema)
         stored.append(schema_name(name))
     return stored

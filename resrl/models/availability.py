@@ -47,5 +47,7 @@ def check_model_available(model: Any, field: str = "model", local_hint: str | No
     if offline or not _hub_reachable():
         why = "HF_HUB_OFFLINE is set" if offline else "huggingface.co cannot be reached"
         hint = local_hint or f"point {field}.hub_id at a local folder"
-        raise ValueError(f"{field} {spec.name!r} (hub_id {spec.hub_id}) is not in the local Hugging Face cache and "
-                         f"{why}; {hint}, or download it where there is network (hf download {spec.hub_id})")
+        raise ValueError(
+            f"{field} {spec.name!r} (hub_id {spec.hub_id}) is not in the local Hugging Face cache and "
+            f"{why}; {hint}, or download it where there is network (hf download {spec.hub_id})"
+        )

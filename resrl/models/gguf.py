@@ -70,7 +70,9 @@ def cached_gguf_folder(name: str, gguf_path: Path) -> Path:
         return folder
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
-    os.chmod(tmp, default_dir_mode())  # mkdtemp makes it private; the cache is shared by every run of the project
+    os.chmod(
+        tmp, default_dir_mode()
+    )  # mkdtemp makes it private; the cache is shared by every run of the project
     try:
         _dequantise_into(gguf_path, tmp)
         (tmp / _STAMP).write_text(json.dumps(stamp))

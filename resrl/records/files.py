@@ -57,7 +57,9 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
 
 def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int = 2) -> Path:
     """``obj`` as JSON (UTF-8, sorted keys, trailing newline), atomically."""
-    return atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+    return atomic_write_text(
+        path, json.dumps(obj, indent=indent, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    )
 
 
 def new_temp_dir(parent: str | os.PathLike, prefix: str) -> Path:

@@ -17,7 +17,17 @@ from pathlib import Path
 from typing import Any
 
 #: files of a save_pretrained folder that define the model and its tokenizer (weights, configs, vocabularies)
-MODEL_FILE_SUFFIXES = (".safetensors", ".bin", ".pt", ".json", ".model", ".txt", ".tiktoken", ".jinja", ".gguf")
+MODEL_FILE_SUFFIXES = (
+    ".safetensors",
+    ".bin",
+    ".pt",
+    ".json",
+    ".model",
+    ".txt",
+    ".tiktoken",
+    ".jinja",
+    ".gguf",
+)
 
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -58,8 +68,13 @@ def content_fingerprint(folder: str | os.PathLike, chunk: int = 1 << 22) -> str:
     """SHA-256 (hex) over the relative names and bytes of the model files in ``folder`` (sorted). Cached per
     process by (path, size, mtime) of every file, so a rewritten folder is hashed again."""
     folder = Path(folder)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in MODEL_FILE_SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix in MODEL_FILE_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
     if not files:
         raise FileNotFoundError(f"{folder} holds no model files ({', '.join(MODEL_FILE_SUFFIXES)})")
     key = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)

@@ -30,8 +30,10 @@ def exclusive_lock(lock_path: str | os.PathLike, what: str | None = None) -> Ite
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown pid"
-            raise FolderLocked(f"{what or lock_path.parent} is in use by another process ({holder}); wait for it "
-                               f"to finish or stop it (lock file {lock_path})") from None
+            raise FolderLocked(
+                f"{what or lock_path.parent} is in use by another process ({holder}); wait for it "
+                f"to finish or stop it (lock file {lock_path})"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
         try:

@@ -14,8 +14,20 @@ from typing import Any
 from resrl.records.files import atomic_write_json
 
 DEFAULT_PACKAGES: tuple[str, ...] = (
-    "resrl", "torch", "transformers", "math-verify", "latex2sympy2_extended", "sympy", "numpy", "pandas",
-    "hydra-core", "omegaconf", "vllm", "verl", "evalplus", "lm_eval",
+    "resrl",
+    "torch",
+    "transformers",
+    "math-verify",
+    "latex2sympy2_extended",
+    "sympy",
+    "numpy",
+    "pandas",
+    "hydra-core",
+    "omegaconf",
+    "vllm",
+    "verl",
+    "evalplus",
+    "lm_eval",
 )
 
 
@@ -23,10 +35,16 @@ def git_commit(repo: str | os.PathLike | None = None) -> str | None:
     """HEAD commit of the repository holding ``repo`` (default: this project), with ``-dirty`` if modified."""
     cwd = Path(repo) if repo else Path(__file__).resolve().parents[2]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
-                              timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("-dirty" if dirty else "")
@@ -43,8 +61,11 @@ def package_versions(packages: tuple[str, ...] = DEFAULT_PACKAGES) -> dict[str, 
     return out
 
 
-def run_provenance(config: dict[str, Any] | None = None, seed: int | None = None,
-                   packages: tuple[str, ...] = DEFAULT_PACKAGES) -> dict[str, Any]:
+def run_provenance(
+    config: dict[str, Any] | None = None,
+    seed: int | None = None,
+    packages: tuple[str, ...] = DEFAULT_PACKAGES,
+) -> dict[str, Any]:
     """A JSON-ready dict: config, seed, git commit, package versions, python, host, UTC time."""
     return {
         "config": config or {},
@@ -58,8 +79,9 @@ def run_provenance(config: dict[str, Any] | None = None, seed: int | None = None
     }
 
 
-def write_provenance(path: str | os.PathLike, config: dict[str, Any] | None = None,
-                     seed: int | None = None, **extra: Any) -> Path:
+def write_provenance(
+    path: str | os.PathLike, config: dict[str, Any] | None = None, seed: int | None = None, **extra: Any
+) -> Path:
     """Write :func:`run_provenance` (plus ``extra`` keys) atomically as JSON at ``path``."""
     info = run_provenance(config, seed)
     info.update(extra)

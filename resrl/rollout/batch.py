@@ -63,6 +63,8 @@ def collate(
         "response_mask": response_mask,
         "old_logprobs": old_logprobs,
         "prompt_lengths": torch.tensor([len(r.prompt_ids) for r in rollouts], dtype=torch.long, device=cpu),
-        "response_lengths": torch.tensor([len(r.response_ids) for r in rollouts], dtype=torch.long, device=cpu),
+        "response_lengths": torch.tensor(
+            [len(r.response_ids) for r in rollouts], dtype=torch.long, device=cpu
+        ),
     }
     return {k: v.to(device) for k, v in batch.items()} if device is not None else batch

@@ -167,16 +167,25 @@ def _template_kwargs(tools: list[dict[str, Any]] | None) -> dict[str, Any]:
     return {"tools": tools} if tools is not None else {}
 
 
-def render_prompt(tokenizer: Any, messages: list[Message], tools: list[dict[str, Any]] | None = None,
-                  enable_thinking: bool | None = None) -> str:
+def render_prompt(
+    tokenizer: Any,
+    messages: list[Message],
+    tools: list[dict[str, Any]] | None = None,
+    enable_thinking: bool | None = None,
+) -> str:
     """``format_chat`` of ``messages`` (generation prompt appended), with ``tools`` when not None."""
     from resrl.models.chat import format_chat
 
     return format_chat(tokenizer, messages, enable_thinking=enable_thinking, **_template_kwargs(tools))
 
 
-def template_delta(tokenizer: Any, env_messages: list[Message], last_token: int | None,
-                   tools: list[dict[str, Any]] | None = None, enable_thinking: bool | None = None) -> str:
+def template_delta(
+    tokenizer: Any,
+    env_messages: list[Message],
+    last_token: int | None,
+    tools: list[dict[str, Any]] | None = None,
+    enable_thinking: bool | None = None,
+) -> str:
     """The text the chat template puts after an assistant reply: the end of that reply's turn, the
     environment messages ``env_messages``, and the next generation prompt.
 
@@ -186,17 +195,21 @@ def template_delta(tokenizer: Any, env_messages: list[Message], last_token: int 
     end-of-turn token the model emitted, e.g. ``<|im_end|>``), that text is dropped: it is already in the
     sequence, as a generated token.
     """
-    base: list[Message] = [{"role": "user", "content": _SENTINEL_USER},
-                           {"role": "assistant", "content": _SENTINEL_REPLY}]
+    base: list[Message] = [
+        {"role": "user", "content": _SENTINEL_USER},
+        {"role": "assistant", "content": _SENTINEL_REPLY},
+    ]
     text = render_prompt(tokenizer, base + list(env_messages), tools, enable_thinking)
     at = text.rfind(_SENTINEL_REPLY)
     if at < 0:
-        raise ValueError("the chat template dropped the assistant reply's content; cannot locate the turn boundary")
-    tail = text[at + len(_SENTINEL_REPLY):]
+        raise ValueError(
+            "the chat template dropped the assistant reply's content; cannot locate the turn boundary"
+        )
+    tail = text[at + len(_SENTINEL_REPLY) :]
     if last_token is not None and last_token in set(tokenizer.all_special_ids):
         emitted = tokenizer.decode([last_token], skip_special_tokens=False)
         if emitted and tail.startswith(emitted):
-            tail = tail[len(emitted):]
+            tail = tail[len(emitted) :]
     return tail
 
 
@@ -250,7 +263,9 @@ def _ids_generator(sampler: Any, tokenizer: Any):
     if callable(from_ids):
         return from_ids
     if not callable(getattr(sampler, "generate", None)):
-        raise TypeError(f"{type(sampler).__name__} is not a sampler: it has neither generate_from_ids nor generate")
+        raise TypeError(
+            f"{type(sampler).__name__} is not a sampler: it has neither generate_from_ids nor generate"
+        )
 
     def via_text(prompts: list[list[int]], params: SamplingParams) -> list[Rollout]:
         texts = [tokenizer.decode(p, skip_special_tokens=False) for p in prompts]
@@ -260,7 +275,8 @@ def _ids_generator(sampler: Any, tokenizer: Any):
                 raise ValueError(
                     f"{type(sampler).__name__}.generate re-tokenised episode prompt {i} into different ids "
                     f"({len(r.prompt_ids)} vs {len(ids)} tokens): the trajectory would not be what the policy "
-                    "saw; give the sampler a generate_from_ids(prompt_ids, params) method")
+                    "saw; give the sampler a generate_from_ids(prompt_ids, params) method"
+                )
         return rollouts
 
     return via_text
@@ -268,7 +284,9 @@ def _ids_generator(sampler: Any, tokenizer: Any):
 
 def _check_rollouts(rollouts: list[Rollout], expected: int) -> None:
     if len(rollouts) != expected:
-        raise RuntimeError(f"the sampler returned {len(rollouts)} rollouts for {expected} prompts (params.n=1)")
+        raise RuntimeError(
+            f"the sampler returned {len(rollouts)} rollouts for {expected} prompts (params.n=1)"
+        )
     for k, r in enumerate(rollouts):
         if len(r.logprobs) != len(r.response_ids):
             raise RuntimeError(f"rollout {k}: {len(r.response_ids)} tokens but {len(r.logprobs)} log-probs")
@@ -335,25 +353,46 @@ def run_episodes(
         score = dict(ep.env.score())
         missing = [k for k in ("reward", "success") if k not in score]
         if missing:
-            raise ValueError(f"environment {ep.env.episode_id!r}: score() has no {missing} (got keys {sorted(score)})")
-        out.append(Trajectory(
-            episode_id=ep.env.episode_id, messages=ep.messages, prompt_ids=ep.prompt_ids,
-            response_ids=ep.response_ids, action_mask=ep.action_mask, logprobs=ep.logprobs,
-            finish_reason=ep.finish or "max_turns", score=score, turns=ep.turns, invalid_actions=ep.invalid,
-            step_rewards=ep.step_rewards, replies=ep.replies, step_infos=ep.step_infos,
-        ))
+            raise ValueError(
+                f"environment {ep.env.episode_id!r}: score() has no {missing} (got keys {sorted(score)})"
+            )
+        out.append(
+            Trajectory(
+                episode_id=ep.env.episode_id,
+                messages=ep.messages,
+                prompt_ids=ep.prompt_ids,
+                response_ids=ep.response_ids,
+                action_mask=ep.action_mask,
+                logprobs=ep.logprobs,
+                finish_reason=ep.finish or "max_turns",
+                score=score,
+                turns=ep.turns,
+                invalid_actions=ep.invalid,
+                step_rewards=ep.step_rewards,
+                replies=ep.replies,
+                step_infos=ep.step_infos,
+            )
+        )
     return out
 
 
-def _advance(ep: _Episode, r: Rollout, tokenizer: Any, params: SamplingParams, max_turns: int,
-             max_total_tokens: int | None, enable_thinking: bool | None) -> None:
+def _advance(
+    ep: _Episode,
+    r: Rollout,
+    tokenizer: Any,
+    params: SamplingParams,
+    max_turns: int,
+    max_total_tokens: int | None,
+    enable_thinking: bool | None,
+) -> None:
     """Record reply ``r`` of episode ``ep``, step the environment and append its turn (or finish)."""
     ids, logprobs, text = list(r.response_ids), list(r.logprobs), r.text
     room = None if max_total_tokens is None else max_total_tokens - ep.total
     # Cut by the total budget: more tokens than the room, or the room filled without a natural stop while the
     # room (not the per-reply budget) was the binding limit.
-    cut = room is not None and (len(ids) > room or (
-        len(ids) == room and room < params.max_new_tokens and r.finish_reason != "stop"))
+    cut = room is not None and (
+        len(ids) > room or (len(ids) == room and room < params.max_new_tokens and r.finish_reason != "stop")
+    )
     if cut:
         ids, logprobs = ids[:room], logprobs[:room]
         text = tokenizer.decode(ids, skip_special_tokens=True)

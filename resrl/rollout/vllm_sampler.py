@@ -106,12 +106,15 @@ class VLLMSampler:
     prompts into ids (default: the engine's own, ``LLM.get_tokenizer()``). Other keywords go to ``vllm.LLM``.
     """
 
-    def __init__(self, model: str, tokenizer: str | None = None, *, prompt_tokenizer: Any = None,
-                 **llm_kwargs: Any) -> None:
+    def __init__(
+        self, model: str, tokenizer: str | None = None, *, prompt_tokenizer: Any = None, **llm_kwargs: Any
+    ) -> None:
         for name, value in (("model", model), ("tokenizer", tokenizer)):
             if value is not None and not isinstance(value, (str, os.PathLike)):
-                raise TypeError(f"VLLMSampler {name} must be a Hub id or folder path (str), got {type(value).__name__}; "
-                                "pass a loaded tokenizer as prompt_tokenizer=")
+                raise TypeError(
+                    f"VLLMSampler {name} must be a Hub id or folder path (str), got {type(value).__name__}; "
+                    "pass a loaded tokenizer as prompt_tokenizer="
+                )
         try:
             import vllm
         except ImportError as exc:

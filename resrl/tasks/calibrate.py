@@ -35,7 +35,9 @@ def measure_level(sampler: HFSampler, tokenizer, level: int, args: argparse.Name
     start = time.perf_counter()
     rollouts = sampler.generate(prompts, params)
     seconds = time.perf_counter() - start
-    rewards = [float(task.is_correct(r.text, problems[r.prompt_index].answer)) for r in rollouts]  # 1 right, 0 wrong
+    rewards = [
+        float(task.is_correct(r.text, problems[r.prompt_index].answer)) for r in rollouts
+    ]  # 1 right, 0 wrong
     local = [score(r.text, problems[r.prompt_index].answer) for r in rollouts]
     per_problem = [
         sum(rewards[i * args.samples : (i + 1) * args.samples]) / args.samples for i in range(len(problems))

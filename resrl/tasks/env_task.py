@@ -126,23 +126,35 @@ class EnvTask(Task):
         """Episode ``index`` of ``split``: no prompt of its own (the environment's ``reset`` gives it)."""
         if not 0 <= index < self.size(split):
             raise IndexError(f"{self.name} {split} index {index} out of range [0, {self.size(split)})")
-        return Problem(id=f"{self.name}-{split}-{index}", prompt_messages=[], answer="",
-                       meta={"split": split, "index": index})
+        return Problem(
+            id=f"{self.name}-{split}-{index}",
+            prompt_messages=[],
+            answer="",
+            meta={"split": split, "index": index},
+        )
 
     def reward(self, response: str, answer: str) -> float:
-        raise TypeError(f"task {self.name!r} is multi-turn: its reward is each episode's score()['reward'], "
-                        "not a function of one response")
+        raise TypeError(
+            f"task {self.name!r} is multi-turn: its reward is each episode's score()['reward'], "
+            "not a function of one response"
+        )
 
     def _build(self, split: str, k: int) -> list[Any]:
         c = self.config
-        kwargs = {**c.factory_args, **({c.seed_arg: c.seed} if c.seed_arg is not None else {}),
-                  **c.split_args.get(split, {}), c.episodes_arg: k}
+        kwargs = {
+            **c.factory_args,
+            **({c.seed_arg: c.seed} if c.seed_arg is not None else {}),
+            **c.split_args.get(split, {}),
+            c.episodes_arg: k,
+        }
         envs = list(self.factory(**kwargs))
         if len(envs) < k:
             for env in envs:
                 env.close()
-            raise ValueError(f"task {self.name!r}: {c.factory} built {len(envs)} {split} episodes, {k} needed; "
-                             f"lower task.{split}_size to at most {len(envs)}")
+            raise ValueError(
+                f"task {self.name!r}: {c.factory} built {len(envs)} {split} episodes, {k} needed; "
+                f"lower task.{split}_size to at most {len(envs)}"
+            )
         return envs
 
     def make_envs(self, split: str, problems: list[Problem], n: int) -> list[Any]:
@@ -169,8 +181,10 @@ class EnvTask(Task):
                 taken[slot].add(i)
                 env = pools[slot][i]
                 if not isinstance(env, ChatEnv):
-                    raise TypeError(f"task {self.name!r}: {self.config.factory} returned a {type(env).__name__}, "
-                                    "not a ChatEnv (reset/step/score/close, tools, episode_id)")
+                    raise TypeError(
+                        f"task {self.name!r}: {self.config.factory} returned a {type(env).__name__}, "
+                        "not a ChatEnv (reset/step/score/close, tools, episode_id)"
+                    )
                 out.append(env)
         for pool, used in zip(pools, taken, strict=True):
             for j, env in enumerate(pool):

@@ -26,13 +26,24 @@ def export_lines(task_name: str, count: int) -> list[str]:
     for i in range(count):
         p = task.get("test", i)
         question = p.meta.get("question") or p.prompt_messages[-1]["content"]
-        lines.append(json.dumps({"id": p.id, "problem": question, "answer": str(p.answer),
-                                 "source": f"resrl.tasks.{task_name} test split (synthetic)"}, ensure_ascii=False))
+        lines.append(
+            json.dumps(
+                {
+                    "id": p.id,
+                    "problem": question,
+                    "answer": str(p.answer),
+                    "source": f"resrl.tasks.{task_name} test split (synthetic)",
+                },
+                ensure_ascii=False,
+            )
+        )
     return lines
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m resrl.tasks.export_benchmark", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m resrl.tasks.export_benchmark", description=__doc__.splitlines()[0]
+    )
     ap.add_argument("task")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--out", type=Path, required=True)

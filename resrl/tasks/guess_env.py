@@ -36,8 +36,9 @@ class GuessEnv:
 
     tools = None
 
-    def __init__(self, target: int, low: int = 1, high: int = 10, episode_id: str = "guess",
-                 reward: str = "success") -> None:
+    def __init__(
+        self, target: int, low: int = 1, high: int = 10, episode_id: str = "guess", reward: str = "success"
+    ) -> None:
         if low >= high or not low <= target <= high:
             raise ValueError(f"guess: need low < high and low <= target <= high, got {low}, {high}, {target}")
         if reward not in REWARDS:
@@ -51,20 +52,31 @@ class GuessEnv:
 
     def reset(self) -> list[Message]:
         self.guesses, self.won = [], False
-        return [{"role": "user", "content": (
-            f"I am thinking of an integer between {self.low} and {self.high}. Guess it: reply with one "
-            "integer. I will say Higher or Lower.")}]
+        return [
+            {
+                "role": "user",
+                "content": (
+                    f"I am thinking of an integer between {self.low} and {self.high}. Guess it: reply with one "
+                    "integer. I will say Higher or Lower."
+                ),
+            }
+        ]
 
     def step(self, action: str) -> EnvStep:
         found = _INT.findall(action)
         if not found:
-            return EnvStep([{"role": "user", "content": f"Reply with one integer between {self.low} and {self.high}."}],
-                           done=False, invalid=True)
+            return EnvStep(
+                [{"role": "user", "content": f"Reply with one integer between {self.low} and {self.high}."}],
+                done=False,
+                invalid=True,
+            )
         guess = int(found[-1])
         self.guesses.append(guess)
         if guess == self.target:
             self.won = True
-            return EnvStep([{"role": "user", "content": "Correct!"}], done=True, reward=1.0, info={"guess": guess})
+            return EnvStep(
+                [{"role": "user", "content": "Correct!"}], done=True, reward=1.0, info={"guess": guess}
+            )
         hint = "Higher." if guess < self.target else "Lower."
         return EnvStep([{"role": "user", "content": hint}], done=False, info={"guess": guess})
 
@@ -74,16 +86,24 @@ class GuessEnv:
         if self.guesses:
             closeness = max(0.0, 1.0 - abs(self.guesses[-1] - self.target) / (self.high - self.low))
         reward = success if self.reward_kind == "success" else closeness
-        return {"reward": reward, "success": success, "closeness": closeness, "guesses": float(len(self.guesses))}
+        return {
+            "reward": reward,
+            "success": success,
+            "closeness": closeness,
+            "guesses": float(len(self.guesses)),
+        }
 
     def close(self) -> None:
         self.closed = True
 
 
-def make_envs(split: str, episodes: int, seed: int = 0, low: int = 1, high: int = 10,
-              reward: str = "success") -> list[GuessEnv]:
+def make_envs(
+    split: str, episodes: int, seed: int = 0, low: int = 1, high: int = 10, reward: str = "success"
+) -> list[GuessEnv]:
     """Episodes ``0 .. episodes-1`` of ``split``; episode ``i``'s target is ``target_for(seed, split, i, ...)``."""
     if episodes < 0:
         raise ValueError(f"guess: episodes must be >= 0, got {episodes}")
-    return [GuessEnv(target_for(seed, split, i, low, high), low, high, f"guess-{split}-{i}", reward)
-            for i in range(episodes)]
+    return [
+        GuessEnv(target_for(seed, split, i, low, high), low, high, f"guess-{split}-{i}", reward)
+        for i in range(episodes)
+    ]

@@ -60,7 +60,9 @@ def task_config_from_dict(data: Mapping[str, Any]) -> Any:
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"unknown field(s) {unknown} for task {data.get('name')!r}; allowed: {sorted(known)}")
+        raise ValueError(
+            f"unknown field(s) {unknown} for task {data.get('name')!r}; allowed: {sorted(known)}"
+        )
     return cls(**dict(data))
 
 

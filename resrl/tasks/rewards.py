@@ -96,8 +96,10 @@ def get_reward(name: str) -> RewardFn:
     if name == "math_grader":
         return math_grader_reward
     if name == "auto":
-        raise ValueError("reward 'auto' was removed (it silently changed the reward with the installed packages); "
-                         "use math_grader (the evaluators' grader), boxed_int or dapo")
+        raise ValueError(
+            "reward 'auto' was removed (it silently changed the reward with the installed packages); "
+            "use math_grader (the evaluators' grader), boxed_int or dapo"
+        )
     raise ValueError(f"unknown reward {name!r}; valid rewards: {', '.join(REWARDS)}")
 
 

@@ -54,7 +54,9 @@ def _write_torch(path: Path, obj: Any) -> None:
         os.fsync(f.fileno())
 
 
-def save_checkpoint(ckpt_root: Path, step: int, state: dict[str, Any], keep: int = 2, full: bool = False) -> Path:
+def save_checkpoint(
+    ckpt_root: Path, step: int, state: dict[str, Any], keep: int = 2, full: bool = False
+) -> Path:
     """Write ``state`` (torch-serialisable; its ``"optimizer"`` entry goes to its own file) as checkpoint ``step``;
     keep the newest ``keep`` checkpoints, and (unless ``full``) the optimizer state only in the newest."""
     ckpt_root.mkdir(parents=True, exist_ok=True)
@@ -67,8 +69,12 @@ def save_checkpoint(ckpt_root: Path, step: int, state: dict[str, Any], keep: int
         if state.get("optimizer") is not None:
             _write_torch(tmp / OPTIMIZER_FILE, state["optimizer"])
             files[OPTIMIZER_FILE] = sha256_file(tmp / OPTIMIZER_FILE)
-        meta = {"step": step, "sha256": files[STATE_FILE], "files": files,
-                "bytes": sum((tmp / name).stat().st_size for name in files)}
+        meta = {
+            "step": step,
+            "sha256": files[STATE_FILE],
+            "files": files,
+            "bytes": sum((tmp / name).stat().st_size for name in files),
+        }
         atomic_write_json(tmp / META_FILE, meta)
         if final.exists():
             shutil.rmtree(final)
@@ -152,7 +158,9 @@ def load_latest_checkpoint(ckpt_root: Path) -> tuple[Path, dict[str, Any]] | Non
                 state = torch.load(path / STATE_FILE, map_location="cpu", weights_only=False)
                 opt = path / OPTIMIZER_FILE
                 has_opt = OPTIMIZER_FILE in (json.loads((path / META_FILE).read_text()).get("files") or {})
-                state["optimizer"] = torch.load(opt, map_location="cpu", weights_only=False) if has_opt else None
+                state["optimizer"] = (
+                    torch.load(opt, map_location="cpu", weights_only=False) if has_opt else None
+                )
                 return path, state
             except Exception as err:  # noqa: BLE001 - any unpickling failure means this checkpoint is unusable
                 problem = f"{path}: cannot be loaded ({err})"

@@ -59,7 +59,9 @@ class TrainerConfig:
     ppo_epochs: int = 1
     lr: float = 1e-6  # paper: 1e-6
     warmup_steps: int = 10  # paper: 10 warm-up steps (linear), constant afterwards
-    warmup_from_zero: bool = True  # release (veRL's constant-with-warm-up): lr * step / warmup, 0 at the first step;
+    warmup_from_zero: bool = (
+        True  # release (veRL's constant-with-warm-up): lr * step / warmup, 0 at the first step;
+    )
     # false: lr * (step + 1) / warmup (reaches lr at step warmup - 1)
     weight_decay: float = 0.1  # paper: 0.1
     betas: tuple[float, float] = (0.9, 0.999)
@@ -77,13 +79,19 @@ class TrainerConfig:
     # prompts over max_prompt_tokens: "truncate_left" keeps the last max_prompt_tokens tokens (the release:
     # data.truncation=left, no filtering), "skip" leaves the problem out (counted)
     long_prompts: str = "truncate_left"
-    rollout_engine: str = "hf"  # the local trainer samples with transformers ("hf"); GPU training: the veRL backend
+    rollout_engine: str = (
+        "hf"  # the local trainer samples with transformers ("hf"); GPU training: the veRL backend
+    )
     rollout_batch_size: int = 8  # sequences per generate call (hf engine)
-    recompute_old_logprobs: bool = True  # recompute pi_old with the training forward (as veRL) vs sampler log-probs
+    recompute_old_logprobs: bool = (
+        True  # recompute pi_old with the training forward (as veRL) vs sampler log-probs
+    )
     gradient_checkpointing: bool = False
     save_every: int = 50  # checkpoint every N steps (and at the end)
     keep_checkpoints: int = 2  # newest kept checkpoints; the optimizer state only in the newest (disk)
-    full_fallback_checkpoints: bool = False  # true: every kept checkpoint keeps its optimizer state (exact fallback)
+    full_fallback_checkpoints: bool = (
+        False  # true: every kept checkpoint keeps its optimizer state (exact fallback)
+    )
     clean_checkpoints_when_done: bool = False  # delete checkpoints/ once final_model/ is exported (disk)
     eval_every: int = 0  # held-out evaluation every N steps (0: only before and after training)
     eval_problems: int = 64
@@ -97,9 +105,20 @@ class TrainerConfig:
         if isinstance(self.betas, list):
             self.betas = tuple(self.betas)
         check_field_types(self, "trainer.")
-        positive = ("steps", "prompts_per_step", "n", "mini_batch_prompts", "ppo_epochs", "max_new_tokens",
-                    "max_prompt_tokens", "rollout_batch_size", "save_every", "keep_checkpoints",
-                    "eval_problems", "eval_n")
+        positive = (
+            "steps",
+            "prompts_per_step",
+            "n",
+            "mini_batch_prompts",
+            "ppo_epochs",
+            "max_new_tokens",
+            "max_prompt_tokens",
+            "rollout_batch_size",
+            "save_every",
+            "keep_checkpoints",
+            "eval_problems",
+            "eval_n",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"trainer.{name} must be >= 1, got {getattr(self, name)}")
@@ -109,7 +128,9 @@ class TrainerConfig:
         if self.lr <= 0:
             raise ValueError(f"trainer.lr must be > 0, got {self.lr}")
         if self.weight_decay < 0 or self.grad_clip <= 0:
-            raise ValueError(f"trainer.weight_decay must be >= 0 and trainer.grad_clip > 0, got {self.weight_decay}, {self.grad_clip}")
+            raise ValueError(
+                f"trainer.weight_decay must be >= 0 and trainer.grad_clip > 0, got {self.weight_decay}, {self.grad_clip}"
+            )
         if self.mini_batch_prompts > self.prompts_per_step or self.prompts_per_step % self.mini_batch_prompts:
             raise ValueError(
                 f"trainer.mini_batch_prompts ({self.mini_batch_prompts}) must divide trainer.prompts_per_step ({self.prompts_per_step})"
@@ -117,11 +138,15 @@ class TrainerConfig:
         for t, p in (("", ""), ("eval_", "eval_")):
             temp, top_p = getattr(self, f"{t}temperature"), getattr(self, f"{p}top_p")
             if not 0 < top_p <= 1 or temp <= 0:
-                raise ValueError(f"trainer.{t}temperature must be > 0 and trainer.{p}top_p in (0, 1], got {temp}, {top_p}")
+                raise ValueError(
+                    f"trainer.{t}temperature must be > 0 and trainer.{p}top_p in (0, 1], got {temp}, {top_p}"
+                )
         if self.long_prompts not in LONG_PROMPTS:
             raise ValueError(f"trainer.long_prompts={self.long_prompts!r}; valid: {', '.join(LONG_PROMPTS)}")
         if self.loss_aggregation not in LOSS_AGGREGATIONS:
-            raise ValueError(f"trainer.loss_aggregation={self.loss_aggregation!r}; valid: {', '.join(LOSS_AGGREGATIONS)}")
+            raise ValueError(
+                f"trainer.loss_aggregation={self.loss_aggregation!r}; valid: {', '.join(LOSS_AGGREGATIONS)}"
+            )
         if self.rollout_engine == "vllm":
             raise ValueError(VLLM_REFUSED)
         if self.rollout_engine != "hf":

@@ -48,8 +48,16 @@ def _seed_everything(seed: int) -> None:
 class Trainer:
     """Build with a method, a model spec (name or mapping), a task and a :class:`TrainerConfig`."""
 
-    def __init__(self, method: methods.Method, model_spec: Any, task: Any, cfg: TrainerConfig, run_dir: Path,
-                 run_config: dict | None = None, diagnostics: DiagnosticsConfig | None = None):
+    def __init__(
+        self,
+        method: methods.Method,
+        model_spec: Any,
+        task: Any,
+        cfg: TrainerConfig,
+        run_dir: Path,
+        run_config: dict | None = None,
+        diagnostics: DiagnosticsConfig | None = None,
+    ):
         self.method, self.task, self.cfg, self.run_dir = method, task, cfg, Path(run_dir)
         self.diag_cfg = diagnostics or DiagnosticsConfig()
         self.run_config = run_config or {}
@@ -65,14 +73,20 @@ class Trainer:
         param_groups: list[dict] = [{"params": [p for p in self.model.parameters() if p.requires_grad]}]
         for group in method.module_param_groups(dict(self.modules)):
             if set(group) == {"params"}:
-                param_groups[0]["params"] += list(group["params"])  # same lr, weight decay, schedule as the policy
+                param_groups[0]["params"] += list(
+                    group["params"]
+                )  # same lr, weight decay, schedule as the policy
             else:
                 param_groups.append(group)
-        self.optimizer = torch.optim.AdamW(param_groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+        self.optimizer = torch.optim.AdamW(
+            param_groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay
+        )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: warmup_factor(s, cfg.warmup_steps, cfg.warmup_from_zero)
         )
-        self.sampler = make_sampler(cfg.rollout_engine, self.model, self.tokenizer, batch_size=cfg.rollout_batch_size)
+        self.sampler = make_sampler(
+            cfg.rollout_engine, self.model, self.tokenizer, batch_size=cfg.rollout_batch_size
+        )
         self.source = make_source(task, self.tokenizer, self.sampler, cfg)  # single-turn prompts or episodes
         self.step = 0
         self.ckpt_root = self.run_dir / "checkpoints"
@@ -91,7 +105,11 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "modules": self.modules.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()},
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "python": random.getstate(),
+                "numpy": np.random.get_state(),
+            },
             "run_config": self.run_config,
         }
 
@@ -100,9 +118,11 @@ class Trainer:
         if state.get("optimizer") is not None:
             self.optimizer.load_state_dict(state["optimizer"])
         else:  # an older checkpoint (the optimizer state is kept in the newest only): moments restart
-            print(f"[resume] step {state['step']} has no optimizer state (kept only in the newest checkpoint): the "
-                  "optimizer's moments restart from zero; weights, step, schedule and RNG are restored",
-                  file=sys.stderr)
+            print(
+                f"[resume] step {state['step']} has no optimizer state (kept only in the newest checkpoint): the "
+                "optimizer's moments restart from zero; weights, step, schedule and RNG are restored",
+                file=sys.stderr,
+            )
         self.scheduler.load_state_dict(state["scheduler"])
         if len(self.modules):
             self.modules.load_state_dict(state["modules"])
@@ -128,8 +148,13 @@ class Trainer:
         truncate_after_step(self.eval_path, self.step if self.step < self.cfg.steps else self.step - 1)
 
     def save(self) -> Path:
-        path = save_checkpoint(self.ckpt_root, self.step, self.state_dict(), keep=self.cfg.keep_checkpoints,
-                               full=self.cfg.full_fallback_checkpoints)
+        path = save_checkpoint(
+            self.ckpt_root,
+            self.step,
+            self.state_dict(),
+            keep=self.cfg.keep_checkpoints,
+            full=self.cfg.full_fallback_checkpoints,
+        )
         self.last_saved = self.step
         return path
 
@@ -153,11 +178,16 @@ class Trainer:
         base_seed = self.cfg.seed * 1_000_003 + self.step * 101
         rounds = iter(range(10**9))
         self.model.eval()
-        return self.method.collect(lambda k: self.source.sample_groups(k, base_seed + next(rounds)),
-                                   lambda g: g.scores, self.cfg.prompts_per_step)
+        return self.method.collect(
+            lambda k: self.source.sample_groups(k, base_seed + next(rounds)),
+            lambda g: g.scores,
+            self.cfg.prompts_per_step,
+        )
 
     # --------------------------------------------------------------------------------------- update
-    def _group_tensors(self, group: Group, rewards: torch.Tensor, advantages: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _group_tensors(
+        self, group: Group, rewards: torch.Tensor, advantages: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """One group's training tensors, every one of them on ``trainer.device`` (rewards, advantages: [n])."""
         device = torch.device(self.cfg.device)
         batch = collate(group.rollouts, self.tokenizer.pad_token_id, device=device)
@@ -170,32 +200,61 @@ class Trainer:
     @torch.no_grad()
     def _fill_old_and_ref(self, batch: dict[str, Any]) -> dict[str, float]:
         mask = batch["response_mask"].bool()
-        out = policy_forward(self.model, batch["input_ids"], batch["attention_mask"], batch["prompt_len"],
-                             self.cfg.temperature, with_entropy=True)
-        stats = {"entropy": float(masked_mean(out.entropy, mask)),
-                 "sampler_logprob_gap": float(masked_mean((out.log_probs - batch["old_logprobs"]).abs(), mask))}
+        out = policy_forward(
+            self.model,
+            batch["input_ids"],
+            batch["attention_mask"],
+            batch["prompt_len"],
+            self.cfg.temperature,
+            with_entropy=True,
+        )
+        stats = {
+            "entropy": float(masked_mean(out.entropy, mask)),
+            "sampler_logprob_gap": float(masked_mean((out.log_probs - batch["old_logprobs"]).abs(), mask)),
+        }
         if self.cfg.recompute_old_logprobs:
             batch["old_logprobs"] = out.log_probs
         if self.ref_model is not None:
-            ref = policy_forward(self.ref_model, batch["input_ids"], batch["attention_mask"], batch["prompt_len"],
-                                 self.cfg.temperature)
+            ref = policy_forward(
+                self.ref_model,
+                batch["input_ids"],
+                batch["attention_mask"],
+                batch["prompt_len"],
+                self.cfg.temperature,
+            )
             batch["ref_logprobs"] = ref.log_probs
             stats["kl_to_ref"] = float(masked_mean(out.log_probs - ref.log_probs, mask))
         return stats
 
-    def _micro_batch_loss(self, batch: dict[str, Any], sample_seed: int | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    def _micro_batch_loss(
+        self, batch: dict[str, Any], sample_seed: int | None = None
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         out = policy_forward(
-            self.model, batch["input_ids"], batch["attention_mask"], batch["prompt_len"], self.cfg.temperature,
-            hidden_layer=self.method.hidden_layer, with_prompt_repr=self.method.prompt_repr is not None,
+            self.model,
+            batch["input_ids"],
+            batch["attention_mask"],
+            batch["prompt_len"],
+            self.cfg.temperature,
+            hidden_layer=self.method.hidden_layer,
+            with_prompt_repr=self.method.prompt_repr is not None,
             with_entropy=self.method.cfg.entropy_coef != 0.0,
             prompt_repr_exclude_last=self.method.prompt_repr == "exclude_last",
         )
         inputs = PolicyInputs(
-            log_probs=out.log_probs, old_log_probs=batch["old_logprobs"], response_mask=batch["response_mask"].bool(),
-            rewards=batch["rewards"], scores=batch["scores"], group_ids=batch["group_ids"],
-            advantages=batch["advantages"], ref_log_probs=batch.get("ref_logprobs"), entropy=out.entropy,
-            hidden=out.hidden, positive=batch.get("positive"), subgroup_ids=batch.get("subgroup_ids"),
-            sample_seed=sample_seed, **self.method.module_inputs(dict(self.modules), out.prompt_repr),
+            log_probs=out.log_probs,
+            old_log_probs=batch["old_logprobs"],
+            response_mask=batch["response_mask"].bool(),
+            rewards=batch["rewards"],
+            scores=batch["scores"],
+            group_ids=batch["group_ids"],
+            advantages=batch["advantages"],
+            ref_log_probs=batch.get("ref_logprobs"),
+            entropy=out.entropy,
+            hidden=out.hidden,
+            positive=batch.get("positive"),
+            subgroup_ids=batch.get("subgroup_ids"),
+            sample_seed=sample_seed,
+            **self.method.module_inputs(dict(self.modules), out.prompt_repr),
         )
         return self.method.loss(inputs)
 
@@ -209,7 +268,9 @@ class Trainer:
         groups, record = self.collect()
         return self.update(groups, record, t0)
 
-    def update(self, groups: list[Group], record: dict[str, float], t0: float | None = None) -> dict[str, float]:
+    def update(
+        self, groups: list[Group], record: dict[str, float], t0: float | None = None
+    ) -> dict[str, float]:
         """The step after collection: advantages -> old/ref log-probs -> PPO epochs -> the step's record."""
         t_rollout = time.perf_counter()
         t0 = t_rollout if t0 is None else t0
@@ -229,8 +290,14 @@ class Trainer:
         for key in fwd_stats[0] if fwd_stats else []:
             record[key] = float(np.mean([s[key] for s in fwd_stats]))
         record.update(self._step_record(groups, host, grad_norms))
-        record.update({"time/rollout_s": t_rollout - t0, "time/old_logprob_s": t_old - t_rollout,
-                       "time/update_s": t_update - t_old, "time/step_s": t_update - t0})
+        record.update(
+            {
+                "time/rollout_s": t_rollout - t0,
+                "time/old_logprob_s": t_old - t_rollout,
+                "time/update_s": t_update - t_old,
+                "time/step_s": t_update - t0,
+            }
+        )
         return record
 
     def _batches(self, groups: list[Group]) -> tuple[list[dict[str, Any]], dict[str, torch.Tensor]]:
@@ -264,8 +331,14 @@ class Trainer:
             return None
         from resrl.diagnostics.step import before_update
 
-        return before_update(self.model, batches, [[r.text for r in g.rollouts] for g in groups],
-                             self.cfg.temperature, self.diag_cfg, method=self.method)
+        return before_update(
+            self.model,
+            batches,
+            [[r.text for r in g.rollouts] for g in groups],
+            self.cfg.temperature,
+            self.diag_cfg,
+            method=self.method,
+        )
 
     def _ppo_epochs(self, batches: list[dict[str, Any]]) -> tuple[dict[str, list[float]], list[float]]:
         """PPO epochs over mini-batches of prompt groups (one group per micro-batch), AdamW with grad-norm
@@ -279,8 +352,9 @@ class Trainer:
             for start in range(0, len(batches), per_mb):
                 mini = batches[start : start + per_mb]
                 self.optimizer.zero_grad(set_to_none=True)
-                scales = micro_batch_scales([b["response_mask"] for b in mini], cfg.loss_aggregation,
-                                            self.method.aggregation_mode)
+                scales = micro_batch_scales(
+                    [b["response_mask"] for b in mini], cfg.loss_aggregation, self.method.aggregation_mode
+                )
                 for j, (b, scale) in enumerate(zip(mini, scales, strict=True)):
                     seed = cfg.seed * 1_000_003 + self.step * 10_007 + epoch * 1_009 + start + j
                     loss, m = self._micro_batch_loss(b, seed)
@@ -293,16 +367,21 @@ class Trainer:
         self.scheduler.step()
         return step_metrics, grad_norms
 
-    def _step_record(self, groups: list[Group], host: dict[str, torch.Tensor], grad_norms: list[float]) -> dict:
+    def _step_record(
+        self, groups: list[Group], host: dict[str, torch.Tensor], grad_norms: list[float]
+    ) -> dict:
         flat = [r for g in groups for r in g.rollouts]
         rewards, positive, lengths = host["rewards"], host["positive"], host["lengths"]
         mean = lambda t: float(t.float().mean()) if len(t) else 0.0  # noqa: E731
         return {
-            "step": self.step, "reward_mean": mean(rewards), "pass_rate": mean(positive),
+            "step": self.step,
+            "reward_mean": mean(rewards),
+            "pass_rate": mean(positive),
             "response_length": mean(lengths),
             "truncated_frac": float(np.mean([r.finish_reason == "length" for r in flat])) if flat else 0.0,
             "grad_norm": float(np.mean(grad_norms)) if grad_norms else 0.0,
-            "lr": float(self.scheduler.get_last_lr()[0]), "groups": float(len(groups)),
+            "lr": float(self.scheduler.get_last_lr()[0]),
+            "groups": float(len(groups)),
             "prompts_skipped_too_long": float(self.skipped_long_prompts),
             "prompts_truncated_left": float(self.truncated_long_prompts),
             **episode_metrics([t for g in groups for t in g.trajectories]),

@@ -43,8 +43,11 @@ def policy_forward(
         box = stack.enter_context(capture_hidden(model, hidden_layer)) if hidden_layer is not None else None
         top = stack.enter_context(capture_hidden(model, -1)) if with_prompt_repr else None
         out = model(
-            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-            use_cache=False, logits_to_keep=t + 1,
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            use_cache=False,
+            logits_to_keep=t + 1,
         )
     logits = out.logits[:, :-1].float() / temperature  # [B, T, V]
     logp_all = torch.log_softmax(logits, dim=-1)
@@ -53,7 +56,9 @@ def policy_forward(
     entropy = -(logp_all.exp() * logp_all).sum(-1) if with_entropy else None
     hidden = box["hidden"][:, prompt_len - 1 : prompt_len - 1 + t] if box is not None else None
     prompt_repr = None
-    if top is not None:  # prompts are left-padded to prompt_len, so position prompt_len - 1 is every last prompt token
+    if (
+        top is not None
+    ):  # prompts are left-padded to prompt_len, so position prompt_len - 1 is every last prompt token
         end = prompt_len - 1 if prompt_repr_exclude_last else prompt_len
         prompt_repr = mean_prompt_representation(top["hidden"][:, :end], attention_mask[:, :end].bool())
     return ForwardOutputs(log_probs, entropy, hidden, prompt_repr)

@@ -24,19 +24,39 @@ IDENTITY_FILE = "run_identity.json"
 COMPLETE_FILE = "complete.json"
 LOCK_FILE = ".lock"
 #: settings that do not change what a run computes (so a resume may change them)
-NEUTRAL_KEYS = ("output_dir", "run_name", "trainer.resume", "trainer.save_every", "trainer.keep_checkpoints",
-                "trainer.full_fallback_checkpoints", "trainer.clean_checkpoints_when_done",
-                "trainer.steps")
+NEUTRAL_KEYS = (
+    "output_dir",
+    "run_name",
+    "trainer.resume",
+    "trainer.save_every",
+    "trainer.keep_checkpoints",
+    "trainer.full_fallback_checkpoints",
+    "trainer.clean_checkpoints_when_done",
+    "trainer.steps",
+)
 #: what a run folder holds once it has produced anything
-RECORDS = ("metrics.jsonl", "eval.jsonl", "checkpoints", "final_model", "run_config.json", IDENTITY_FILE,
-           COMPLETE_FILE)
+RECORDS = (
+    "metrics.jsonl",
+    "eval.jsonl",
+    "checkpoints",
+    "final_model",
+    "run_config.json",
+    IDENTITY_FILE,
+    COMPLETE_FILE,
+)
 
 
 def identity(config: dict[str, Any]) -> dict[str, Any]:
-    kept = {k: v for k, v in flatten(config).items()
-            if not any(k == n or k.startswith(n + ".") for n in NEUTRAL_KEYS)}
-    return {"fingerprint": config_fingerprint(config, NEUTRAL_KEYS), "config": kept,
-            "neutral_keys": list(NEUTRAL_KEYS)}
+    kept = {
+        k: v
+        for k, v in flatten(config).items()
+        if not any(k == n or k.startswith(n + ".") for n in NEUTRAL_KEYS)
+    }
+    return {
+        "fingerprint": config_fingerprint(config, NEUTRAL_KEYS),
+        "config": kept,
+        "neutral_keys": list(NEUTRAL_KEYS),
+    }
 
 
 def _short(value: Any) -> str:
@@ -51,23 +71,31 @@ def check_run_folder(run_dir: Path, config: dict[str, Any]) -> str:
         return "new"
     ident_path = run_dir / IDENTITY_FILE
     if not ident_path.is_file():
-        raise ValueError(f"{run_dir} holds {', '.join(present)} but no {IDENTITY_FILE}: not a run of this trainer's "
-                         "configuration; choose another output_dir (or run_name)")
+        raise ValueError(
+            f"{run_dir} holds {', '.join(present)} but no {IDENTITY_FILE}: not a run of this trainer's "
+            "configuration; choose another output_dir (or run_name)"
+        )
     recorded = json.loads(ident_path.read_text())
     if recorded.get("fingerprint") != identity(config)["fingerprint"]:
         theirs, ours = recorded.get("config", {}), identity(config)["config"]
         keys = differing_keys(theirs, ours)
-        shown = ", ".join(f"{k} ({_short(theirs.get(k, '<absent>'))} -> {_short(ours.get(k, '<absent>'))})"
-                          for k in keys[:6]) + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
-        raise ValueError(f"{run_dir} holds a run with another configuration: {shown}; start a new run with another "
-                         "run_name=... (or output_dir=...), or rerun with the folder's settings")
+        shown = ", ".join(
+            f"{k} ({_short(theirs.get(k, '<absent>'))} -> {_short(ours.get(k, '<absent>'))})"
+            for k in keys[:6]
+        ) + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+        raise ValueError(
+            f"{run_dir} holds a run with another configuration: {shown}; start a new run with another "
+            "run_name=... (or output_dir=...), or rerun with the folder's settings"
+        )
     done = run_dir / COMPLETE_FILE
     if done.is_file():
         finished = int(json.loads(done.read_text()).get("step", 0))
         steps = int(config["trainer"]["steps"])
         if steps < finished:
-            raise ValueError(f"{run_dir} finished at step {finished}; trainer.steps={steps} is smaller (a shorter run "
-                             "is another run: choose another run_name)")
+            raise ValueError(
+                f"{run_dir} finished at step {finished}; trainer.steps={steps} is smaller (a shorter run "
+                "is another run: choose another run_name)"
+            )
         if steps == finished:
             return "complete"
     return "resume"

@@ -76,8 +76,11 @@ class PromptSource:
         self.truncated_long_prompts = 0
 
     def state_dict(self) -> dict[str, int]:
-        return {"cursor": self.cursor, "skipped_long_prompts": self.skipped_long_prompts,
-                "truncated_long_prompts": self.truncated_long_prompts}
+        return {
+            "cursor": self.cursor,
+            "skipped_long_prompts": self.skipped_long_prompts,
+            "truncated_long_prompts": self.truncated_long_prompts,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.cursor = int(state.get("cursor", 0))
@@ -85,7 +88,11 @@ class PromptSource:
         self.truncated_long_prompts = int(state.get("truncated_long_prompts", 0))
 
     def prompt_text(self, problem: Any) -> str:
-        return format_chat(self.tokenizer, problem.prompt_messages, enable_thinking=getattr(self.task, "enable_thinking", None))
+        return format_chat(
+            self.tokenizer,
+            problem.prompt_messages,
+            enable_thinking=getattr(self.task, "enable_thinking", None),
+        )
 
     def prompt_ids(self, problem: Any) -> list[int]:
         """The rendered prompt's token ids, as the sampler encodes them (no added special tokens)."""
@@ -112,7 +119,8 @@ class PromptSource:
                     raise ValueError(
                         f"{skipped_in_a_row} training prompts in a row of task {getattr(self.task, 'name', '?')!r} "
                         f"exceed trainer.max_prompt_tokens={self.cfg.max_prompt_tokens} (the last has {n_tokens} "
-                        "tokens); raise trainer.max_prompt_tokens")
+                        "tokens); raise trainer.max_prompt_tokens"
+                    )
                 continue
             skipped_in_a_row = 0
             problems.append(problem)
@@ -122,8 +130,13 @@ class PromptSource:
         """``k`` groups of ``n`` responses; prompts over ``max_prompt_tokens`` keep their last tokens."""
         cfg = self.cfg
         problems = self.next_problems(k)
-        params = SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
-                                max_new_tokens=cfg.max_new_tokens, seed=seed)
+        params = SamplingParams(
+            n=cfg.n,
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
+            max_new_tokens=cfg.max_new_tokens,
+            seed=seed,
+        )
         limit = cfg.max_prompt_tokens
         prompts = [self.prompt_ids(p) for p in problems]
         self.truncated_long_prompts += sum(len(ids) > limit for ids in prompts)
@@ -139,17 +152,41 @@ class PromptSource:
         """Held-out accuracy: ``eval_n`` samples for each of ``eval_problems`` test problems (Avg@n, Pass@n)."""
         cfg = self.cfg
         problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
-        params = SamplingParams(n=cfg.eval_n, temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
-                                max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, seed=cfg.seed + 7)
+        params = SamplingParams(
+            n=cfg.eval_n,
+            temperature=cfg.eval_temperature,
+            top_p=cfg.eval_top_p,
+            max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens,
+            seed=cfg.seed + 7,
+        )
         t0 = time.perf_counter()
         rollouts = self.sampler.generate([self.prompt_text(p) for p in problems], params)
-        correct = np.array([float(self.task.reward(r.text, problems[r.prompt_index].answer)) > 0 for r in rollouts])
-        lines = [json.dumps({"problem_id": problems[r.prompt_index].id, "sample": r.sample_index,
-                             "answer": problems[r.prompt_index].answer, "text": r.text, "tokens": r.num_tokens,
-                             "correct": bool(ok)}) + "\n" for r, ok in zip(rollouts, correct, strict=True)]
+        correct = np.array(
+            [float(self.task.reward(r.text, problems[r.prompt_index].answer)) > 0 for r in rollouts]
+        )
+        lines = [
+            json.dumps(
+                {
+                    "problem_id": problems[r.prompt_index].id,
+                    "sample": r.sample_index,
+                    "answer": problems[r.prompt_index].answer,
+                    "text": r.text,
+                    "tokens": r.num_tokens,
+                    "correct": bool(ok),
+                }
+            )
+            + "\n"
+            for r, ok in zip(rollouts, correct, strict=True)
+        ]
         correct = correct.reshape(len(problems), cfg.eval_n)
-        rec = {"step": step, "avg_at_n": float(correct.mean()), "pass_at_n": float(correct.any(axis=1).mean()),
-               "n": cfg.eval_n, "problems": len(problems), "time_s": time.perf_counter() - t0}
+        rec = {
+            "step": step,
+            "avg_at_n": float(correct.mean()),
+            "pass_at_n": float(correct.any(axis=1).mean()),
+            "n": cfg.eval_n,
+            "problems": len(problems),
+            "time_s": time.perf_counter() - t0,
+        }
         return rec, lines
 
 
@@ -180,9 +217,15 @@ class EpisodeSource:
         """``n`` episodes of each problem's environment (problem-major), environments closed afterwards."""
         envs = self.task.make_envs(split, problems, n)
         try:
-            return run_episodes(self.sampler, self.tokenizer, envs, params, max_turns=self.task.max_turns,
-                                max_total_tokens=self.task.max_total_tokens,
-                                enable_thinking=getattr(self.task, "enable_thinking", None))
+            return run_episodes(
+                self.sampler,
+                self.tokenizer,
+                envs,
+                params,
+                max_turns=self.task.max_turns,
+                max_total_tokens=self.task.max_total_tokens,
+                enable_thinking=getattr(self.task, "enable_thinking", None),
+            )
         finally:
             for env in envs:
                 env.close()
@@ -190,19 +233,28 @@ class EpisodeSource:
     def sample_groups(self, k: int, seed: int) -> list[Group]:
         cfg, n = self.cfg, self.cfg.n
         problems = self.next_problems(k)
-        params = SamplingParams(n=1, temperature=cfg.temperature, top_p=cfg.top_p,
-                                max_new_tokens=cfg.max_new_tokens, seed=seed)
+        params = SamplingParams(
+            n=1, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=seed
+        )
         trajectories = self.play("train", problems, n, params)
         if all(t.turns == 0 for t in trajectories):
             shortest = min(len(t.prompt_ids) for t in trajectories)
             raise ValueError(
                 f"no episode of task {getattr(self.task, 'name', '?')!r} could generate: the shortest opening prompt has "
-                f"{shortest} tokens, task.max_total_tokens={self.task.max_total_tokens}; raise task.max_total_tokens")
+                f"{shortest} tokens, task.max_total_tokens={self.task.max_total_tokens}; raise task.max_total_tokens"
+            )
         groups = []
         for i, p in enumerate(problems):
             ts = trajectories[i * n : (i + 1) * n]
-            groups.append(Group(p, [t.to_rollout(i, s) for s, t in enumerate(ts)], [t.reward for t in ts], ts,
-                                positive=[float(t.score.get("success", 0.0)) > 0 for t in ts]))
+            groups.append(
+                Group(
+                    p,
+                    [t.to_rollout(i, s) for s, t in enumerate(ts)],
+                    [t.reward for t in ts],
+                    ts,
+                    positive=[float(t.score.get("success", 0.0)) > 0 for t in ts],
+                )
+            )
         return groups
 
     @torch.no_grad()
@@ -211,23 +263,50 @@ class EpisodeSource:
         (``score()["success"] > 0``), ``reward_mean`` the rewards."""
         cfg = self.cfg
         problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
-        params = SamplingParams(n=1, temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
-                                max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, seed=cfg.seed + 7)
+        params = SamplingParams(
+            n=1,
+            temperature=cfg.eval_temperature,
+            top_p=cfg.eval_top_p,
+            max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens,
+            seed=cfg.seed + 7,
+        )
         t0 = time.perf_counter()
         trajectories = self.play("test", problems, cfg.eval_n, params)
         lines = []
         for j, t in enumerate(trajectories):
             p = problems[j // cfg.eval_n]
-            lines.append(json.dumps({
-                "problem_id": p.id, "sample": j % cfg.eval_n, "episode_id": t.episode_id, "reward": t.reward,
-                "success": float(t.score.get("success", 0.0)) > 0, "score": t.score, "turns": t.turns,
-                "invalid_actions": t.invalid_actions, "finish_reason": t.finish_reason,
-                "generated_tokens": t.num_generated_tokens, "messages": t.messages}, default=str) + "\n")
-        success = np.array([float(t.score.get("success", 0.0)) > 0 for t in trajectories]).reshape(len(problems), cfg.eval_n)
-        rec = {"step": step, "avg_at_n": float(success.mean()), "pass_at_n": float(success.any(axis=1).mean()),
-               "reward_mean": float(np.mean([t.reward for t in trajectories])),
-               "turns_mean": float(np.mean([t.turns for t in trajectories])),
-               "n": cfg.eval_n, "problems": len(problems), "time_s": time.perf_counter() - t0}
+            lines.append(
+                json.dumps(
+                    {
+                        "problem_id": p.id,
+                        "sample": j % cfg.eval_n,
+                        "episode_id": t.episode_id,
+                        "reward": t.reward,
+                        "success": float(t.score.get("success", 0.0)) > 0,
+                        "score": t.score,
+                        "turns": t.turns,
+                        "invalid_actions": t.invalid_actions,
+                        "finish_reason": t.finish_reason,
+                        "generated_tokens": t.num_generated_tokens,
+                        "messages": t.messages,
+                    },
+                    default=str,
+                )
+                + "\n"
+            )
+        success = np.array([float(t.score.get("success", 0.0)) > 0 for t in trajectories]).reshape(
+            len(problems), cfg.eval_n
+        )
+        rec = {
+            "step": step,
+            "avg_at_n": float(success.mean()),
+            "pass_at_n": float(success.any(axis=1).mean()),
+            "reward_mean": float(np.mean([t.reward for t in trajectories])),
+            "turns_mean": float(np.mean([t.turns for t in trajectories])),
+            "n": cfg.eval_n,
+            "problems": len(problems),
+            "time_s": time.perf_counter() - t0,
+        }
         return rec, lines
 
 

@@ -153,11 +153,19 @@ def _parse(expr: str, units: bool = True) -> tuple:
         latex = LatexExtractionConfig(
             boxed_match_priority=0,
             normalization_config=NormalizationConfig(
-                basic_latex=True, units=False, malformed_operators=True, nits=True, boxed="all", equations=False
+                basic_latex=True,
+                units=False,
+                malformed_operators=True,
+                nits=True,
+                boxed="all",
+                equations=False,
             ),
         )
-    return tuple(parse("\\boxed{" + expr + "}", extraction_config=[latex, ExprExtractionConfig()],
-                       parsing_timeout=None))
+    return tuple(
+        parse(
+            "\\boxed{" + expr + "}", extraction_config=[latex, ExprExtractionConfig()], parsing_timeout=None
+        )
+    )
 
 
 _LETTER_RE = re.compile(r"(?<!\\)\b[A-Za-z]")  # a letter that does not start a LaTeX command

@@ -42,7 +42,11 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         self.proc = subprocess.Popen(
             list(WORKER_CMD),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+            bufsize=1,
         )
         self.ready = False
         self.started = time.monotonic()
@@ -78,8 +82,12 @@ class _Worker:
 class GradingPool:
     """``workers`` grading processes (default: CPU count) with per-answer limits; a context manager."""
 
-    def __init__(self, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 grace_s: float = DEFAULT_GRACE_S) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        grace_s: float = DEFAULT_GRACE_S,
+    ) -> None:
         if timeout_s <= 0:
             raise ValueError(f"GradingPool.timeout_s must be > 0, got {timeout_s}")
         self.n_workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
@@ -122,8 +130,13 @@ class GradingPool:
         self.close()
 
     # -- grading -----------------------------------------------------------------------------------
-    def check(self, preds: list[str | None], golds: list[str], timeout_s: float | None = None,
-              progress: bool = False) -> list[bool]:
+    def check(
+        self,
+        preds: list[str | None],
+        golds: list[str],
+        timeout_s: float | None = None,
+        progress: bool = False,
+    ) -> list[bool]:
         """Grade extracted answers ``preds[i]`` against ``golds[i]``; ``None`` predictions are wrong."""
         if len(preds) != len(golds):
             raise ValueError(f"preds and golds differ in length: {len(preds)} != {len(golds)}")
@@ -179,8 +192,9 @@ class GradingPool:
         self._workers[self._workers.index(w)] = fresh
         self._await_ready([fresh])
 
-    def grade(self, responses: list[str], answers: list[str], timeout_s: float | None = None,
-              progress: bool = False) -> list[tuple[str | None, bool]]:
+    def grade(
+        self, responses: list[str], answers: list[str], timeout_s: float | None = None, progress: bool = False
+    ) -> list[tuple[str | None, bool]]:
         """Extract and grade full responses: ``[(extracted_answer, correct), ...]``."""
         preds = [extract_answer(r) for r in responses]
         return list(zip(preds, self.check(preds, answers, timeout_s, progress), strict=True))

@@ -51,8 +51,12 @@ def test_randomized_with_a_generator_makes_the_same_draws_as_the_reference():
     hidden, mask, is_pos, gid = _anisotropic_batch(3, groups=4, per_group=4, t=40)
     kw = dict(rank=5, max_pos_tokens=20, svd="randomized")  # sampling and probes both draw from the generator
     ref = residual_token_weights(hidden, mask, is_pos, gid, generator=torch.Generator().manual_seed(11), **kw)
-    fast = residual_token_weights_fast(hidden, mask, is_pos, gid, generator=torch.Generator().manual_seed(11), **kw)
-    other = residual_token_weights_fast(hidden, mask, is_pos, gid, generator=torch.Generator().manual_seed(12), **kw)
+    fast = residual_token_weights_fast(
+        hidden, mask, is_pos, gid, generator=torch.Generator().manual_seed(11), **kw
+    )
+    other = residual_token_weights_fast(
+        hidden, mask, is_pos, gid, generator=torch.Generator().manual_seed(12), **kw
+    )
     assert torch.allclose(fast, ref, atol=1e-4, rtol=0)
     assert not torch.allclose(other, ref, atol=1e-3)  # a different generator really changes the result
 
@@ -115,7 +119,9 @@ def test_in_subspace_negatives_get_min_weight_and_far_ones_get_one():
     hidden[0, :8], mask[0, :8] = pos, True
     hidden[1, :5], hidden[1, 5:10], mask[1, :10] = pos[:5], far, True
     # rank >= M - 1 = 7: the subspace spans every centred positive token, so copies of them have residual 0
-    w = residual_token_weights_fast(hidden, mask, torch.tensor([True, False]), torch.tensor([0, 0]), svd="exact")
+    w = residual_token_weights_fast(
+        hidden, mask, torch.tensor([True, False]), torch.tensor([0, 0]), svd="exact"
+    )
     assert w[1, :5].tolist() == pytest.approx([0.1] * 5, abs=1e-5)
     assert w[1, 5:10].tolist() == pytest.approx([1.0] * 5, abs=1e-5)
     assert torch.all(w[0] == 1.0) and torch.all(w[1, 10:] == 1.0)
@@ -168,19 +174,33 @@ def test_weights_carry_no_gradient_are_float32_and_accept_bfloat16():
 
 @pytest.mark.parametrize(
     "kwargs,field",
-    [({"rank": 0}, "rank"), ({"max_pos_tokens": 1}, "max_pos_tokens"), ({"q_low": 0.9, "q_high": 0.1}, "q_low"),
-     ({"min_weight": 1.5}, "min_weight"), ({"svd": "qr"}, "svd")],
+    [
+        ({"rank": 0}, "rank"),
+        ({"max_pos_tokens": 1}, "max_pos_tokens"),
+        ({"q_low": 0.9, "q_high": 0.1}, "q_low"),
+        ({"min_weight": 1.5}, "min_weight"),
+        ({"svd": "qr"}, "svd"),
+    ],
 )
 def test_bad_arguments_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
-        residual_token_weights_fast(torch.zeros(1, 1, 4), torch.ones(1, 1, dtype=torch.bool), torch.tensor([True]),
-                                    torch.tensor([0]), **kwargs)  # fmt: skip
+        residual_token_weights_fast(
+            torch.zeros(1, 1, 4),
+            torch.ones(1, 1, dtype=torch.bool),
+            torch.tensor([True]),
+            torch.tensor([0]),
+            **kwargs,
+        )
 
 
 def test_shape_mismatch_is_rejected():
     with pytest.raises(ValueError, match="hidden must be"):
-        residual_token_weights_fast(torch.zeros(2, 3, 4), torch.ones(2, 4, dtype=torch.bool), torch.tensor([True, False]),
-                                    torch.tensor([0, 0]))  # fmt: skip
+        residual_token_weights_fast(
+            torch.zeros(2, 3, 4),
+            torch.ones(2, 4, dtype=torch.bool),
+            torch.tensor([True, False]),
+            torch.tensor([0, 0]),
+        )
 
 
 def test_lapack_threads_lowers_then_restores_the_thread_count():
@@ -204,4 +224,6 @@ def test_strided_hidden_slice_like_the_trainer_passes_it():
     ref = residual_token_weights(hidden, mask, is_pos, gid, rank=4, svd="exact")
     fast = residual_token_weights_fast(hidden, mask, is_pos, gid, rank=4, svd="exact")
     assert torch.allclose(fast, ref, atol=1e-4, rtol=0)
-    assert torch.allclose(fast, residual_token_weights_fast(hidden.contiguous(), mask, is_pos, gid, rank=4, svd="exact"))
+    assert torch.allclose(
+        fast, residual_token_weights_fast(hidden.contiguous(), mask, is_pos, gid, rank=4, svd="exact")
+    )

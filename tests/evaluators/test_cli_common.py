@@ -14,24 +14,65 @@ import pytest
 from resrl.paths import REPO_ROOT
 
 HELP_EXPECT = {
-    "math": ["benchmarks", "[aime24,aime25,amc23,math500,minerva,olympiad]",
-             "valid: aime24, aime25, amc23, arith, math500, minerva, olympiad", "model ", "smollm2-135m",
-             "checkpoint", "engine", "valid: auto, hf, vllm", "prompt", "valid: arith_1shot, boxed, dapo",
-             "grader.timeout_s", "overwrite", "math_passk"],
-    "code": ["benchmarks", "valid: humaneval_plus, livecodebench, codeforces", "model ", "smollm2-135m",
-             "checkpoint", "valid: auto, hf, vllm", "benchmark.timeout_s", "overwrite"],
-    "agents": ["env ", "valid: alfworld, textworld, webshop", "envs", "model ", "checkpoint", "task_types",
-               "valid: auto, hf, vllm", "overwrite"],
-    "bfcl": ["subset", "valid: all, base, miss_func, miss_param, long_context", "call_format", "valid: prompt, fc",
-             "model ", "checkpoint", "valid: auto, hf, vllm", "overwrite"],
+    "math": [
+        "benchmarks",
+        "[aime24,aime25,amc23,math500,minerva,olympiad]",
+        "valid: aime24, aime25, amc23, arith, math500, minerva, olympiad",
+        "model ",
+        "smollm2-135m",
+        "checkpoint",
+        "engine",
+        "valid: auto, hf, vllm",
+        "prompt",
+        "valid: arith_1shot, boxed, dapo",
+        "grader.timeout_s",
+        "overwrite",
+        "math_passk",
+    ],
+    "code": [
+        "benchmarks",
+        "valid: humaneval_plus, livecodebench, codeforces",
+        "model ",
+        "smollm2-135m",
+        "checkpoint",
+        "valid: auto, hf, vllm",
+        "benchmark.timeout_s",
+        "overwrite",
+    ],
+    "agents": [
+        "env ",
+        "valid: alfworld, textworld, webshop",
+        "envs",
+        "model ",
+        "checkpoint",
+        "task_types",
+        "valid: auto, hf, vllm",
+        "overwrite",
+    ],
+    "bfcl": [
+        "subset",
+        "valid: all, base, miss_func, miss_param, long_context",
+        "call_format",
+        "valid: prompt, fc",
+        "model ",
+        "checkpoint",
+        "valid: auto, hf, vllm",
+        "overwrite",
+    ],
 }
 
 
 @pytest.mark.parametrize("cli", list(HELP_EXPECT))
 def test_help_lists_fields_defaults_and_valid_values(cli):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.run([sys.executable, "-m", f"evaluators.{cli}", "--help"], capture_output=True, text=True,
-                          env=env, cwd=REPO_ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", f"evaluators.{cli}", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert out.startswith(f"usage: python -m evaluators.{cli}")
@@ -74,11 +115,18 @@ def test_every_evaluator_takes_model_and_checkpoint(tmp_path):
     assert math(["benchmarks=math500"]).benchmarks == ["math500"]  # a bare value is a one-element list
     assert math(["benchmarks=math500,amc23"]).benchmarks == ["math500", "amc23"]
 
-    assert [c.benchmark.name for c in code_all(["benchmarks=[humaneval_plus,codeforces]"])] == \
-        ["humaneval_plus", "codeforces"]
-    assert [c.benchmark.name for c in code_all(["benchmarks=livecodebench", "benchmark.timeout_s=3"])] == \
-        ["livecodebench"]
+    assert [c.benchmark.name for c in code_all(["benchmarks=[humaneval_plus,codeforces]"])] == [
+        "humaneval_plus",
+        "codeforces",
+    ]
+    assert [c.benchmark.name for c in code_all(["benchmarks=livecodebench", "benchmark.timeout_s=3"])] == [
+        "livecodebench"
+    ]
     assert code(["benchmark=codeforces"]).benchmark.name == "codeforces"  # the old spelling
     assert code_all(["benchmarks=[livecodebench]", "benchmark.timeout_s=3"])[0].benchmark.timeout_s == 3
-    assert [c.env for c in __import__("evaluators.agents.__main__", fromlist=["x"]).compose_all(
-        ["envs=[alfworld,textworld]", "model=tiny-qwen3"])] == ["alfworld", "textworld"]
+    assert [
+        c.env
+        for c in __import__("evaluators.agents.__main__", fromlist=["x"]).compose_all(
+            ["envs=[alfworld,textworld]", "model=tiny-qwen3"]
+        )
+    ] == ["alfworld", "textworld"]

@@ -72,8 +72,18 @@ def _split_top(text: str, sep: str) -> list[str]:
     return parts
 
 
-_SIMPLE = {"str": (str,), "int": (int,), "float": (float, int), "bool": (bool,), "None": (type(None),),
-           "NoneType": (type(None),), "list": (list,), "dict": (dict,), "set": (set,), "tuple": (tuple,)}
+_SIMPLE = {
+    "str": (str,),
+    "int": (int,),
+    "float": (float, int),
+    "bool": (bool,),
+    "None": (type(None),),
+    "NoneType": (type(None),),
+    "list": (list,),
+    "dict": (dict,),
+    "set": (set,),
+    "tuple": (tuple,),
+}
 
 
 def matches(value, annotation: str) -> bool:
@@ -87,10 +97,10 @@ def matches(value, annotation: str) -> bool:
         return any(matches(value, a) for a in alts)
     for wrapper in ("Optional[", "Union["):
         if ann.startswith(wrapper) and ann.endswith("]"):
-            inner = _split_top(ann[len(wrapper):-1], ",")
+            inner = _split_top(ann[len(wrapper) : -1], ",")
             return value is None or any(matches(value, a) for a in inner)
     if ann.startswith("Literal[") and ann.endswith("]"):
-        return value in ast.literal_eval("[" + ann[len("Literal["):-1] + "]")
+        return value in ast.literal_eval("[" + ann[len("Literal[") : -1] + "]")
     base = ann.split("[", 1)[0]
     if base in _SIMPLE:
         if base in ("int", "float") and isinstance(value, bool):
@@ -98,7 +108,7 @@ def matches(value, annotation: str) -> bool:
         if not isinstance(value, _SIMPLE[base]):
             return False
         if base == "list" and "[" in ann:
-            item = ann[len("list["):-1]
+            item = ann[len("list[") : -1]
             return all(matches(v, item) for v in value)
         return True
     if base in ("pathlib.Path", "Path"):
@@ -115,7 +125,9 @@ def check_call(api: str, params: list[dict], kwargs: dict, extra: dict[str, str]
         if ann is None and extra is not None:
             ann = extra.get(key)
         if ann is None:
-            raise TypeError(f"{api} got an unexpected keyword argument {key!r} (vLLM {VLLM_API['vllm_version']})")
+            raise TypeError(
+                f"{api} got an unexpected keyword argument {key!r} (vLLM {VLLM_API['vllm_version']})"
+            )
         if not matches(value, ann):
             raise TypeError(f"{api}: {key}={value!r} ({type(value).__name__}) does not match {ann!r}")
 
@@ -131,8 +143,14 @@ def _fake_output(prompt: dict, params: FakeSamplingParams, index: int):
     outs = []
     for s in range(params.get("n", 1)):
         tok = 5 + (index + s) % 3
-        outs.append(SimpleNamespace(token_ids=[tok], text=f"t{tok}", finish_reason="stop",
-                                    logprobs=[{tok: SimpleNamespace(logprob=-0.5)}]))
+        outs.append(
+            SimpleNamespace(
+                token_ids=[tok],
+                text=f"t{tok}",
+                finish_reason="stop",
+                logprobs=[{tok: SimpleNamespace(logprob=-0.5)}],
+            )
+        )
     return SimpleNamespace(prompt_token_ids=ids, outputs=outs)
 
 
@@ -156,8 +174,10 @@ class FakeLLM:
     def generate(self, prompts, sampling_params=None, **kwargs):
         check_call("LLM.generate", VLLM_API["LLM.generate"], kwargs)
         if not isinstance(prompts, list) or not all(isinstance(p, dict) for p in prompts):
-            raise TypeError("the project sends token-id prompts (TokensPrompt dicts); got "
-                            f"{type(prompts).__name__} of {type(prompts[0]).__name__ if prompts else '-'}")
+            raise TypeError(
+                "the project sends token-id prompts (TokensPrompt dicts); got "
+                f"{type(prompts).__name__} of {type(prompts[0]).__name__ if prompts else '-'}"
+            )
         for p in prompts:
             unknown = set(p) - set(VLLM_API["TokensPrompt"])
             if unknown or not matches(p.get("prompt_token_ids"), "list[int]"):

@@ -34,9 +34,12 @@ def _batch(seed: int = 0) -> dict[str, torch.Tensor]:
     mask[1, 7:] = False
     mask[6, 4:] = False
     return {
-        "log_probs": -torch.rand(B, T, generator=g), "old_log_probs": -torch.rand(B, T, generator=g),
-        "ref_log_probs": -torch.rand(B, T, generator=g), "entropy": torch.rand(B, T, generator=g),
-        "hidden": torch.randn(B, T, H, generator=g), "mask": mask,
+        "log_probs": -torch.rand(B, T, generator=g),
+        "old_log_probs": -torch.rand(B, T, generator=g),
+        "ref_log_probs": -torch.rand(B, T, generator=g),
+        "entropy": torch.rand(B, T, generator=g),
+        "hidden": torch.randn(B, T, H, generator=g),
+        "mask": mask,
         "scores": torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0]),
         "group_ids": torch.tensor([0, 0, 0, 0, 1, 1, 1, 1]),
         "lengths": torch.tensor([10, 7, 10, 10, 3900, 10, 4, 10]),
@@ -72,7 +75,9 @@ def test_algorithm_functions_follow_their_inputs(stray_device):
             agg_loss(b["log_probs"], mask, mode)
         kl_penalty(b["log_probs"], b["ref_log_probs"])
         cfg = PolicyLossConfig(dual_clip=3.0, kl_coef=0.1, entropy_coef=0.01)
-        clipped_policy_loss(b["log_probs"], b["old_log_probs"], adv, mask, cfg, b["ref_log_probs"], b["entropy"])
+        clipped_policy_loss(
+            b["log_probs"], b["old_log_probs"], adv, mask, cfg, b["ref_log_probs"], b["entropy"]
+        )
         log_z = head(mean_prompt_representation(b["hidden"], mask))
         flowrl_loss(b["log_probs"], b["old_log_probs"], b["ref_log_probs"], log_z, adv, mask)
 
@@ -96,9 +101,17 @@ def test_every_method_hook_follows_its_inputs(stray_device, name):
         adv = method.sequence_advantages(rewards, b["scores"] > 0, b["group_ids"])
         extra = method.module_inputs(modules, b["hidden"].mean(1)) if modules else {}
         inputs = PolicyInputs(
-            log_probs=log_probs, old_log_probs=b["old_log_probs"], response_mask=b["mask"], rewards=rewards,
-            scores=b["scores"], group_ids=b["group_ids"], advantages=adv, ref_log_probs=b["ref_log_probs"],
-            entropy=b["entropy"], hidden=b["hidden"] if method.hidden_layer is not None else None, **extra,
+            log_probs=log_probs,
+            old_log_probs=b["old_log_probs"],
+            response_mask=b["mask"],
+            rewards=rewards,
+            scores=b["scores"],
+            group_ids=b["group_ids"],
+            advantages=adv,
+            ref_log_probs=b["ref_log_probs"],
+            entropy=b["entropy"],
+            hidden=b["hidden"] if method.hidden_layer is not None else None,
+            **extra,
         )
         loss, metrics = method.loss(inputs)
         loss.backward()
@@ -108,9 +121,15 @@ def test_every_method_hook_follows_its_inputs(stray_device, name):
 def test_policy_inputs_name_a_tensor_on_another_device():
     b = _batch()
     with pytest.raises(ValueError, match=r"log_probs is on cpu but group_ids on meta"):
-        PolicyInputs(log_probs=b["log_probs"], old_log_probs=b["old_log_probs"], response_mask=b["mask"],
-                     rewards=b["scores"], scores=b["scores"], group_ids=b["group_ids"].to("meta"),
-                     advantages=b["scores"])
+        PolicyInputs(
+            log_probs=b["log_probs"],
+            old_log_probs=b["old_log_probs"],
+            response_mask=b["mask"],
+            rewards=b["scores"],
+            scores=b["scores"],
+            group_ids=b["group_ids"].to("meta"),
+            advantages=b["scores"],
+        )
 
 
 def test_pure_functions_on_fake_cuda_tensors(fake_cuda):
@@ -125,9 +144,12 @@ def test_pure_functions_on_fake_cuda_tensors(fake_cuda):
         scores = torch.zeros(B, device=dev)
         lp = torch.zeros(B, T, device=dev)
         outs = [
-            length_scaled_reward(scores, lengths), soft_overlong_punishment(lengths, 4096, 512),
+            length_scaled_reward(scores, lengths),
+            soft_overlong_punishment(lengths, 4096, 512),
             weighted_reinforce_advantages(pos, 0.1),
-            agg_loss(lp, mask, "seq-mean-token-mean"), kl_penalty(lp, lp), masked_mean(lp, mask, dim=1),
+            agg_loss(lp, mask, "seq-mean-token-mean"),
+            kl_penalty(lp, lp),
+            masked_mean(lp, mask, dim=1),
             residual_energy(torch.zeros(5, H, device=dev), torch.zeros(H, 3, device=dev)),
         ]
     assert all(o.device.type == "cuda" for o in outs)

@@ -28,7 +28,9 @@ class HashTask:
         return 50
 
     def get(self, split, index):
-        return Problem(id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index}"}], answer="")
+        return Problem(
+            id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index}"}], answer=""
+        )
 
     def reward(self, response, answer):
         return float(hashlib.sha256(response.encode()).digest()[0] % 2 == 0)
@@ -36,10 +38,24 @@ class HashTask:
 
 def _update_under_stray_device(name, tmp_path, stray_device, diagnostics=None):
     extra = {"rank": 4} if name == "resrl" else {}
-    cfg = TrainerConfig(steps=1, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0,
-                        max_new_tokens=6, max_prompt_tokens=64, save_every=1, eval_problems=2, eval_n=2,
-                        temperature=1.0, seed=1)
-    trainer = Trainer(methods.build(name, **extra), "tiny-qwen3", HashTask(), cfg, tmp_path, diagnostics=diagnostics)
+    cfg = TrainerConfig(
+        steps=1,
+        prompts_per_step=2,
+        n=4,
+        mini_batch_prompts=1,
+        lr=1e-3,
+        warmup_steps=0,
+        max_new_tokens=6,
+        max_prompt_tokens=64,
+        save_every=1,
+        eval_problems=2,
+        eval_n=2,
+        temperature=1.0,
+        seed=1,
+    )
+    trainer = Trainer(
+        methods.build(name, **extra), "tiny-qwen3", HashTask(), cfg, tmp_path, diagnostics=diagnostics
+    )
     groups, record = trainer.collect()
     host_step = trainer.optimizer.step
 

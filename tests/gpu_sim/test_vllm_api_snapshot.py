@@ -32,11 +32,19 @@ def test_snapshot_is_of_the_locked_vllm():
         assert pinned == [version], f"{lock.name} pins vllm {pinned}, the signature snapshot is of {version}"
 
 
-@pytest.mark.skipif(_api_python() is None, reason="no vLLM API interpreter (make vllm-api-venv, or RESRL_VLLM_API_PYTHON)")
+@pytest.mark.skipif(
+    _api_python() is None, reason="no vLLM API interpreter (make vllm-api-venv, or RESRL_VLLM_API_PYTHON)"
+)
 def test_snapshot_matches_the_installed_wheel(tmp_path):
     target = tmp_path / "api.json"  # a file, not stdout: importing vllm logs to stdout
-    out = subprocess.run([str(_api_python()), str(REPO_ROOT / "scripts" / "snapshot_vllm_api.py"), str(target)],
-                         capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+    out = subprocess.run(
+        [str(_api_python()), str(REPO_ROOT / "scripts" / "snapshot_vllm_api.py"), str(target)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_ROOT,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(target.read_text()) == json.loads(SNAPSHOT.read_text()), \
+    assert json.loads(target.read_text()) == json.loads(SNAPSHOT.read_text()), (
         "vLLM's API changed: rerun scripts/snapshot_vllm_api.py and check the project's calls"
+    )

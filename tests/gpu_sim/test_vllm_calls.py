@@ -44,7 +44,9 @@ def test_sampler_calls_match_vllm(fake_vllm, checkpoint):
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(checkpoint)
-    sampler = make_sampler("vllm", str(checkpoint), str(checkpoint), prompt_tokenizer=tok, dtype="bfloat16", seed=0)
+    sampler = make_sampler(
+        "vllm", str(checkpoint), str(checkpoint), prompt_tokenizer=tok, dtype="bfloat16", seed=0
+    )
     params = SamplingParams(n=2, temperature=0.6, top_p=0.95, max_new_tokens=8, seed=3, stop=("</answer>",))
     text = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     out = sampler.generate([text, text + "x"], params)
@@ -102,4 +104,7 @@ def test_every_evaluator_builds_vllm_as_vllm_takes_it(fake_vllm, checkpoint, loa
     assert context == 1024  # the tiny Qwen3's max_position_embeddings, read from its config
     out = sampler.generate(["hello"], SamplingParams(n=2, max_new_tokens=4, seed=0))
     assert len(out) == 2
-    assert llm.generate_calls[-1][0][0]["prompt_token_ids"] == tokenizer("hello", add_special_tokens=False)["input_ids"]
+    assert (
+        llm.generate_calls[-1][0][0]["prompt_token_ids"]
+        == tokenizer("hello", add_special_tokens=False)["input_ids"]
+    )

@@ -18,13 +18,29 @@ def _math_rows(model, method, base):
     for i, b in enumerate(["aime24", "aime25", "amc23", "math500", "minerva", "olympiad", "macro"]):
         rows.append(MetricRow(model, method, b, "avg@k", 16, base + 0.01 * i, n_samples=16))
     for k in (1, 2, 4, 8, 16):
-        rows.append(MetricRow(model, method, "aime24", "pass@k", k, min(1.0, base + 0.05 * math.log2(k)), base, base + 0.1, 16))
+        rows.append(
+            MetricRow(
+                model,
+                method,
+                "aime24",
+                "pass@k",
+                k,
+                min(1.0, base + 0.05 * math.log2(k)),
+                base,
+                base + 0.1,
+                16,
+            )
+        )
     return rows
 
 
 @pytest.fixture
 def metrics(tmp_path):
-    rows = _math_rows("qwen3-4b", "grpo", 0.40) + _math_rows("qwen3-4b", "resrl", 0.50) + _math_rows("qwen3-8b", "resrl", 0.30)
+    rows = (
+        _math_rows("qwen3-4b", "grpo", 0.40)
+        + _math_rows("qwen3-4b", "resrl", 0.50)
+        + _math_rows("qwen3-8b", "resrl", 0.30)
+    )
     rows.append(MetricRow("qwen3-4b", "resrl", "codeforces", "elo", 1, 1469.5))
     rows.append(MetricRow("qwen3-4b", "grpo", "codeforces", "elo", 1, 1267.9))
     path = tmp_path / "m.csv"
@@ -56,7 +72,13 @@ def test_missing_cells_render_as_dash(metrics):
 def test_table_cli_writes_md_and_tex(metrics, tmp_path, capsys):
     from paper_figures.cli import table_main
 
-    table_main("table1", "Table 1", "tab:math", table1.columns, ["--metrics", str(metrics), "--out", str(tmp_path / "t1")])
+    table_main(
+        "table1",
+        "Table 1",
+        "tab:math",
+        table1.columns,
+        ["--metrics", str(metrics), "--out", str(tmp_path / "t1")],
+    )
     md = (tmp_path / "t1.md").read_text()
     assert md.count("qwen3-4b") == 2
     assert "Arith" not in md  # optional column without data is left out
@@ -64,7 +86,10 @@ def test_table_cli_writes_md_and_tex(metrics, tmp_path, capsys):
 
 
 def test_avg_needs_all_six_and_arith_column_appears_when_measured(tmp_path):
-    rows = [MetricRow("smollm2-135m", "resrl", "math500", "avg@k", 8, 0.0), MetricRow("smollm2-135m", "resrl", "arith", "avg@k", 8, 0.25)]
+    rows = [
+        MetricRow("smollm2-135m", "resrl", "math500", "avg@k", 8, 0.0),
+        MetricRow("smollm2-135m", "resrl", "arith", "avg@k", 8, 0.25),
+    ]
     t = build_table(pd.DataFrame([r.__dict__ for r in rows]), table1.columns(8))
     assert math.isnan(t.loc[("smollm2-135m", "resrl"), "Avg."])
     assert t.loc[("smollm2-135m", "resrl"), "Arith (held-out)"] == pytest.approx(25.0)
@@ -77,24 +102,66 @@ def test_passk_plot_files(metrics, tmp_path):
 
 def test_training_curves(tmp_path):
     p = tmp_path / "metrics.jsonl"
-    p.write_text("\n".join(json.dumps({"step": s, "reward_mean": 0.1 * s, "entropy": 1.0, "resrl/weight_mean": 0.5}) for s in (1, 2, 3)) + "\n{trunc")
+    p.write_text(
+        "\n".join(
+            json.dumps({"step": s, "reward_mean": 0.1 * s, "entropy": 1.0, "resrl/weight_mean": 0.5})
+            for s in (1, 2, 3)
+        )
+        + "\n{trunc"
+    )
     paths = plot_training({"resrl": p}, tmp_path / "curves")
     assert all(p.exists() for p in paths)
 
 
 def test_compare_matches_cells_and_computes_delta(metrics):
-    ref = pd.DataFrame([
-        {"table": "table1", "model": "Qwen3-4B", "method": "ResRL", "benchmark": "math_average", "metric": "avg@16",
-         "value": 57.0, "source": "s", "confidence": "high"},
-        {"table": "table2", "model": "Qwen3-4B", "method": "ResRL", "benchmark": "codeforces", "metric": "elo",
-         "value": 1469.5, "source": "s", "confidence": "high"},
-        {"table": "table1", "model": "Qwen3-4B", "method": "NSR", "benchmark": "math_average", "metric": "avg@16",
-         "value": 52.1, "source": "s", "confidence": "unverified"},
-        {"table": "text", "model": "Qwen3-4B", "method": "ResRL_vs_NSR", "benchmark": "math_average",
-         "metric": "avg@16_rel_gain_pct", "value": 9.4, "source": "s", "confidence": "high"},
-    ])
+    ref = pd.DataFrame(
+        [
+            {
+                "table": "table1",
+                "model": "Qwen3-4B",
+                "method": "ResRL",
+                "benchmark": "math_average",
+                "metric": "avg@16",
+                "value": 57.0,
+                "source": "s",
+                "confidence": "high",
+            },
+            {
+                "table": "table2",
+                "model": "Qwen3-4B",
+                "method": "ResRL",
+                "benchmark": "codeforces",
+                "metric": "elo",
+                "value": 1469.5,
+                "source": "s",
+                "confidence": "high",
+            },
+            {
+                "table": "table1",
+                "model": "Qwen3-4B",
+                "method": "NSR",
+                "benchmark": "math_average",
+                "metric": "avg@16",
+                "value": 52.1,
+                "source": "s",
+                "confidence": "unverified",
+            },
+            {
+                "table": "text",
+                "model": "Qwen3-4B",
+                "method": "ResRL_vs_NSR",
+                "benchmark": "math_average",
+                "metric": "avg@16_rel_gain_pct",
+                "value": 9.4,
+                "source": "s",
+                "confidence": "high",
+            },
+        ]
+    )
     out = compare.compare(ref, pd.read_csv(metrics))
-    assert len(out) == 4  # the relative-gain sentence is not a cell; the paper's NSR is compared with both variants
+    assert (
+        len(out) == 4
+    )  # the relative-gain sentence is not a cell; the paper's NSR is compared with both variants
     r = out.set_index(["method", "metric"])
     assert r.loc[("ResRL", "avg@16"), "reproduced"] == pytest.approx(56.0)  # macro 0.50 + 0.06
     assert r.loc[("ResRL", "avg@16"), "delta"] == pytest.approx(-1.0)
@@ -109,5 +176,7 @@ def test_reference_file_parses():
     from resrl.paths import REPO_ROOT
 
     ref = pd.read_csv(REPO_ROOT / "results" / "paper" / "reference.csv")
-    assert {"table", "model", "method", "benchmark", "metric", "value", "source", "confidence"} <= set(ref.columns)
+    assert {"table", "model", "method", "benchmark", "metric", "value", "source", "confidence"} <= set(
+        ref.columns
+    )
     assert ((ref["method"] == "ResRL") & (ref["metric"] == "elo")).sum() == 1

@@ -37,7 +37,11 @@ class HashTask:
         return 50
 
     def get(self, split, index):
-        return Problem(id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index} {split}"}], answer="")
+        return Problem(
+            id=f"{split}-{index}",
+            prompt_messages=[{"role": "user", "content": f"q{index} {split}"}],
+            answer="",
+        )
 
     def reward(self, response, answer):
         return float(hashlib.sha256(response.encode()).digest()[0] % 2 == 0)
@@ -50,9 +54,22 @@ class Killed(BaseException):
 def _trainer(run_dir: Path, full: bool = True) -> Trainer:
     # full: every kept checkpoint keeps its optimizer state, so a fallback resumes bit-exactly (the default keeps it
     # in the newest only: test_fallback_without_optimizer_state_restarts_the_moments_and_says_so)
-    cfg = TrainerConfig(steps=STEPS, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0,
-                        max_new_tokens=5, max_prompt_tokens=64, save_every=1, keep_checkpoints=2, eval_problems=1,
-                        eval_n=2, temperature=1.0, full_fallback_checkpoints=full)  # fmt: skip
+    cfg = TrainerConfig(
+        steps=STEPS,
+        prompts_per_step=2,
+        n=4,
+        mini_batch_prompts=1,
+        lr=1e-3,
+        warmup_steps=0,
+        max_new_tokens=5,
+        max_prompt_tokens=64,
+        save_every=1,
+        keep_checkpoints=2,
+        eval_problems=1,
+        eval_n=2,
+        temperature=1.0,
+        full_fallback_checkpoints=full,
+    )
     return Trainer(methods.build("resrl", rank=4), "tiny-qwen3", HashTask(), cfg, run_dir)
 
 
@@ -62,8 +79,10 @@ def _params(trainer: Trainer) -> dict[str, torch.Tensor]:
 
 def _logs(run_dir: Path) -> tuple[list[dict], list[dict]]:
     drop_time = lambda r: {k: v for k, v in r.items() if not k.startswith("time")}  # noqa: E731
-    return ([drop_time(r) for r in read_log(run_dir / "metrics.jsonl")],
-            [drop_time(r) for r in read_log(run_dir / "eval.jsonl")])  # fmt: skip
+    return (
+        [drop_time(r) for r in read_log(run_dir / "metrics.jsonl")],
+        [drop_time(r) for r in read_log(run_dir / "eval.jsonl")],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +168,10 @@ def test_killed_during_the_final_export(tmp_path, monkeypatch, reference):
     with pytest.raises(Killed):
         _trainer(tmp_path).train()
     monkeypatch.undo()
-    assert [r["step"] for r in read_log(tmp_path / "eval.jsonl")] == [0, STEPS]  # final eval done, not exported
+    assert [r["step"] for r in read_log(tmp_path / "eval.jsonl")] == [
+        0,
+        STEPS,
+    ]  # final eval done, not exported
     _finish_and_compare(tmp_path, reference)  # the final evaluation is redone once, not appended twice
 
 
@@ -166,16 +188,21 @@ CORRUPTIONS = {
     "meta_garbled": lambda c: (c / "meta.json").write_text('{"step": 3, "sha2'),
     "state_missing": lambda c: (c / "state.pt").unlink(),
 }
-MESSAGES = {"state_truncated": "state.pt: checksum mismatch", "state_bit_flip": "state.pt: checksum mismatch",
-            "meta_garbled": "meta.json: unreadable", "state_missing": "missing meta.json or state.pt"}  # fmt: skip
+MESSAGES = {
+    "state_truncated": "state.pt: checksum mismatch",
+    "state_bit_flip": "state.pt: checksum mismatch",
+    "meta_garbled": "meta.json: unreadable",
+    "state_missing": "missing meta.json or state.pt",
+}
 
 
 @pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
 def test_corrupted_newest_checkpoint_is_named_and_the_previous_one_used(kind, tmp_path, capsys, reference):
     def die_at_step_3(self):
         if self.step == STEPS:
-            ckpt_mod.save_checkpoint(self.ckpt_root, self.step, self.state_dict(), keep=self.cfg.keep_checkpoints,
-                                     full=True)
+            ckpt_mod.save_checkpoint(
+                self.ckpt_root, self.step, self.state_dict(), keep=self.cfg.keep_checkpoints, full=True
+            )
             raise Killed
         return real_save(self)
 
@@ -217,8 +244,15 @@ def test_every_checkpoint_corrupted_restarts_from_scratch(tmp_path, capsys, refe
 
 # ------------------------------------------------------------------------------------------------ samples
 def _records(batch: int) -> list[dict]:
-    return [{"problem_id": f"p{batch}", "sample_index": s, "text": f"answer {batch}-{s} \\boxed{{{s}}}",
-             "correct": s % 2 == 0} for s in range(3)]  # fmt: skip
+    return [
+        {
+            "problem_id": f"p{batch}",
+            "sample_index": s,
+            "text": f"answer {batch}-{s} \\boxed{{{s}}}",
+            "correct": s % 2 == 0,
+        }
+        for s in range(3)
+    ]
 
 
 def test_sample_file_cut_at_any_byte_resumes_without_loss_or_duplicates(tmp_path):
@@ -256,11 +290,13 @@ def test_results_file_keeps_its_previous_version_on_a_failed_write(failure, tmp_
     path = write_metrics(ROWS, tmp_path / "metrics.csv")
     before = path.read_bytes()
     if failure == "disk_full_at_fsync":
+
         def broken(fd):
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr(os, "fsync", broken)
     else:
+
         def broken(src, dst):
             raise Killed
 

@@ -16,15 +16,19 @@ from resrl.paths import REPO_ROOT
 
 
 def _git_head() -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()  # fmt: skip
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def _check_provenance(info: dict, config: dict, seed: int) -> None:
     assert info["config"] == config
     assert info["seed"] == seed
     assert info["git_commit"].split("-")[0] == _git_head()  # "-dirty" when the work tree has changes
-    assert info["packages"]["torch"] == torch.__version__.split("+")[0] or info["packages"]["torch"] == torch.__version__
+    assert (
+        info["packages"]["torch"] == torch.__version__.split("+")[0]
+        or info["packages"]["torch"] == torch.__version__
+    )
     assert info["packages"]["transformers"] and info["python"] and info["created_utc"]
 
 
@@ -35,10 +39,19 @@ def test_training_run_records_config_commit_versions_and_seed(tmp_path):
         "method": {"name": "resrl", "rank": 4},
         "model": "tiny-qwen3",
         "task": {"name": "arith", "level": 1, "seed": 0, "train_size": 50, "test_size": 10},
-        "trainer": {"steps": 1, "prompts_per_step": 1, "n": 2, "mini_batch_prompts": 1, "max_new_tokens": 4,
-                    "max_prompt_tokens": 512, "eval_problems": 1, "eval_n": 1, "seed": 11},
+        "trainer": {
+            "steps": 1,
+            "prompts_per_step": 1,
+            "n": 2,
+            "mini_batch_prompts": 1,
+            "max_new_tokens": 4,
+            "max_prompt_tokens": 512,
+            "eval_problems": 1,
+            "eval_n": 1,
+            "seed": 11,
+        },
         "output_dir": str(tmp_path / "run"),
-    }  # fmt: skip
+    }
     trainer = build_trainer(config)
     info = json.loads((tmp_path / "run" / "run_config.json").read_text())
     _check_provenance(info, config, seed=11)
@@ -51,9 +64,20 @@ def test_training_run_records_config_commit_versions_and_seed(tmp_path):
 def _eval_cfg(results: Path, **kw):
     from evaluators.math.config import GraderConfig, MathEvalConfig
 
-    base = dict(checkpoint="tiny-qwen3", benchmarks=["arith"], limit=4, n=3, max_new_tokens=6, problems_per_chunk=1,
-                temperature=1.0, engine="hf", device="cpu", n_boot=50, results_dir=str(results),
-                grader=GraderConfig(timeout_s=2.0, workers=1))  # fmt: skip
+    base = dict(
+        checkpoint="tiny-qwen3",
+        benchmarks=["arith"],
+        limit=4,
+        n=3,
+        max_new_tokens=6,
+        problems_per_chunk=1,
+        temperature=1.0,
+        engine="hf",
+        device="cpu",
+        n_boot=50,
+        results_dir=str(results),
+        grader=GraderConfig(timeout_s=2.0, workers=1),
+    )
     base.update(kw)
     return MathEvalConfig(**base)
 

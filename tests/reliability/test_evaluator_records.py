@@ -22,8 +22,16 @@ import pytest
 
 from resrl.paths import REPO_ROOT
 
-TINY_ARGS = ("benchmarks=[arith]", "limit=1", "n=2", "max_new_tokens=4", "engine=hf", "device=cpu", "n_boot=10",
-             "grader.workers=1")
+TINY_ARGS = (
+    "benchmarks=[arith]",
+    "limit=1",
+    "n=2",
+    "max_new_tokens=4",
+    "engine=hf",
+    "device=cpu",
+    "n_boot=10",
+    "grader.workers=1",
+)
 
 
 def _save_tiny(folder: Path, seed: int) -> Path:
@@ -45,16 +53,33 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _cli(module: str, *args: str, cwd: Path, umask: int | None = None, timeout: int = 300):
     preexec = (lambda: os.umask(umask)) if umask is not None else None
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=_env(), capture_output=True, text=True,
-                          timeout=timeout, preexec_fn=preexec)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec,
+    )
 
 
 def _math_cfg(results: Path, checkpoint: str, **kw):
     from evaluators.math.config import GraderConfig, MathEvalConfig
 
-    base = dict(checkpoint=checkpoint, benchmarks=["arith"], limit=1, n=2, max_new_tokens=4, engine="hf",
-                device="cpu", n_boot=10, run_name="same-run", results_dir=str(results),
-                grader=GraderConfig(timeout_s=2.0, workers=1))
+    base = dict(
+        checkpoint=checkpoint,
+        benchmarks=["arith"],
+        limit=1,
+        n=2,
+        max_new_tokens=4,
+        engine="hf",
+        device="cpu",
+        n_boot=10,
+        run_name="same-run",
+        results_dir=str(results),
+        grader=GraderConfig(timeout_s=2.0, workers=1),
+    )
     return MathEvalConfig(**{**base, **kw})
 
 
@@ -75,8 +100,11 @@ def test_another_model_saved_at_the_same_path_is_not_reused(tmp_path):
     assert same["timings"]["new_samples"] == 0
 
     _save_tiny(folder, seed=1)  # another model at the same path
-    with pytest.raises(ValueError, match=r"different \['model\.content'\] .*use another run_name=, or "
-                                              r"overwrite=true"):
+    with pytest.raises(
+        ValueError,
+        match=r"different \['model\.content'\] .*use another run_name=, or "
+        r"overwrite=true",
+    ):
         run_mod.run(_math_cfg(tmp_path / "res", str(folder)))
     fp0 = json.loads(Path(first["info_path"]).read_text())["model_fingerprint"]
     again = run_mod.run(_math_cfg(tmp_path / "res", str(folder), overwrite=True))
@@ -117,8 +145,15 @@ def test_code_evaluator_refuses_samples_of_another_model(tmp_path, monkeypatch):
     monkeypatch.setattr(code_run, "LazySampler", Scripted)
     monkeypatch.setenv("RESRL_CACHE_DIR", str(tmp_path / "cache"))
     folder = _save_tiny(tmp_path / "final_model", seed=0)
-    args = ["benchmark=humaneval_plus", f"checkpoint={folder}", "limit=1", "n=1", "n_boot=10", "run_name=r",
-            f"results_dir={tmp_path}"]
+    args = [
+        "benchmark=humaneval_plus",
+        f"checkpoint={folder}",
+        "limit=1",
+        "n=1",
+        "n_boot=10",
+        "run_name=r",
+        f"results_dir={tmp_path}",
+    ]
     assert code_run.run(compose(args))["timings"]["new_samples"] == 1
     assert code_run.run(compose(args))["timings"]["new_samples"] == 0  # same model: resumed
     with pytest.raises(ValueError, match=r"different \['temperature'\]"):
@@ -136,14 +171,23 @@ def test_second_evaluator_on_a_run_exits_2_naming_the_holder(tmp_path):
 
     res = tmp_path / "res"
     with exclusive_lock(res / "samples" / "base-tiny-qwen3" / ".lock", what="test holder"):
-        proc = _cli("evaluators.math", "checkpoint=tiny-qwen3", *TINY_ARGS, f"results_dir={res}", cwd=tmp_path)
+        proc = _cli(
+            "evaluators.math", "checkpoint=tiny-qwen3", *TINY_ARGS, f"results_dir={res}", cwd=tmp_path
+        )
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
-    assert lines[0].startswith("error: evaluation run base-tiny-qwen3 is in use by another process") and \
-        f"pid {os.getpid()}" in lines[0]
+    assert (
+        lines[0].startswith("error: evaluation run base-tiny-qwen3 is in use by another process")
+        and f"pid {os.getpid()}" in lines[0]
+    )
     assert not list((res / "samples" / "base-tiny-qwen3").glob("*.jsonl"))  # nothing written
     # the same command, once the holder is gone, runs
-    assert _cli("evaluators.math", "checkpoint=tiny-qwen3", *TINY_ARGS, f"results_dir={res}", cwd=tmp_path).returncode == 0
+    assert (
+        _cli(
+            "evaluators.math", "checkpoint=tiny-qwen3", *TINY_ARGS, f"results_dir={res}", cwd=tmp_path
+        ).returncode
+        == 0
+    )
 
 
 def test_code_evaluator_locks_its_benchmark_of_the_run(tmp_path):
@@ -151,10 +195,19 @@ def test_code_evaluator_locks_its_benchmark_of_the_run(tmp_path):
 
     res = tmp_path / "res"
     with exclusive_lock(res / "samples" / "r" / ".humaneval_plus.lock"):
-        proc = _cli("evaluators.code", "benchmark=humaneval_plus", "model=tiny-qwen3", "limit=1", "n=1",
-                    "run_name=r", f"results_dir={res}", cwd=tmp_path)
-    assert proc.returncode == 2 and f"pid {os.getpid()}" in proc.stderr and len(proc.stderr.splitlines()) == 1, \
-        proc.stderr
+        proc = _cli(
+            "evaluators.code",
+            "benchmark=humaneval_plus",
+            "model=tiny-qwen3",
+            "limit=1",
+            "n=1",
+            "run_name=r",
+            f"results_dir={res}",
+            cwd=tmp_path,
+        )
+    assert (
+        proc.returncode == 2 and f"pid {os.getpid()}" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    ), proc.stderr
 
 
 def test_the_lock_is_held_while_samples_are_written(tmp_path, monkeypatch):
@@ -191,19 +244,32 @@ def _modes(root: Path) -> tuple[dict[str, int], dict[str, int]]:
 @pytest.mark.parametrize("umask,file_mode,dir_mode", [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)])
 def test_evaluation_and_figures_follow_the_umask(tmp_path, umask, file_mode, dir_mode):
     res = tmp_path / "res"
-    proc = _cli("evaluators.math", "checkpoint=tiny-qwen3", *TINY_ARGS, "run_name=m", f"results_dir={res}",
-                cwd=tmp_path, umask=umask)
+    proc = _cli(
+        "evaluators.math",
+        "checkpoint=tiny-qwen3",
+        *TINY_ARGS,
+        "run_name=m",
+        f"results_dir={res}",
+        cwd=tmp_path,
+        umask=umask,
+    )
     assert proc.returncode == 0, proc.stderr
     metrics = res / "metrics" / "m" / "metrics.csv"
     figures = tmp_path / "figures"
-    for module, args in (("paper_figures.passk", ("--metrics", str(metrics), "--out", str(figures / "passk"))),
-                         ("paper_figures.table1", ("--metrics", str(metrics), "--out", str(figures / "table1")))):
+    for module, args in (
+        ("paper_figures.passk", ("--metrics", str(metrics), "--out", str(figures / "passk"))),
+        ("paper_figures.table1", ("--metrics", str(metrics), "--out", str(figures / "table1"))),
+    ):
         proc = _cli(module, *args, cwd=tmp_path, umask=umask)
         assert proc.returncode == 0, proc.stderr
     for root in (res, figures):
         files, folders = _modes(root)
         assert files and all(m == file_mode for m in files.values()), {k: oct(v) for k, v in files.items()}
         assert all(m == dir_mode for m in folders.values()), {k: oct(v) for k, v in folders.items()}
-    assert {"metrics/m/metrics.csv", "metrics/m/run_info.json", "samples/m/arith.jsonl",
-            "samples/m/sampling.json"} <= set(_modes(res)[0])
+    assert {
+        "metrics/m/metrics.csv",
+        "metrics/m/run_info.json",
+        "samples/m/arith.jsonl",
+        "samples/m/sampling.json",
+    } <= set(_modes(res)[0])
     assert {"passk.png", "passk.pdf", "table1.md", "table1.tex"} <= set(_modes(figures)[0])

@@ -32,10 +32,14 @@ def _lines(path: Path) -> int:
 
 def _start(cmd: list[str], cwd: Path, log: Path) -> subprocess.Popen:
     with open(log, "ab") as f:
-        return subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            cmd, cwd=cwd, env=ENV, stdout=f, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
-def _kill_when(proc: subprocess.Popen, progress: Path, target_lines: int, extra_s: float, deadline_s: float = 600) -> bool:
+def _kill_when(
+    proc: subprocess.Popen, progress: Path, target_lines: int, extra_s: float, deadline_s: float = 600
+) -> bool:
     """SIGKILL the process group ``extra_s`` seconds after ``progress`` has ``target_lines`` lines; False if the
     process ended first (nothing to kill)."""
     t0 = time.monotonic()
@@ -61,9 +65,20 @@ def _run_to_end(cmd: list[str], cwd: Path, log: Path) -> None:
 
 # ------------------------------------------------------------------------------------------------ training
 STEPS = 8
-TRAIN = [sys.executable, "-m", "resrl.train", "method=w_reinforce", "model=tiny-qwen3", "task=arith", "trainer=test",
-         f"trainer.steps={STEPS}", "trainer.eval_every=3", "trainer.keep_checkpoints=2", "trainer.max_new_tokens=6",
-         "trainer.temperature=1.0"]  # fmt: skip
+TRAIN = [
+    sys.executable,
+    "-m",
+    "resrl.train",
+    "method=w_reinforce",
+    "model=tiny-qwen3",
+    "task=arith",
+    "trainer=test",
+    f"trainer.steps={STEPS}",
+    "trainer.eval_every=3",
+    "trainer.keep_checkpoints=2",
+    "trainer.max_new_tokens=6",
+    "trainer.temperature=1.0",
+]
 
 
 def _training_state(run: Path) -> tuple[dict, list, list]:
@@ -111,17 +126,34 @@ def test_training_killed_at_random_points_resumes_to_the_same_result(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ evaluation
 N, LIMIT = 4, 12
-EVAL = [sys.executable, "-m", "evaluators.math", "checkpoint=tiny-qwen3", "benchmarks=[arith]", f"limit={LIMIT}",
-        f"n={N}", "max_new_tokens=8", "problems_per_chunk=1", "engine=hf", "device=cpu", "batch_size=8",
-        "temperature=1.0", "n_boot=50", "grader.workers=1"]  # fmt: skip
+EVAL = [
+    sys.executable,
+    "-m",
+    "evaluators.math",
+    "checkpoint=tiny-qwen3",
+    "benchmarks=[arith]",
+    f"limit={LIMIT}",
+    f"n={N}",
+    "max_new_tokens=8",
+    "problems_per_chunk=1",
+    "engine=hf",
+    "device=cpu",
+    "batch_size=8",
+    "temperature=1.0",
+    "n_boot=50",
+    "grader.workers=1",
+]
 
 
 def _samples(results: Path) -> tuple[list[tuple], dict, bytes]:
     folder = results / "samples" / "base-tiny-qwen3"
     rows = [json.loads(x) for x in (folder / "arith.jsonl").read_text().splitlines()]
     keys = [(r["problem_id"], r["sample_index"]) for r in rows]
-    return keys, {(r["problem_id"], r["sample_index"]): r for r in rows}, \
-        (results / "metrics" / "base-tiny-qwen3" / "metrics.csv").read_bytes()
+    return (
+        keys,
+        {(r["problem_id"], r["sample_index"]): r for r in rows},
+        (results / "metrics" / "base-tiny-qwen3" / "metrics.csv").read_bytes(),
+    )
 
 
 def test_evaluation_killed_mid_file_resumes_without_lost_or_duplicated_samples(tmp_path):

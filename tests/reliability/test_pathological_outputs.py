@@ -28,8 +28,10 @@ WRONG = {
 
 def right(answer: str) -> dict[str, str]:
     """Huge responses whose final answer is right: graded right, not cut or skipped."""
-    return {"answer_after_100k_junk": "a" * 100_000 + f" so \\boxed{{{answer}}}",
-            "answer_boxed_10k_times": f"\\boxed{{{answer}}} " * 10_000}  # fmt: skip
+    return {
+        "answer_after_100k_junk": "a" * 100_000 + f" so \\boxed{{{answer}}}",
+        "answer_boxed_10k_times": f"\\boxed{{{answer}}} " * 10_000,
+    }
 
 
 def test_extract_and_grade_pathological_responses():
@@ -51,16 +53,31 @@ def test_trainer_step_grades_pathological_responses(tmp_path):
     from resrl.trainer.loop import Trainer
 
     task = make_task(yaml.safe_load((REPO_ROOT / "experiments" / "task" / "arith.yaml").read_text()))
-    cfg = TrainerConfig(steps=1, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0,
-                        max_new_tokens=4, max_prompt_tokens=512, save_every=1, eval_problems=1, eval_n=1)  # fmt: skip
+    cfg = TrainerConfig(
+        steps=1,
+        prompts_per_step=2,
+        n=4,
+        mini_batch_prompts=1,
+        lr=1e-3,
+        warmup_steps=0,
+        max_new_tokens=4,
+        max_prompt_tokens=512,
+        save_every=1,
+        eval_problems=1,
+        eval_n=1,
+    )
     trainer = Trainer(methods.build("nsr"), "tiny-qwen3", task, cfg, tmp_path)
-    answer_of = {tuple(trainer.source.prompt_ids(task.get("train", i))): task.get("train", i).answer for i in range(2)}
+    answer_of = {
+        tuple(trainer.source.prompt_ids(task.get("train", i))): task.get("train", i).answer for i in range(2)
+    }
     real_generate = trainer.sampler.generate_from_ids  # the trainer samples from token ids
 
     def pathological_generate(prompts, params):
         out = real_generate(prompts, params)  # real tokens for the update, pathological texts for the reward
-        texts = {0: [WRONG["empty"], WRONG["100k_chars"], WRONG["15k_unclosed_boxes"], None],
-                 1: [WRONG["deep_latex"], WRONG["invalid_utf8"], WRONG["control_chars"], None]}  # fmt: skip
+        texts = {
+            0: [WRONG["empty"], WRONG["100k_chars"], WRONG["15k_unclosed_boxes"], None],
+            1: [WRONG["deep_latex"], WRONG["invalid_utf8"], WRONG["control_chars"], None],
+        }
         for r in out:
             text = texts[r.prompt_index][r.sample_index]
             if text is None:  # the last sample of each prompt: a huge response with the right answer
@@ -89,8 +106,11 @@ class PathologicalSampler:
     def generate(self, prompts, n, seed):
         from resrl.rollout.base import Rollout
 
-        return [Rollout(i, s, [1], [2] * 3, self.texts(self._answers[pid])[s]) for i, pid in enumerate(prompts)
-                for s in range(n)]  # fmt: skip
+        return [
+            Rollout(i, s, [1], [2] * 3, self.texts(self._answers[pid])[s])
+            for i, pid in enumerate(prompts)
+            for s in range(n)
+        ]
 
 
 def test_math_evaluator_stores_grades_and_counts_pathological_samples(tmp_path):
@@ -108,7 +128,9 @@ def test_math_evaluator_stores_grades_and_counts_pathological_samples(tmp_path):
     cfg = MathEvalConfig(benchmarks=["arith"], n=n, problems_per_chunk=2)
     store = SampleStore(tmp_path / "arith.jsonl")
     with GradingPool(workers=1, timeout_s=2.0) as pool:
-        written = run_mod.sample_benchmark(cfg, "arith", problems, store, PathologicalSampler(texts), pool, "m")
+        written = run_mod.sample_benchmark(
+            cfg, "arith", problems, store, PathologicalSampler(texts), pool, "m"
+        )
     assert written == 2 * n
     records = SampleStore(tmp_path / "arith.jsonl").records()  # reopened: the file parses back
     table = run_mod.correctness_table(problems, records, n)
@@ -125,18 +147,32 @@ def test_prompt_longer_than_the_context_is_not_sampled_but_counted(tmp_path, mon
     from evaluators.common import read_jsonl
     from evaluators.math.config import GraderConfig, MathEvalConfig
 
-    rows = [{"id": "short", "problem": "What is 1 + 1?", "answer": "2", "source": "test"},
-            {"id": "long", "problem": "What is " + "1 + " * 750 + "1?", "answer": "751", "source": "test"}]  # fmt: skip
+    rows = [
+        {"id": "short", "problem": "What is 1 + 1?", "answer": "2", "source": "test"},
+        {"id": "long", "problem": "What is " + "1 + " * 750 + "1?", "answer": "751", "source": "test"},
+    ]
     (tmp_path / "data" / "math").mkdir(parents=True)
     (tmp_path / "data" / "math" / "arith.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     monkeypatch.setenv("RESRL_DATA_DIR", str(tmp_path / "data"))
-    cfg = MathEvalConfig(checkpoint="tiny-qwen3", benchmarks=["arith"], n=2, max_new_tokens=4, engine="hf",
-                         device="cpu", n_boot=20, results_dir=str(tmp_path / "res"),
-                         grader=GraderConfig(timeout_s=2.0, workers=1))  # fmt: skip
+    cfg = MathEvalConfig(
+        checkpoint="tiny-qwen3",
+        benchmarks=["arith"],
+        n=2,
+        max_new_tokens=4,
+        engine="hf",
+        device="cpu",
+        n_boot=20,
+        results_dir=str(tmp_path / "res"),
+        grader=GraderConfig(timeout_s=2.0, workers=1),
+    )
     out = run_mod.run(cfg)
     samples = list(read_jsonl(out["samples_dir"] / "arith.jsonl"))
-    assert sorted((r["problem_id"], r["sample_index"]) for r in samples) == [("long", 0), ("long", 1),
-                                                                              ("short", 0), ("short", 1)]
+    assert sorted((r["problem_id"], r["sample_index"]) for r in samples) == [
+        ("long", 0),
+        ("long", 1),
+        ("short", 0),
+        ("short", 1),
+    ]
     long = [r for r in samples if r["problem_id"] == "long"]
     assert all(r["finish_reason"] == "prompt_too_long" and r["text"] == "" and not r["correct"] for r in long)
     assert all(r["finish_reason"] != "prompt_too_long" for r in samples if r["problem_id"] == "short")
@@ -158,12 +194,20 @@ def test_generate_within_context_keeps_prompt_order():
         def __call__(self, text, add_special_tokens=False):
             return {"input_ids": list(range(len(text)))}
 
-    out, too_long = generate_within_context(Echo(), CharTokenizer(), ["ab", "x" * 10, "cd", "y" * 5],
-                                            SamplingParams(n=2), max_context=5)  # fmt: skip
+    out, too_long = generate_within_context(
+        Echo(), CharTokenizer(), ["ab", "x" * 10, "cd", "y" * 5], SamplingParams(n=2), max_context=5
+    )
     assert too_long == 2
     assert [(r.prompt_index, r.sample_index, r.text, r.finish_reason) for r in out] == [
-        (0, 0, "ab", "stop"), (0, 1, "ab", "stop"), (1, 0, "", PROMPT_TOO_LONG), (1, 1, "", PROMPT_TOO_LONG),
-        (2, 0, "cd", "stop"), (2, 1, "cd", "stop"), (3, 0, "", PROMPT_TOO_LONG), (3, 1, "", PROMPT_TOO_LONG)]
+        (0, 0, "ab", "stop"),
+        (0, 1, "ab", "stop"),
+        (1, 0, "", PROMPT_TOO_LONG),
+        (1, 1, "", PROMPT_TOO_LONG),
+        (2, 0, "cd", "stop"),
+        (2, 1, "cd", "stop"),
+        (3, 0, "", PROMPT_TOO_LONG),
+        (3, 1, "", PROMPT_TOO_LONG),
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ code eval
@@ -174,12 +218,16 @@ def test_code_grader_survives_pathological_responses():
 
     bench = CodeBenchmarkConfig(name="codeforces")
     task = code_run.load_tasks(bench, limit=1)[0]
-    texts = {**WRONG,
-             "100k_open_parens": "```python\n" + "(" * 100_000 + "\n```",
-             "300_nested_ifs": "```python\n" + "".join("    " * i + "if 1:\n" for i in range(300)) + "    " * 300 + "pass\n```",
-             "30k_fences": "```python\n" * 30_000}  # fmt: skip
-    verdicts = code_run._grade_many(list(texts.values()), [task] * len(texts),
-                                    replace_cfg(bench), None)  # fmt: skip
+    texts = {
+        **WRONG,
+        "100k_open_parens": "```python\n" + "(" * 100_000 + "\n```",
+        "300_nested_ifs": "```python\n"
+        + "".join("    " * i + "if 1:\n" for i in range(300))
+        + "    " * 300
+        + "pass\n```",
+        "30k_fences": "```python\n" * 30_000,
+    }
+    verdicts = code_run._grade_many(list(texts.values()), [task] * len(texts), replace_cfg(bench), None)
     for name, v in zip(texts, verdicts, strict=True):
         assert v["correct"] is False, (name, v)
         assert v["status"] in ("failed", "runtime_error", "syntax_error", "timeout", "memory"), (name, v)

@@ -16,19 +16,36 @@ import pytest
 
 from resrl.paths import REPO_ROOT
 
-BASE = ("method=grpo", "model=tiny-qwen3", "task=arith", "trainer=test", "trainer.steps=1", "trainer.eval_problems=1",
-        "trainer.eval_n=1", "trainer.max_new_tokens=4")
+BASE = (
+    "method=grpo",
+    "model=tiny-qwen3",
+    "task=arith",
+    "trainer=test",
+    "trainer.steps=1",
+    "trainer.eval_problems=1",
+    "trainer.eval_n=1",
+    "trainer.max_new_tokens=4",
+)
 
 
 def train(*overrides: str, cwd: Path, umask: int | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     pre = (lambda: os.umask(umask)) if umask is not None else None
-    return subprocess.run([sys.executable, "-m", "resrl.train", *BASE, *overrides], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600, preexec_fn=pre)
+    return subprocess.run(
+        [sys.executable, "-m", "resrl.train", *BASE, *overrides],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=pre,
+    )
 
 
 def _err_lines(proc) -> list[str]:
-    return [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith(("train ", "\r"))]
+    return [
+        line for line in proc.stderr.splitlines() if line.strip() and not line.startswith(("train ", "\r"))
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +86,9 @@ def test_a_failing_command_leaves_a_finished_runs_record_alone(finished):
     record = (run / "run_config.json").read_text()
     proc = train(f"output_dir={run}", "trainer.device=cuda", cwd=work)
     assert proc.returncode == 2
-    assert _err_lines(proc) == ["error: trainer.device=cuda but torch sees no CUDA device; use trainer.device=cpu"]
+    assert _err_lines(proc) == [
+        "error: trainer.device=cuda but torch sees no CUDA device; use trainer.device=cpu"
+    ]
     assert (run / "run_config.json").read_text() == record
 
 
@@ -78,23 +97,34 @@ def test_the_default_run_name_shows_the_settings_that_differ(tmp_path):
     proc = train("method=resrl", "method.rank=4", "trainer.lr=0.002", "trainer.steps=1", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = sorted(p.name for p in (tmp_path / "results" / "runs").iterdir())
-    assert len(runs) == 1 and runs[0].startswith("resrl-tiny-qwen3-arith_"), runs  # not the default run's folder
+    assert len(runs) == 1 and runs[0].startswith("resrl-tiny-qwen3-arith_"), (
+        runs
+    )  # not the default run's folder
     assert "rank4" in runs[0] and "lr0.002" in runs[0] and "maxnewtokens4" in runs[0]
 
 
 def test_files_honour_the_umask(finished):
     _, run = finished
-    private = [str(p) for p in run.rglob("*") if not p.name.startswith(".")
-               and stat.S_IMODE(p.stat().st_mode) not in ((0o755,) if p.is_dir() else (0o644, 0o755))]
+    private = [
+        str(p)
+        for p in run.rglob("*")
+        if not p.name.startswith(".")
+        and stat.S_IMODE(p.stat().st_mode) not in ((0o755,) if p.is_dir() else (0o644, 0o755))
+    ]
     assert not private, private
     assert stat.S_IMODE((run / "final_model" / "model.safetensors").stat().st_mode) == 0o644
 
 
 def test_a_second_process_on_the_same_run_folder_is_refused(tmp_path):
     run = tmp_path / "run"
-    first = subprocess.Popen([sys.executable, "-m", "resrl.train", *BASE, f"output_dir={run}", "trainer.steps=3"],
-                             cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "resrl.train", *BASE, f"output_dir={run}", "trainer.steps=3"],
+        cwd=tmp_path,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 120
         while not (run / ".lock").exists() or not (run / ".lock").read_text():

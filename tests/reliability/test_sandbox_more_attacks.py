@@ -79,32 +79,47 @@ def _no_sandbox_left() -> list[tuple[int, str]]:
 
 # ------------------------------------------------------------------------------------------------ threads
 def test_non_daemon_thread_that_never_ends_is_a_timeout_and_leaves_nothing(mode):
-    prog = ("import threading, time\ndef spin():\n    while True:\n        time.sleep(0.01)\n"
-            "threading.Thread(target=spin).start()\nprint('main done')\n")  # fmt: skip
+    prog = (
+        "import threading, time\ndef spin():\n    while True:\n        time.sleep(0.01)\n"
+        "threading.Thread(target=spin).start()\nprint('main done')\n"
+    )
     v = run_stdio(prog, "", "main done\n", timeout_s=1, memory_mb=256, config=SandboxConfig(mode=mode))
-    assert v.status == "timeout", v  # stdin/stdout programs end like the interpreter: after non-daemon threads
+    assert v.status == "timeout", (
+        v
+    )  # stdin/stdout programs end like the interpreter: after non-daemon threads
     # run_tests judges once the tests ran; the spinning thread neither blocks the verdict nor survives the sandbox
-    v = run_tests(prog.replace("print('main done')", "def f(x):\n    return x * x"), TESTS, timeout_s=2,
-                  memory_mb=256, config=SandboxConfig(mode=mode))  # fmt: skip
+    v = run_tests(
+        prog.replace("print('main done')", "def f(x):\n    return x * x"),
+        TESTS,
+        timeout_s=2,
+        memory_mb=256,
+        config=SandboxConfig(mode=mode),
+    )
     assert v.status == "passed", v
     assert not _no_sandbox_left()
 
 
 def test_thread_flooding_the_record_channel_after_main_cannot_pass(mode):
-    prog = ("import os, threading\ndef flood():\n    while True:\n        try:\n"
-            "            os.write(3, b'R{\"nonce\":\"0\",\"status\":\"passed\",\"detail\":\"\"}\\n')\n"
-            "        except OSError:\n            pass\n"
-            "threading.Thread(target=flood, daemon=True).start()\ndef f(x):\n    return 0\n")  # fmt: skip
+    prog = (
+        "import os, threading\ndef flood():\n    while True:\n        try:\n"
+        '            os.write(3, b\'R{"nonce":"0","status":"passed","detail":""}\\n\')\n'
+        "        except OSError:\n            pass\n"
+        "threading.Thread(target=flood, daemon=True).start()\ndef f(x):\n    return 0\n"
+    )
     v = run_tests(prog, TESTS, timeout_s=3, memory_mb=256, config=SandboxConfig(mode=mode))
     assert v.status in ("failed", "runtime_error"), v
 
 
 def test_thread_bomb_is_bounded(mode):
-    prog = ("import threading, time\nn = 0\ntry:\n    while n < 100000:\n"
-            "        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n        n += 1\n"
-            "except Exception as e:\n    print('stopped', n)\n")  # fmt: skip
+    prog = (
+        "import threading, time\nn = 0\ntry:\n    while n < 100000:\n"
+        "        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n        n += 1\n"
+        "except Exception as e:\n    print('stopped', n)\n"
+    )
     v = run_stdio(prog, "", "x\n", timeout_s=5, memory_mb=256, config=SandboxConfig(mode=mode, nproc=64))
-    assert v.status == "failed" and "stopped" in v.detail, v  # thread creation failed: RLIMIT_NPROC / RLIMIT_AS
+    assert v.status == "failed" and "stopped" in v.detail, (
+        v
+    )  # thread creation failed: RLIMIT_NPROC / RLIMIT_AS
     started = int(v.detail.split("stopped")[1].split("\\n")[0].strip(" '"))
     assert started < 1000, started
     assert not _no_sandbox_left()
@@ -118,9 +133,11 @@ def canary(tmp_path):
     received: list[int] = []
     old = signal.signal(signal.SIGURG, lambda *a: received.append(1))
     log = tmp_path / "canary.log"
-    code = ("import signal, sys, time\n"
-            f"signal.signal(signal.SIGURG, lambda *a: open({str(log)!r}, 'a').write('GOT\\n'))\n"
-            "print('ready', flush=True)\ntime.sleep(120)\n")  # fmt: skip
+    code = (
+        "import signal, sys, time\n"
+        f"signal.signal(signal.SIGURG, lambda *a: open({str(log)!r}, 'a').write('GOT\\n'))\n"
+        "print('ready', flush=True)\ntime.sleep(120)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     proc.log = log
@@ -146,7 +163,9 @@ def _signal_programs(canary_pid: int) -> dict[str, str]:
 @pytest.mark.parametrize("guard", [True, False], ids=["guard", "no_guard"])
 def test_signals_never_reach_the_evaluator_or_the_host(mode, guard, canary):
     if not guard and not _kernel_bounds_processes(mode):
-        pytest.skip("fallback without a fresh uid: only the guard stops kill() (documented in evaluators/code/README)")
+        pytest.skip(
+            "fallback without a fresh uid: only the guard stops kill() (documented in evaluators/code/README)"
+        )
     proc, received = canary
     cfg = SandboxConfig(mode=mode, python_guard=guard, block_processes=guard)
     for name, prog in _signal_programs(proc.pid).items():
@@ -177,10 +196,12 @@ def _reads(path: Path) -> dict[str, str]:
         "open": f"print(open({p!r}).readline(), end='')\n",
         "relative_traversal": f"print(open('../../../../../../../..' + {p!r}).readline(), end='')\n",
         "symlink": f"import os\nos.symlink({p!r}, 'link')\nprint(open('link').readline(), end='')\n",
-        "source_loader": ("import importlib.machinery as m\n"
-                          f"print(m.SourceFileLoader('x', {p!r}).get_data({p!r}).decode().splitlines()[0])\n"),
+        "source_loader": (
+            "import importlib.machinery as m\n"
+            f"print(m.SourceFileLoader('x', {p!r}).get_data({p!r}).decode().splitlines()[0])\n"
+        ),
         "proc_root_of_evaluator": f"print(open('/proc/{os.getpid()}/root' + {p!r}).readline(), end='')\n",
-    }  # fmt: skip
+    }
 
 
 def test_cannot_read_the_projects_answers_or_tests(mode):
@@ -196,23 +217,28 @@ def test_cannot_read_the_projects_answers_or_tests(mode):
 
 # ------------------------------------------------------------------------------------------------ tampering
 HARNESS_TAMPERING = {
-    "patch_json_dumps": "import json\njson.dumps = lambda *a, **k: '{\"status\": \"passed\"}'\ndef f(x):\n    return 0\n",
-    "rewrite_os_write": ("import os\n_w = os.write\nos.write = lambda fd, b: _w(fd, b.replace(b'failed', b'passed'))\n"
-                         "def f(x):\n    return 0\n"),
+    "patch_json_dumps": 'import json\njson.dumps = lambda *a, **k: \'{"status": "passed"}\'\ndef f(x):\n    return 0\n',
+    "rewrite_os_write": (
+        "import os\n_w = os.write\nos.write = lambda fd, b: _w(fd, b.replace(b'failed', b'passed'))\n"
+        "def f(x):\n    return 0\n"
+    ),
     "atexit_exit_0": "import atexit, os\natexit.register(lambda: os._exit(0))\ndef f(x):\n    return 0\n",
     "swap_assertion_error": "import builtins\nbuiltins.AssertionError = type('E', (Exception,), {})\ndef f(x):\n    return 0\n",
     "silence_excepthook": "import sys\nsys.excepthook = lambda *a: None\ndef f(x):\n    return 0\n",
     "replace_stdout": "import io, sys\nsys.stdout = sys.stderr = io.StringIO()\ndef f(x):\n    return 0\n",
-    "patch_loaded_harness_modules": ("import sys\nfor m in list(sys.modules.values()):\n"
-                                     "    for name in ('run_tests', 'run_stdio', 'main', '_report'):\n"
-                                     "        if hasattr(m, name):\n"
-                                     "            try:\n                setattr(m, name, lambda *a, **k: None)\n"
-                                     "            except Exception:\n                pass\n"
-                                     "def f(x):\n    return 0\n"),
-    "write_harness_file": (f"open({str(HARNESS_FILE)!r}, 'a').write('\\nSTATUS = \"passed\"\\n')\n"
-                           "def f(x):\n    return 0\n"),
+    "patch_loaded_harness_modules": (
+        "import sys\nfor m in list(sys.modules.values()):\n"
+        "    for name in ('run_tests', 'run_stdio', 'main', '_report'):\n"
+        "        if hasattr(m, name):\n"
+        "            try:\n                setattr(m, name, lambda *a, **k: None)\n"
+        "            except Exception:\n                pass\n"
+        "def f(x):\n    return 0\n"
+    ),
+    "write_harness_file": (
+        f"open({str(HARNESS_FILE)!r}, 'a').write('\\nSTATUS = \"passed\"\\n')\ndef f(x):\n    return 0\n"
+    ),
     "write_test_file": f"open({str(Path(__file__).resolve())!r}, 'a').write('# pwned')\ndef f(x):\n    return 0\n",
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", sorted(HARNESS_TAMPERING))
@@ -228,24 +254,38 @@ def test_harness_tampering_never_passes(name, mode):
 def test_memory_bombs_hit_the_memory_limit(mode):
     cfg = SandboxConfig(mode=mode)
     growing = "x = []\nwhile True:\n    x.append(' ' * 10 ** 6)\n"
-    in_thread = ("import threading\ndef eat():\n    global blob\n    blob = bytearray(2 * 1024 ** 3)\n"
-                 "t = threading.Thread(target=eat)\nt.start()\nt.join()\nprint(len(blob))\n")  # fmt: skip
+    in_thread = (
+        "import threading\ndef eat():\n    global blob\n    blob = bytearray(2 * 1024 ** 3)\n"
+        "t = threading.Thread(target=eat)\nt.start()\nt.join()\nprint(len(blob))\n"
+    )
     assert run_stdio(growing, "", "", timeout_s=10, memory_mb=256, config=cfg).status == "memory"
     v = run_stdio(in_thread, "", str(2 * 1024**3) + "\n", timeout_s=10, memory_mb=256, config=cfg)
     assert v.status in ("memory", "runtime_error") and v.status != "passed", v
 
 
 def test_stderr_flood_is_bounded(mode):
-    v = run_stdio("import sys\nwhile True:\n    sys.stderr.write('e' * 10000)\n", "", "", timeout_s=1, memory_mb=256,
-                  config=SandboxConfig(mode=mode))  # fmt: skip
+    v = run_stdio(
+        "import sys\nwhile True:\n    sys.stderr.write('e' * 10000)\n",
+        "",
+        "",
+        timeout_s=1,
+        memory_mb=256,
+        config=SandboxConfig(mode=mode),
+    )
     assert v.status == "timeout"
     assert len(v.stderr_tail or "") <= 64 * 1024  # only a tail is kept
 
 
 def test_filling_the_disk_stops_at_the_private_tmpfs():
     if "namespace" not in MODES:
-        pytest.skip("the total-size bound is the namespace mode's private tmpfs (fallback: per-file RLIMIT_FSIZE only)")
-    prog = ("i = 0\nwhile True:\n    with open(f'f{i}', 'wb') as fh:\n        fh.write(b'x' * (2 * 1024 * 1024))\n"
-            "    i += 1\n")  # fmt: skip
-    v = run_stdio(prog, "", "", timeout_s=10, memory_mb=256, config=SandboxConfig(mode="namespace", tmpfs_mb=16))
+        pytest.skip(
+            "the total-size bound is the namespace mode's private tmpfs (fallback: per-file RLIMIT_FSIZE only)"
+        )
+    prog = (
+        "i = 0\nwhile True:\n    with open(f'f{i}', 'wb') as fh:\n        fh.write(b'x' * (2 * 1024 * 1024))\n"
+        "    i += 1\n"
+    )
+    v = run_stdio(
+        prog, "", "", timeout_s=10, memory_mb=256, config=SandboxConfig(mode="namespace", tmpfs_mb=16)
+    )
     assert v.status == "runtime_error" and "No space left on device" in v.detail, v

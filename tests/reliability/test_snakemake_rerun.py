@@ -24,14 +24,24 @@ FAILED_LOG = "results/logs/ci/sample_arith/tiny-qwen3/grpo.log"
 
 
 def _snakemake(workdir: Path, *extra: str, timeout: int = 2400) -> subprocess.CompletedProcess:
-    cmd = [SNAKEMAKE, "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(workdir), "--config", "profile=ci",
-           *extra]  # fmt: skip
+    cmd = [
+        SNAKEMAKE,
+        "--cores",
+        "2",
+        "-s",
+        str(REPO_ROOT / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--config",
+        "profile=ci",
+        *extra,
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def _job_counts(text: str) -> dict[str, int]:
-    block = text[text.index("Job stats:"):]
+    block = text[text.index("Job stats:") :]
     block = block[: block.index("total")]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
 
@@ -39,21 +49,28 @@ def _job_counts(text: str) -> dict[str, int]:
 def test_rerun_after_a_failed_job_redoes_only_it_and_its_downstream(tmp_path):
     (tmp_path / BROKEN).parent.mkdir(parents=True)
     (tmp_path / BROKEN).write_text('{"model": {"name": "tiny-qw')  # cut short
-    (tmp_path / STORED).write_text('{"problem_id": "arith-0", "sample_index": 0, "text": "4"}\n')  # samples beside it
+    (tmp_path / STORED).write_text(
+        '{"problem_id": "arith-0", "sample_index": 0, "text": "4"}\n'
+    )  # samples beside it
     first = _snakemake(tmp_path, "--keep-going")
     assert first.returncode != 0, "the broken job did not fail"
-    assert "sampling.json: unreadable" in (tmp_path / FAILED_LOG).read_text()  # one clear line naming the file
+    assert (
+        "sampling.json: unreadable" in (tmp_path / FAILED_LOG).read_text()
+    )  # one clear line naming the file
     assert "Traceback" not in (tmp_path / FAILED_LOG).read_text()
     # everything not downstream of the failed job was done
-    done = {p: (tmp_path / p).stat().st_mtime_ns for p in (
-        "results/runs/ci/tiny-qwen3/grpo/train.done",
-        "results/runs/ci/tiny-qwen3/resrl/train.done",
-        "results/samples/ci/tiny-qwen3/base/arith/arith.jsonl",
-        "results/samples/ci/tiny-qwen3/resrl/arith/arith.jsonl",
-        "results/metrics/ci/tiny-qwen3/base/arith/metrics.csv",
-        "results/metrics/ci/tiny-qwen3/resrl/arith/metrics.csv",
-        "paper_figures/ci/training_curves_tiny-qwen3.png",
-    )}  # fmt: skip
+    done = {
+        p: (tmp_path / p).stat().st_mtime_ns
+        for p in (
+            "results/runs/ci/tiny-qwen3/grpo/train.done",
+            "results/runs/ci/tiny-qwen3/resrl/train.done",
+            "results/samples/ci/tiny-qwen3/base/arith/arith.jsonl",
+            "results/samples/ci/tiny-qwen3/resrl/arith/arith.jsonl",
+            "results/metrics/ci/tiny-qwen3/base/arith/metrics.csv",
+            "results/metrics/ci/tiny-qwen3/resrl/arith/metrics.csv",
+            "paper_figures/ci/training_curves_tiny-qwen3.png",
+        )
+    }
     assert not (tmp_path / "paper_figures" / "ci" / "table1.md").exists()
 
     (tmp_path / BROKEN).unlink()  # the fix: the damaged record and the samples it described
@@ -62,8 +79,14 @@ def test_rerun_after_a_failed_job_redoes_only_it_and_its_downstream(tmp_path):
     assert plan.returncode == 0, plan.stderr[-2000:]
     jobs = _job_counts(plan.stdout + plan.stderr)
     # hand-derived from the DAG: the failed sample job, its metrics, the three reports that read them, and `all`
-    assert jobs == {"sample_arith": 1, "metrics_arith": 1, "table1": 1, "passk_figure": 1, "compare_paper": 1,
-                    "all": 1}, jobs  # fmt: skip
+    assert jobs == {
+        "sample_arith": 1,
+        "metrics_arith": 1,
+        "table1": 1,
+        "passk_figure": 1,
+        "compare_paper": 1,
+        "all": 1,
+    }, jobs
     assert "variant=grpo" in plan.stdout + plan.stderr
 
     second = _snakemake(tmp_path)

@@ -18,15 +18,22 @@ def test_no_module_of_resrl_imports_evaluators():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
-            offenders += [f"{path.relative_to(REPO_ROOT)}:{node.lineno} {n}" for n in names
-                          if n.split(".")[0] == "evaluators"]
+            offenders += [
+                f"{path.relative_to(REPO_ROOT)}:{node.lineno} {n}"
+                for n in names
+                if n.split(".")[0] == "evaluators"
+            ]
     assert not offenders, offenders
 
 
 def test_importing_the_training_entry_points_loads_no_evaluators_module():
-    code = ("import sys, resrl.train, resrl.trainer.loop, resrl.diagnostics.step, resrl.tasks, resrl.tasks.rewards, "
-            "resrl.backends.verl.launch, resrl.verifiers.math_grader; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'evaluators'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    code = (
+        "import sys, resrl.train, resrl.trainer.loop, resrl.diagnostics.step, resrl.tasks, resrl.tasks.rewards, "
+        "resrl.backends.verl.launch, resrl.verifiers.math_grader; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'evaluators'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"

@@ -43,17 +43,29 @@ def submitted_locally(job) -> bool:
 
 
 def check_job(job, settings) -> dict:
-    record = {"rule": job.rule.name, "wildcards": dict(job.wildcards_dict), "local": submitted_locally(job),
-              "resources": {k: _plain(v) for k, v in job.resources.items() if not k.startswith("_")},
-              "shellcmd": job.shellcmd, "sbatch": None, "srun": None, "error": None}
+    record = {
+        "rule": job.rule.name,
+        "wildcards": dict(job.wildcards_dict),
+        "local": submitted_locally(job),
+        "resources": {k: _plain(v) for k, v in job.resources.items() if not k.startswith("_")},
+        "shellcmd": job.shellcmd,
+        "sbatch": None,
+        "srun": None,
+        "error": None,
+    }
     if record["local"]:
         return record
     try:
         validate_slurm_extra(job)
         partition = job.resources.get("slurm_partition")
-        params = {"run_uuid": "RUN", "slurm_logfile": Path(".snakemake/slurm_logs/%j.log"),
-                  "comment_str": f"rule_{job.name}", "account": "",
-                  "partition": f" -p {partition}" if partition else "", "workdir": "WORKDIR"}
+        params = {
+            "run_uuid": "RUN",
+            "slurm_logfile": Path(".snakemake/slurm_logs/%j.log"),
+            "comment_str": f"rule_{job.name}",
+            "account": "",
+            "partition": f" -p {partition}" if partition else "",
+            "workdir": "WORKDIR",
+        }
         record["sbatch"] = get_submit_command(job, params, settings=settings) + set_gres_string(job)
         gpu_job = bool(job.resources.get("gpu") or "gpu" in job.resources.get("gres", ""))
         record["srun"] = f"srun -n1 {get_cpu_setting(job, gpu_job)} {get_gpu_setting(job)}".strip()

@@ -44,8 +44,9 @@ def pyproject_requirements() -> list[tuple[str, Requirement]]:
 
 def test_lock_is_current():
     header = LOCK.read_text().splitlines()[0]
-    assert header == f"# requirements.in sha256: {hashlib.sha256(REQUIREMENTS_IN.read_bytes()).hexdigest()}", (
-        "cluster/requirements.in changed since the lock was made: run scripts/lock_cluster_env.sh")
+    assert (
+        header == f"# requirements.in sha256: {hashlib.sha256(REQUIREMENTS_IN.read_bytes()).hexdigest()}"
+    ), "cluster/requirements.in changed since the lock was made: run scripts/lock_cluster_env.sh"
 
 
 def test_lock_pins_one_consistent_gpu_stack():
@@ -58,7 +59,12 @@ def test_lock_pins_one_consistent_gpu_stack():
     assert pins["torchaudio"] == Version("2.11.0")
     assert pins["transformers"] == Version("5.9.0")
     # the DAG's submit side and Ray, from the same lock
-    for name in ("snakemake", "snakemake-executor-plugin-slurm", "snakemake-executor-plugin-slurm-jobstep", "ray"):
+    for name in (
+        "snakemake",
+        "snakemake-executor-plugin-slurm",
+        "snakemake-executor-plugin-slurm-jobstep",
+        "ray",
+    ):
         assert name in pins, name
     assert pins["snakemake-executor-plugin-slurm"].major == 2
 
@@ -66,7 +72,11 @@ def test_lock_pins_one_consistent_gpu_stack():
 def test_requirements_in_lists_every_pyproject_requirement():
     # the project goes in with --no-deps on top of the lock, so each of its requirements must be in the lock's input
     listed = {canonicalize_name(r.name): r for r in requirements_in()}
-    missing = [f"{where}: {req}" for where, req in pyproject_requirements() if canonicalize_name(req.name) not in listed]
+    missing = [
+        f"{where}: {req}"
+        for where, req in pyproject_requirements()
+        if canonicalize_name(req.name) not in listed
+    ]
     assert not missing, f"add to cluster/requirements.in and re-lock: {missing}"
     for req in requirements_in():
         # and what it asks for of veRL includes the extras pyproject's `verl` extra asks for
@@ -102,8 +112,13 @@ def test_vllm_floors_cover_what_the_code_uses():
 
 
 def test_setup_script_checks_interpreter_platform_and_lock():
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "setup_cluster_env.sh"), "--check"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "setup_cluster_env.sh"), "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if "the lock is for 3.11" in proc.stderr:  # this machine's python3 is 3.11; elsewhere the script refuses
         return
     assert proc.returncode == 0, proc.stderr
@@ -112,6 +127,8 @@ def test_setup_script_checks_interpreter_platform_and_lock():
 
 def test_cpu_verl_venv_stays_without_vllm():
     # vLLM pulls a CUDA torch: the CPU test venv installs verl[verl-core] directly, not the project's `verl` extra
-    code = "\n".join(line.split("#", 1)[0] for line in (ROOT / "scripts" / "setup_verl_venv.sh").read_text().splitlines())
+    code = "\n".join(
+        line.split("#", 1)[0] for line in (ROOT / "scripts" / "setup_verl_venv.sh").read_text().splitlines()
+    )
     assert '"verl[verl-core]==0.9.1"' in code
     assert "vllm" not in code.lower() and not re.search(r"\.\[[^]]*verl", code)

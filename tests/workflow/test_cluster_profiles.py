@@ -13,11 +13,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-CLUSTER_PY = str(ROOT / ".venv-cluster" / "bin" / "python")  # `python: .venv-cluster/bin/python` in the profiles
+CLUSTER_PY = str(
+    ROOT / ".venv-cluster" / "bin" / "python"
+)  # `python: .venv-cluster/bin/python` in the profiles
 
 
 def dry_run(workdir: Path, *config: str, until: str | None = None) -> str:
-    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(ROOT / "Snakefile"), "-d", str(workdir), "--config", *config]
+    cmd = [
+        SNAKEMAKE,
+        "-n",
+        "-p",
+        "--cores",
+        "2",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--config",
+        *config,
+    ]
     if until:
         cmd += ["--until", until]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -49,16 +63,25 @@ def programs(command: str) -> list[list[str]]:
 
 def train_commands(out: str, model: str | None = None) -> dict[str, list[list[str]]]:
     """variant -> [launcher argv, merger argv] of the train jobs (of ``model`` only, when given)."""
-    return {re.search(r"'method=(\w+)'", cmd).group(1): programs(cmd) for rule, cmd in jobs_with_commands(out)
-            if rule == "train" and (model is None or f"'model={model}'" in cmd)}
+    return {
+        re.search(r"'method=(\w+)'", cmd).group(1): programs(cmd)
+        for rule, cmd in jobs_with_commands(out)
+        if rule == "train" and (model is None or f"'model={model}'" in cmd)
+    }
 
 
-@pytest.mark.parametrize("config, python", [
-    (["profile=paper"], CLUSTER_PY),
-    (["profile=smoke"], CLUSTER_PY),
-    (["profile=paper", "python=/opt/env/bin/python"], "/opt/env/bin/python"),  # --config python=... overrides
-    (["profile=tiny"], sys.executable),  # no `python` key: the interpreter running Snakemake
-])
+@pytest.mark.parametrize(
+    "config, python",
+    [
+        (["profile=paper"], CLUSTER_PY),
+        (["profile=smoke"], CLUSTER_PY),
+        (
+            ["profile=paper", "python=/opt/env/bin/python"],
+            "/opt/env/bin/python",
+        ),  # --config python=... overrides
+        (["profile=tiny"], sys.executable),  # no `python` key: the interpreter running Snakemake
+    ],
+)
 def test_every_rule_runs_the_profiles_interpreter(tmp_path, config, python):
     jobs = jobs_with_commands(dry_run(tmp_path, *config))
     rules = {rule for rule, _ in jobs}
@@ -69,7 +92,9 @@ def test_every_rule_runs_the_profiles_interpreter(tmp_path, config, python):
         return
     for launcher, merger in train_commands(dry_run(tmp_path, *config, until="train")).values():
         # the veRL launcher runs its veRL command (Ray's driver, whose workers inherit it) with profile.python
-        assert launcher[1:3] == ["-m", "resrl.backends.verl.launch"] and f"profile.python={python}" in launcher
+        assert (
+            launcher[1:3] == ["-m", "resrl.backends.verl.launch"] and f"profile.python={python}" in launcher
+        )
         # the checkpoint merger runs `python -m verl.model_merger` with --python
         assert merger[1:3] == ["-m", "resrl.backends.verl.checkpoint"]
         assert merger[merger.index("--python") + 1] == python
@@ -84,19 +109,28 @@ def test_launcher_and_merger_get_the_same_absolute_run_dir(tmp_path):
     # and both tools resolve it to that folder, run from a directory that is neither the repository nor -d
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    plan = subprocess.run([sys.executable, *launcher[1:], "dry_run=true"], cwd=elsewhere, capture_output=True,
-                          text=True, timeout=120)
+    plan = subprocess.run(
+        [sys.executable, *launcher[1:], "dry_run=true"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert plan.returncode == 0, plan.stderr[-2000:]
-    summary = json.loads(plan.stdout[:plan.stdout.index("\n# veRL command")])
+    summary = json.loads(plan.stdout[: plan.stdout.index("\n# veRL command")])
     assert summary["run_dir"] == run_dir and summary["checkpoint_dir"] == f"{run_dir}/verl_checkpoints"
     assert summary["profile"]["python"] == CLUSTER_PY and summary["command"][0] == CLUSTER_PY
-    merge = subprocess.run([sys.executable, *merger[1:]], cwd=elsewhere, capture_output=True, text=True, timeout=120)
-    assert merge.returncode == 2 and f"under {run_dir}/verl_checkpoints" in merge.stderr  # nothing trained yet
+    merge = subprocess.run(
+        [sys.executable, *merger[1:]], cwd=elsewhere, capture_output=True, text=True, timeout=120
+    )
+    assert (
+        merge.returncode == 2 and f"under {run_dir}/verl_checkpoints" in merge.stderr
+    )  # nothing trained yet
 
 
 def test_smoke_profile_lists_both_methods_and_every_table(tmp_path):
     out = dry_run(tmp_path / "work", "profile=smoke")
-    block = out[out.index("Job stats:"):]
+    block = out[out.index("Job stats:") :]
     jobs = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
     assert jobs["train"] == 2  # GRPO and ResRL on Qwen3-0.6B
     assert jobs["sample_math"] == jobs["metrics_math"] == 3  # with the untrained backbone
@@ -104,12 +138,23 @@ def test_smoke_profile_lists_both_methods_and_every_table(tmp_path):
     for report in ("table1", "table2", "table3", "table4", "passk_figure", "compare_paper"):
         assert jobs[report] == 1, report
     # the veRL launcher composes what the DAG passes (1 GPU, 4 steps of 8 prompts), for both methods
-    for variant, (launcher, _) in train_commands(dry_run(tmp_path / "work", "profile=smoke", until="train")).items():
+    for variant, (launcher, _) in train_commands(
+        dry_run(tmp_path / "work", "profile=smoke", until="train")
+    ).items():
         assert launcher[3] == "profile=smoke" and "model=qwen3-0.6b" in launcher
-        plan = subprocess.run([sys.executable, *launcher[1:], "dry_run=true"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
+        plan = subprocess.run(
+            [sys.executable, *launcher[1:], "dry_run=true"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert plan.returncode == 0, plan.stderr[-2000:]
-        summary = json.loads(plan.stdout[:plan.stdout.index("\n# veRL command")])
+        summary = json.loads(plan.stdout[: plan.stdout.index("\n# veRL command")])
         assert summary["method"]["name"] == variant and summary["profile"]["gpus_per_node"] == 1
-        assert {"trainer.total_training_steps=4", "data.train_batch_size=8", "trainer.n_gpus_per_node=1",
-                "actor_rollout_ref.model.path=Qwen/Qwen3-0.6B"} <= set(summary["command"])
+        assert {
+            "trainer.total_training_steps=4",
+            "data.train_batch_size=8",
+            "trainer.n_gpus_per_node=1",
+            "actor_rollout_ref.model.path=Qwen/Qwen3-0.6B",
+        } <= set(summary["command"])

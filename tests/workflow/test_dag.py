@@ -25,14 +25,17 @@ def _dry_run(*config: str, workdir: Path | None = None) -> subprocess.CompletedP
 
 
 def _job_counts(stdout: str) -> dict[str, int]:
-    block = stdout[stdout.index("Job stats:"):]
+    block = stdout[stdout.index("Job stats:") :]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
 
 
 def _shell_commands(stdout: str, module: str) -> list[str]:
     """The printed shell commands (`snakemake -n -p`) that run `python -m <module>`."""
-    return [line.split("Shell command:", 1)[1].strip() for line in stdout.splitlines()
-            if line.startswith("Shell command:") and f" -m {module} " in line]
+    return [
+        line.split("Shell command:", 1)[1].strip()
+        for line in stdout.splitlines()
+        if line.startswith("Shell command:") and f" -m {module} " in line
+    ]
 
 
 def _workflow_copy(root: Path, profile: str) -> Path:
@@ -43,15 +46,27 @@ def _workflow_copy(root: Path, profile: str) -> Path:
     for part in ("experiments/workflow", "experiments/profile", "experiments/ablation"):
         shutil.copytree(REPO_ROOT / part, root / part)
     (root / "results" / "paper").mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "results" / "paper" / "reference.csv", root / "results" / "paper" / "reference.csv")
+    shutil.copy(
+        REPO_ROOT / "results" / "paper" / "reference.csv", root / "results" / "paper" / "reference.csv"
+    )
     (root / "experiments" / "profile" / "custom.yaml").write_text(profile)
     return root / "Snakefile"
 
 
 def _custom_dry_run(tmp_path: Path, profile: str) -> subprocess.CompletedProcess:
     snakefile = _workflow_copy(tmp_path / "repo", profile)
-    cmd = [SNAKEMAKE, "-n", "--cores", "2", "-s", str(snakefile), "-d", str(tmp_path / "work"),
-           "--config", "profile=custom"]
+    cmd = [
+        SNAKEMAKE,
+        "-n",
+        "--cores",
+        "2",
+        "-s",
+        str(snakefile),
+        "-d",
+        str(tmp_path / "work"),
+        "--config",
+        "profile=custom",
+    ]
     return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
 
 
@@ -83,8 +98,19 @@ def test_paper_profile_dry_run_lists_the_grid(tmp_path):
 @pytest.fixture(scope="module")
 def paper_commands(tmp_path_factory) -> str:
     """`snakemake -n -p` of the paper profile: every job with its shell command."""
-    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"),
-           "-d", str(tmp_path_factory.mktemp("paper")), "--config", "profile=paper"]
+    cmd = [
+        SNAKEMAKE,
+        "-n",
+        "-p",
+        "--cores",
+        "2",
+        "-s",
+        str(REPO_ROOT / "Snakefile"),
+        "-d",
+        str(tmp_path_factory.mktemp("paper")),
+        "--config",
+        "profile=paper",
+    ]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
@@ -97,14 +123,23 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
 
     agents = _shell_commands(out, "evaluators.agents")
     assert len(agents) == 42
-    assert any(f"{trained} {run.format('agents')} 'env=alfworld' 'engine=vllm' 'device=cuda' 'max_steps=50' "
-               "'data_dir=" in c and c.endswith("> results/logs/paper/agents/qwen3-4b/resrl/alfworld.log 2>&1")
-               for c in agents)
-    assert any(f"{trained} {run.format('agents')} 'env=webshop' 'engine=vllm' 'device=cuda' 'max_steps=15' "
-               "'data_dir=" in c for c in agents)
+    assert any(
+        f"{trained} {run.format('agents')} 'env=alfworld' 'engine=vllm' 'device=cuda' 'max_steps=50' "
+        "'data_dir="
+        in c
+        and c.endswith("> results/logs/paper/agents/qwen3-4b/resrl/alfworld.log 2>&1")
+        for c in agents
+    )
+    assert any(
+        f"{trained} {run.format('agents')} 'env=webshop' 'engine=vllm' 'device=cuda' 'max_steps=15' "
+        "'data_dir=" in c
+        for c in agents
+    )
     # the untrained backbone by name, without a checkpoint
-    assert any("'model=qwen3-8b' 'method=base' 'model_name=qwen3-8b' 'run_name=paper/qwen3-8b/base/agents'" in c
-               for c in agents)
+    assert any(
+        "'model=qwen3-8b' 'method=base' 'model_name=qwen3-8b' 'run_name=paper/qwen3-8b/base/agents'" in c
+        for c in agents
+    )
 
     bfcl = _shell_commands(out, "evaluators.bfcl")
     assert len(bfcl) == 21 and all("'subset=all' 'engine=vllm' 'device=cuda'" in c for c in bfcl)
@@ -118,9 +153,11 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
     assert len(table3) == len(table4) == len(compare) == 1
     assert table3[0].count("/agents/") == 42 and "--out paper_figures/paper/table3 " in table3[0]
     assert table4[0].count("/bfcl/all/bfcl.csv") == 21 and "--out paper_figures/paper/table4 " in table4[0]
-    for path in ("results/metrics/paper/qwen3-4b/resrl/agents/alfworld.csv",
-                 "results/metrics/paper/qwen3-4b/resrl/agents/webshop.csv",
-                 "results/metrics/paper/qwen3-4b/resrl/bfcl/all/bfcl.csv"):
+    for path in (
+        "results/metrics/paper/qwen3-4b/resrl/agents/alfworld.csv",
+        "results/metrics/paper/qwen3-4b/resrl/agents/webshop.csv",
+        "results/metrics/paper/qwen3-4b/resrl/bfcl/all/bfcl.csv",
+    ):
         assert f" {path} " in table3[0] + table4[0] and f" {path} " in compare[0]
     # `gpu` is the resource snakemake-executor-plugin-slurm turns into sbatch --gpus (tests/workflow/test_slurm.py)
     assert re.search(r"rule evaluate_agents:(?:\n    .*)*\n    resources: .*gpu=1", out)
@@ -130,8 +167,21 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
 
 
 def test_paper_training_goes_through_the_verl_launcher(tmp_path):
-    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(tmp_path),
-           "--config", "profile=paper", "--until", "train"]
+    cmd = [
+        SNAKEMAKE,
+        "-n",
+        "-p",
+        "--cores",
+        "2",
+        "-s",
+        str(REPO_ROOT / "Snakefile"),
+        "-d",
+        str(tmp_path),
+        "--config",
+        "profile=paper",
+        "--until",
+        "train",
+    ]
     out = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300).stdout
     assert "-m resrl.backends.verl.launch profile=paper profile.python=" in out
     assert " 'method=resrl' 'model=qwen3-4b'" in out
@@ -160,22 +210,31 @@ evals: {math: {benchmarks: [math500]}}
 """
 
 
-@pytest.mark.parametrize("section, message", [
-    ("agents: {envs: [alfworld], episodes: 5}", "agents: unknown keys ['episodes']"),
-    ("bfcl: {categories: [base], limit: 2}", "bfcl: unknown keys ['limit']"),
-    ("agents: {envs: [alfworld, scienceworld]}", "agents.envs: unknown names ['scienceworld']"),
-    ("bfcl: {categories: [base, multi_turn]}", "bfcl.categories: unknown names ['multi_turn']"),
-    ("agents: {envs: [alfworld], env_overrides: {webshop: [max_steps=5]}}", "agents.env_overrides: expected"),
-    ("bfcl: {categories: [base], overrides: [run_name=x]}", "bfcl.overrides: ['run_name'] are set by"),
-])
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ("agents: {envs: [alfworld], episodes: 5}", "agents: unknown keys ['episodes']"),
+        ("bfcl: {categories: [base], limit: 2}", "bfcl: unknown keys ['limit']"),
+        ("agents: {envs: [alfworld, scienceworld]}", "agents.envs: unknown names ['scienceworld']"),
+        ("bfcl: {categories: [base, multi_turn]}", "bfcl.categories: unknown names ['multi_turn']"),
+        (
+            "agents: {envs: [alfworld], env_overrides: {webshop: [max_steps=5]}}",
+            "agents.env_overrides: expected",
+        ),
+        ("bfcl: {categories: [base], overrides: [run_name=x]}", "bfcl.overrides: ['run_name'] are set by"),
+    ],
+)
 def test_unknown_agent_and_bfcl_settings_are_named(tmp_path, section, message):
     proc = _custom_dry_run(tmp_path, BASE_PROFILE + section + "\n")
     assert proc.returncode != 0 and message in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
 
 
 def test_bfcl_categories_short_of_all_four_run_one_job_each(tmp_path):
-    proc = _custom_dry_run(tmp_path, BASE_PROFILE + "bfcl: {categories: [base, long_context]}\n"
-                           "agents: {envs: [alfworld], overrides: [device=cpu, episodes=2]}\n")
+    proc = _custom_dry_run(
+        tmp_path,
+        BASE_PROFILE + "bfcl: {categories: [base, long_context]}\n"
+        "agents: {envs: [alfworld], overrides: [device=cpu, episodes=2]}\n",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     jobs = _job_counts(proc.stdout)
     # 2 variants (backbone, ResRL) x 2 categories (no overall row without all four); 2 variants x ALFWorld
@@ -190,20 +249,41 @@ def test_bfcl_categories_short_of_all_four_run_one_job_each(tmp_path):
 def test_paper_evaluator_commands_compose(paper_commands, tmp_path, module):
     trained = next(c for c in _shell_commands(paper_commands, module) if "method=resrl" in c)
     args = shlex.split(trained.split(" > ", 1)[0].split(f"-m {module} ", 1)[1])
-    proc = subprocess.run([sys.executable, "-m", module, "--cfg", *args], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", module, "--cfg", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "method: resrl" in proc.stdout
 
 
 @pytest.mark.slow
 def test_ci_profile_runs_end_to_end(tmp_path):
-    cmd = [SNAKEMAKE, "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(tmp_path), "--config", "profile=ci"]
+    cmd = [
+        SNAKEMAKE,
+        "--cores",
+        "2",
+        "-s",
+        str(REPO_ROOT / "Snakefile"),
+        "-d",
+        str(tmp_path),
+        "--config",
+        "profile=ci",
+    ]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-3000:]
     fig = tmp_path / "paper_figures" / "ci"
-    for name in ("table1.md", "table1.tex", "passk.png", "passk.pdf", "training_curves_tiny-qwen3.png",
-                 "paper_vs_reproduced.md"):
+    for name in (
+        "table1.md",
+        "table1.tex",
+        "passk.png",
+        "passk.pdf",
+        "training_curves_tiny-qwen3.png",
+        "paper_vs_reproduced.md",
+    ):
         assert (fig / name).is_file(), name
     table = (fig / "table1.md").read_text()
     assert all(f"| tiny-qwen3 | {m} |" in table for m in ("Backbone", "GRPO", "ResRL"))

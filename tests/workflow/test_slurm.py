@@ -21,11 +21,28 @@ SLURM_PROFILE = ROOT / "experiments" / "snakemake" / "slurm"
 # rule -> GPUs of each of its jobs: training takes the veRL cluster profile's GPUs (paper: 8, smoke: 1), every
 # vLLM sampling or evaluation job one
 SUBMITTED = {
-    "paper": {"train": 8, "sample_math": 1, "sample_passk": 1, "evaluate_code": 1, "evaluate_agents": 1, "evaluate_bfcl": 1},
+    "paper": {
+        "train": 8,
+        "sample_math": 1,
+        "sample_passk": 1,
+        "evaluate_code": 1,
+        "evaluate_agents": 1,
+        "evaluate_bfcl": 1,
+    },
     "smoke": {"train": 1, "sample_math": 1, "evaluate_code": 1, "evaluate_agents": 1, "evaluate_bfcl": 1},
 }
 LOCAL = {
-    "paper": {"metrics_math", "metrics_passk", "table1", "table2", "table3", "table4", "passk_figure", "compare_paper", "all"},
+    "paper": {
+        "metrics_math",
+        "metrics_passk",
+        "table1",
+        "table2",
+        "table3",
+        "table4",
+        "passk_figure",
+        "compare_paper",
+        "all",
+    },
     "smoke": {"metrics_math", "table1", "table2", "table3", "table4", "passk_figure", "compare_paper", "all"},
 }
 
@@ -41,9 +58,25 @@ def slurm_jobs(request, tmp_path_factory):
     plugin's validation and sbatch/srun builders (tests/workflow/slurm_dry_run.py says how and why)."""
     tmp = tmp_path_factory.mktemp(f"slurm-{request.param}")
     out = tmp / "jobs.jsonl"
-    proc = subprocess.run([sys.executable, str(HELPER), str(out), "-s", str(ROOT / "Snakefile"), "-d", str(tmp / "work"),
-                           "--profile", str(SLURM_PROFILE), "--config", f"profile={request.param}"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(HELPER),
+            str(out),
+            "-s",
+            str(ROOT / "Snakefile"),
+            "-d",
+            str(tmp / "work"),
+            "--profile",
+            str(SLURM_PROFILE),
+            "--config",
+            f"profile={request.param}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     jobs = [json.loads(line) for line in out.read_text().splitlines()]
     assert jobs
@@ -53,17 +86,28 @@ def slurm_jobs(request, tmp_path_factory):
 def test_every_submitted_job_passes_the_slurm_plugins_own_checks(slurm_jobs):
     profile, jobs = slurm_jobs
     errors = sorted({(j["rule"], j["error"]) for j in jobs if j["error"]})
-    assert not errors, errors  # e.g. "The --generic-resources-(GRES) option is not allowed in the 'slurm_extra'"
+    assert not errors, (
+        errors
+    )  # e.g. "The --generic-resources-(GRES) option is not allowed in the 'slurm_extra'"
     assert {j["rule"] for j in jobs if not j["local"]} == set(SUBMITTED[profile])
     for job in (j for j in jobs if not j["local"]):
         gpus, res = SUBMITTED[profile][job["rule"]], job["resources"]
         sbatch, srun = shlex.split(job["sbatch"]), shlex.split(job["srun"])
         assert "slurm_extra" not in res and "gpus" not in res  # the plugin reads `gpu`; `gpus` was ignored
         assert res["gpu"] == gpus
-        assert f"--gpus={gpus}" in sbatch and f"--gpus={gpus}" in srun, (job["rule"], job["sbatch"], job["srun"])
-        assert f"--cpus-per-task={res['cpus_per_task']}" in sbatch and f"--cpus-per-task={res['cpus_per_task']}" in srun
+        assert f"--gpus={gpus}" in sbatch and f"--gpus={gpus}" in srun, (
+            job["rule"],
+            job["sbatch"],
+            job["srun"],
+        )
+        assert (
+            f"--cpus-per-task={res['cpus_per_task']}" in sbatch
+            and f"--cpus-per-task={res['cpus_per_task']}" in srun
+        )
         assert sbatch[sbatch.index("-p") + 1] == "gpu"
-        assert sbatch[sbatch.index("--mem") + 1] == str(res["mem_mb"]) and sbatch[sbatch.index("-t") + 1] == str(res["runtime"])
+        assert sbatch[sbatch.index("--mem") + 1] == str(res["mem_mb"]) and sbatch[
+            sbatch.index("-t") + 1
+        ] == str(res["runtime"])
         # one task per job: plugin 2.6.1 (the locked one) adds --ntasks-per-gpu=1 unless tasks_per_gpu is 0, which
         # would make an 8-GPU job 8 tasks x cpus_per_task CPUs
         assert res["tasks_per_gpu"] == 0 and not any(t.startswith("--ntasks") for t in sbatch)
@@ -82,8 +126,18 @@ def test_slurm_profile_dry_run(tmp_path, profile):
     # A plain dry run with the profile: Snakemake loads the plugin and builds its ExecutorSettings from the profile
     # and command line (the plugin validates them in __post_init__), and dry-runs without calling sbatch, so no
     # fake SLURM commands are needed. Jobs print the resources the plugin will read.
-    cmd = [SNAKEMAKE, "-n", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path / "work"), "--profile", str(SLURM_PROFILE),
-           "--config", f"profile={profile}"]
+    cmd = [
+        SNAKEMAKE,
+        "-n",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "-d",
+        str(tmp_path / "work"),
+        "--profile",
+        str(SLURM_PROFILE),
+        "--config",
+        f"profile={profile}",
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     out = proc.stdout
@@ -91,8 +145,15 @@ def test_slurm_profile_dry_run(tmp_path, profile):
     train_gpus = SUBMITTED[profile]["train"]
     train = re.search(r"^rule train:\n(?:    .*\n)*?    resources: (.*)$", out, re.M)
     assert train, out[-3000:]
-    assert {"slurm_partition=gpu", f"runtime={1440 if profile == 'paper' else 120}", f"cpus_per_task={8 * train_gpus}",
-            "tasks_per_gpu=0", f"gpu={train_gpus}"} <= set(train.group(1).split(", "))
+    assert {
+        "slurm_partition=gpu",
+        f"runtime={1440 if profile == 'paper' else 120}",
+        f"cpus_per_task={8 * train_gpus}",
+        "tasks_per_gpu=0",
+        f"gpu={train_gpus}",
+    } <= set(train.group(1).split(", "))
     # the executor settings really are the plugin's: an invalid one fails the same dry run with its message
-    bad = subprocess.run([*cmd, "--slurm-status-attempts", "0"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        [*cmd, "--slurm-status-attempts", "0"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert bad.returncode != 0 and "status_attempts must be a positive integer" in bad.stdout + bad.stderr

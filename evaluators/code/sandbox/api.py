@@ -21,8 +21,14 @@ from evaluators.code.sandbox.settings import DEFAULT_CONFIG, STATUSES, SandboxCo
 
 def _verdict_from(result: UnitResult, mode: str) -> Verdict:
     status = result.status if result.status in STATUSES or result.status == "completed" else "runtime_error"
-    return Verdict(status=status, detail=str(result.detail), wall_s=float(result.wall_s), cpu_s=float(result.cpu_s),
-                   stderr_tail=str(result.stderr_tail), mode=mode)  # fmt: skip
+    return Verdict(
+        status=status,
+        detail=str(result.detail),
+        wall_s=float(result.wall_s),
+        cpu_s=float(result.cpu_s),
+        stderr_tail=str(result.stderr_tail),
+        mode=mode,
+    )
 
 
 def run_tests(
@@ -127,8 +133,9 @@ def run_stdio(
     config: SandboxConfig | None = None,
 ) -> Verdict:
     """One stdin/stdout test (see ``run_stdio_suite``)."""
-    return run_stdio_suite(program, [(stdin, expected_stdout)], timeout_s, memory_mb, float_tol, compare,
-                           config=config)  # fmt: skip
+    return run_stdio_suite(
+        program, [(stdin, expected_stdout)], timeout_s, memory_mb, float_tol, compare, config=config
+    )
 
 
 def run_calls(

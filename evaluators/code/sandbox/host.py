@@ -47,6 +47,14 @@ def default_hidden() -> list[str]:
     """Fallback mode's unreadable paths: the project, its data, results and cache, the home directories."""
     from resrl.paths import REPO_ROOT, cache_dir, data_dir, results_dir
 
-    paths = {str(REPO_ROOT), str(data_dir()), str(results_dir()), str(cache_dir()), str(Path.home()), "/root",
-             "/home", "/work"}  # fmt: skip
+    paths = {
+        str(REPO_ROOT),
+        str(data_dir()),
+        str(results_dir()),
+        str(cache_dir()),
+        str(Path.home()),
+        "/root",
+        "/home",
+        "/work",
+    }
     return sorted({os.path.realpath(p) for p in paths})

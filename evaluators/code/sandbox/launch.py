@@ -100,12 +100,28 @@ def _place(mode: str, config: SandboxConfig) -> _Place:
 def _job(
     mode: str, place: _Place, units: list[Unit], timeout_s: float, memory_mb: int, config: SandboxConfig
 ) -> Job:
-    limits = Limits(memory_mb=int(memory_mb), cpu_s=float(timeout_s), wall_s=float(timeout_s),
-                    fsize_mb=config.fsize_mb, nproc=config.nproc, nofile=config.nofile, tmpfs_mb=config.tmpfs_mb,
-                    stdout_cap=config.stdout_cap_bytes, record_cap=config.record_cap_bytes)  # fmt: skip
-    return Job(mode=mode, uid=place.uid, workdir=place.workdir, tmpdir=place.tmpdir, guard=config.python_guard,
-               block_processes=config.block_processes, hidden=tuple(place.hidden), limits=limits,
-               units=tuple(units))  # fmt: skip
+    limits = Limits(
+        memory_mb=int(memory_mb),
+        cpu_s=float(timeout_s),
+        wall_s=float(timeout_s),
+        fsize_mb=config.fsize_mb,
+        nproc=config.nproc,
+        nofile=config.nofile,
+        tmpfs_mb=config.tmpfs_mb,
+        stdout_cap=config.stdout_cap_bytes,
+        record_cap=config.record_cap_bytes,
+    )
+    return Job(
+        mode=mode,
+        uid=place.uid,
+        workdir=place.workdir,
+        tmpdir=place.tmpdir,
+        guard=config.python_guard,
+        block_processes=config.block_processes,
+        hidden=tuple(place.hidden),
+        limits=limits,
+        units=tuple(units),
+    )
 
 
 def execute(
@@ -126,11 +142,25 @@ def execute(
     # -P -s -S: no script directory, user site or site-packages on sys.path (like -I, whose -E would also
     # ignore the fixed PYTHONHASHSEED that makes set/dict-of-str orders, and so outputs, reproducible).
     argv = [*place.prefix, sys.executable, "-P", "-s", "-S", "-B", CHILD_ENTRY]
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": place.workdir,
-           "TMPDIR": place.tmpdir, "PYTHONHASHSEED": "0"}  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "HOME": place.workdir,
+        "TMPDIR": place.tmpdir,
+        "PYTHONHASHSEED": "0",
+    }
     deadline = time.monotonic() + _STARTUP_GRACE_S + len(units) * (timeout_s + 1.0)
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            cwd=place.workdir_host or "/", start_new_session=True, close_fds=True)  # fmt: skip
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=place.workdir_host or "/",
+        start_new_session=True,
+        close_fds=True,
+    )
     conversation = _Conversation(proc, job, on_unit)
     try:
         error = conversation.run(deadline)
@@ -163,8 +193,11 @@ class _Conversation:
         Returns an error message when the sandbox itself failed, else None."""
         os.set_blocking(self.in_fd, False)
         self.sel = selectors.DefaultSelector()
-        for fd, events in ((self.out_fd, selectors.EVENT_READ), (self.err_fd, selectors.EVENT_READ),
-                           (self.in_fd, selectors.EVENT_WRITE)):  # fmt: skip
+        for fd, events in (
+            (self.out_fd, selectors.EVENT_READ),
+            (self.err_fd, selectors.EVENT_READ),
+            (self.in_fd, selectors.EVENT_WRITE),
+        ):
             self.sel.register(fd, events)
         try:
             open_out = 2

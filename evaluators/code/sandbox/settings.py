@@ -77,6 +77,18 @@ class Verdict:
         return self.status == "passed"
 
     def to_dict(self) -> dict:
-        d = {k: getattr(self, k) for k in ("status", "detail", "failed_test", "failed_line", "tests_passed",
-                                           "tests_total", "wall_s", "cpu_s", "mode")}  # fmt: skip
+        d = {
+            k: getattr(self, k)
+            for k in (
+                "status",
+                "detail",
+                "failed_test",
+                "failed_line",
+                "tests_passed",
+                "tests_total",
+                "wall_s",
+                "cpu_s",
+                "mode",
+            )
+        }
         return d

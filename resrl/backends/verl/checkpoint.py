@@ -35,7 +35,11 @@ def list_steps(ckpt_root: Path) -> list[int]:
     """Steps with a ``global_step_<N>/actor`` folder, ascending."""
     if not ckpt_root.is_dir():
         return []
-    steps = [int(m.group(1)) for p in ckpt_root.iterdir() if (m := STEP_RE.match(p.name)) and (p / "actor").is_dir()]
+    steps = [
+        int(m.group(1))
+        for p in ckpt_root.iterdir()
+        if (m := STEP_RE.match(p.name)) and (p / "actor").is_dir()
+    ]
     return sorted(steps)
 
 
@@ -47,7 +51,11 @@ def find_actor_checkpoint(ckpt_root: Path, step: int | None = None) -> tuple[int
         raise FileNotFoundError(f"no veRL checkpoint (global_step_<N>/actor) under {ckpt_root}")
     if step is None:
         latest = ckpt_root / LATEST_FILE
-        if latest.is_file() and latest.read_text().strip().isdigit() and int(latest.read_text().strip()) in steps:
+        if (
+            latest.is_file()
+            and latest.read_text().strip().isdigit()
+            and int(latest.read_text().strip()) in steps
+        ):
             step = int(latest.read_text().strip())
         else:
             step = steps[-1]
@@ -61,8 +69,18 @@ def has_weights(folder: Path) -> bool:
 
 
 def merger_command(actor_dir: Path, target_dir: Path, python: str = sys.executable) -> list[str]:
-    return [python, "-m", "verl.model_merger", "merge", "--backend", "fsdp",
-            "--local_dir", str(actor_dir), "--target_dir", str(target_dir)]
+    return [
+        python,
+        "-m",
+        "verl.model_merger",
+        "merge",
+        "--backend",
+        "fsdp",
+        "--local_dir",
+        str(actor_dir),
+        "--target_dir",
+        str(target_dir),
+    ]
 
 
 def convert(ckpt_root: Path, out_dir: Path, step: int | None = None, python: str = sys.executable) -> Path:
@@ -78,7 +96,9 @@ def convert(ckpt_root: Path, out_dir: Path, step: int | None = None, python: str
             source = "huggingface"
         else:
             if not (actor / "fsdp_config.json").is_file():
-                raise FileNotFoundError(f"{actor} has neither weights in huggingface/ nor fsdp_config.json for the merger")
+                raise FileNotFoundError(
+                    f"{actor} has neither weights in huggingface/ nor fsdp_config.json for the merger"
+                )
             subprocess.run(merger_command(actor, tmp, python), check=True)
             source = "verl.model_merger"
             for f in hf.iterdir() if hf.is_dir() else []:
@@ -86,7 +106,9 @@ def convert(ckpt_root: Path, out_dir: Path, step: int | None = None, python: str
                     shutil.copy2(f, tmp / f.name)  # tokenizer files, chat template
         if not has_weights(tmp):
             raise RuntimeError(f"conversion of {actor} produced no weight files in {tmp}")
-        (tmp / CONVERSION_FILE).write_text(json.dumps({"step": step, "actor_dir": str(actor), "via": source}, indent=2))
+        (tmp / CONVERSION_FILE).write_text(
+            json.dumps({"step": step, "actor_dir": str(actor), "via": source}, indent=2)
+        )
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)
@@ -104,7 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--python", default=sys.executable, help="interpreter with verl, for the model merger")
     args = ap.parse_args(argv)
     try:
-        out = convert(args.run_dir / "verl_checkpoints", args.out or args.run_dir / "final_model", args.step, args.python)
+        out = convert(
+            args.run_dir / "verl_checkpoints",
+            args.out or args.run_dir / "final_model",
+            args.step,
+            args.python,
+        )
     except (FileNotFoundError, RuntimeError, subprocess.CalledProcessError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

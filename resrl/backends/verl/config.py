@@ -72,7 +72,9 @@ class ClusterProfile:
     total_epochs: int = 1000  # an upper bound; training stops at trainer.steps (total_training_steps)
     python: str | None = None  # interpreter of the veRL job and every Ray worker (None: the launcher's own)
     train_rows: int | None = None  # rows written to the training parquet (None: steps * prompts_per_step)
-    ray_num_cpus: int | None = None  # CPUs Ray may use (None: $SLURM_CPUS_PER_TASK under SLURM, else Ray's default)
+    ray_num_cpus: int | None = (
+        None  # CPUs Ray may use (None: $SLURM_CPUS_PER_TASK under SLURM, else Ray's default)
+    )
     # the actor's attention kernels: veRL's default flash_attention_2 (needs flash_attn; so does remove-padding),
     # or sdpa (no flash_attn: also turns use_remove_padding off)
     attn_implementation: str = "flash_attention_2"
@@ -82,7 +84,9 @@ class ClusterProfile:
             if getattr(self, name) < 1:
                 raise ValueError(f"profile.{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 < self.gpu_memory_utilization <= 1.0:
-            raise ValueError(f"profile.gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}")
+            raise ValueError(
+                f"profile.gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}"
+            )
         if self.strategy not in ("fsdp", "fsdp2"):
             raise ValueError(f"profile.strategy={self.strategy!r}; valid: fsdp, fsdp2")
         if self.train_rows is not None and self.train_rows < 1:
@@ -90,8 +94,10 @@ class ClusterProfile:
         if self.ray_num_cpus is not None and self.ray_num_cpus < 1:
             raise ValueError(f"profile.ray_num_cpus must be >= 1 or null, got {self.ray_num_cpus}")
         if self.attn_implementation not in ATTN_IMPLEMENTATIONS:
-            raise ValueError(f"profile.attn_implementation={self.attn_implementation!r}; valid: "
-                             f"{', '.join(ATTN_IMPLEMENTATIONS)}")
+            raise ValueError(
+                f"profile.attn_implementation={self.attn_implementation!r}; valid: "
+                f"{', '.join(ATTN_IMPLEMENTATIONS)}"
+            )
         if self.attn_implementation != "flash_attention_2" and self.use_remove_padding:
             self.use_remove_padding = False  # veRL's remove-padding path calls flash_attn's varlen kernels
         if not self.python:
@@ -105,8 +111,12 @@ class ClusterProfile:
         unknown = sorted(set(values) - valid)
         if unknown:
             raise ValueError(f"unknown profile field(s) {unknown}; valid: {', '.join(sorted(valid))}")
-        return cls(**{k: (dict(v) if isinstance(v, Mapping) else list(v) if isinstance(v, (list, tuple)) else v)
-                      for k, v in values.items()})
+        return cls(
+            **{
+                k: (dict(v) if isinstance(v, Mapping) else list(v) if isinstance(v, (list, tuple)) else v)
+                for k, v in values.items()
+            }
+        )
 
     @property
     def needs_flash_attn(self) -> bool:
@@ -129,11 +139,16 @@ class VerlPlan:
     run_dir: Path
     train_parquet: Path
     checkpoint_dir: Path
-    extra: list[str] = field(default_factory=list)  # raw veRL overrides from the user, appended last (they win)
+    extra: list[str] = field(
+        default_factory=list
+    )  # raw veRL overrides from the user, appended last (they win)
 
     def argv(self) -> list[str]:
         """Hydra override strings, sorted by key for a stable, readable command, then the user's extras."""
-        ours = [f"{k}={format_override(v)}" for k, v in sorted(self.overrides.items(), key=lambda kv: kv[0].lstrip("+"))]
+        ours = [
+            f"{k}={format_override(v)}"
+            for k, v in sorted(self.overrides.items(), key=lambda kv: kv[0].lstrip("+"))
+        ]
         return ours + list(self.extra)
 
     def command(self, python: str) -> list[str]:
@@ -169,7 +184,9 @@ def adv_estimator_for(method: methods.Method) -> str:
     """The registered veRL advantage estimator of the method's :attr:`~resrl.methods.base.Method.verl_advantage`."""
     kinds = {"grpo": ADV_GRPO, "w_reinforce": ADV_W_REINFORCE}
     if method.verl_advantage not in kinds:
-        raise ValueError(f"method {method.name!r}: verl_advantage={method.verl_advantage!r}; valid: {', '.join(kinds)}")
+        raise ValueError(
+            f"method {method.name!r}: verl_advantage={method.verl_advantage!r}; valid: {', '.join(kinds)}"
+        )
     return kinds[method.verl_advantage]
 
 
@@ -201,9 +218,13 @@ def check_sizes(trainer: TrainerConfig, profile: ClusterProfile, model_name: str
     world = profile.world_size
     tp = profile.tp_for(model_name)
     if world % tp:
-        raise ValueError(f"rollout tensor parallel size {tp} must divide the {world} GPUs (profile.rollout_tp)")
+        raise ValueError(
+            f"rollout tensor parallel size {tp} must divide the {world} GPUs (profile.rollout_tp)"
+        )
     if profile.gpus_per_node % tp and tp <= profile.gpus_per_node:
-        raise ValueError(f"rollout tensor parallel size {tp} must divide profile.gpus_per_node={profile.gpus_per_node}")
+        raise ValueError(
+            f"rollout tensor parallel size {tp} must divide profile.gpus_per_node={profile.gpus_per_node}"
+        )
     for name in ("prompts_per_step", "mini_batch_prompts"):
         value = getattr(trainer, name)
         if value % world:
@@ -255,15 +276,21 @@ def check_extra_overrides(extra: Sequence[str], n: int) -> None:
             continue
         want = GROUP_BREAKING.get(key)
         if want is not None and value.strip().lower() != want:
-            raise ValueError(f"veRL override {item!r} would split prompt groups across micro-batches; the resrl "
-                             f"backend needs {key}={want}")
+            raise ValueError(
+                f"veRL override {item!r} would split prompt groups across micro-batches; the resrl "
+                f"backend needs {key}={want}"
+            )
         if key == "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu" and value.strip() != str(n):
-            raise ValueError(f"veRL override {item!r}: a micro-batch must be one prompt group, "
-                             f"ppo_micro_batch_size_per_gpu={n} (trainer.n)")
+            raise ValueError(
+                f"veRL override {item!r}: a micro-batch must be one prompt group, "
+                f"ppo_micro_batch_size_per_gpu={n} (trainer.n)"
+            )
 
 
 def translate(
-    config: Mapping[str, Any], profile: ClusterProfile, run_dir: Path | None = None,
+    config: Mapping[str, Any],
+    profile: ClusterProfile,
+    run_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> VerlPlan:
     """Our composed config (``method``, ``model``, ``task``, ``trainer``, ``output_dir``) -> :class:`VerlPlan`."""
@@ -282,7 +309,9 @@ def translate(
             "checkpoint (source: hub, hub_id: a Hub id or a local folder)"
         )
     if getattr(cfg, "length_reward", False) and cfg.length_end_scale <= 0.0:
-        raise ValueError("method.length_end_scale must be > 0 on veRL: the actor tells positives by shaped reward > 0")
+        raise ValueError(
+            "method.length_end_scale must be > 0 on veRL: the actor tells positives by shaped reward > 0"
+        )
     check_sizes(trainer, profile, model["name"])
 
     run_dir = Path(run_dir if run_dir is not None else config.get("output_dir", f"results/runs/verl-{name}"))
@@ -299,12 +328,15 @@ def translate(
     o: dict[str, Any] = {
         # data
         "data.train_files": str(train_parquet),
-        "data.val_files": str(train_parquet),  # required by the loader; validation is off (our evaluators run after)
+        "data.val_files": str(
+            train_parquet
+        ),  # required by the loader; validation is off (our evaluators run after)
         "data.train_batch_size": trainer.prompts_per_step,
         "data.max_prompt_length": trainer.max_prompt_tokens,
         "data.max_response_length": trainer.max_new_tokens,
         "data.truncation": "left",
-        "data.filter_overlong_prompts": trainer.long_prompts == "skip",  # the release: no filter, left truncation
+        "data.filter_overlong_prompts": trainer.long_prompts
+        == "skip",  # the release: no filter, left truncation
         "data.shuffle": True,
         "data.seed": trainer.seed,
         "data.prompt_key": "prompt",
@@ -313,7 +345,8 @@ def translate(
         f"{ar}.model.path": model["hub_id"],
         f"{ar}.model.use_remove_padding": profile.use_remove_padding,
         f"+{ar}.model.override_config.attn_implementation": profile.attn_implementation,
-        f"{ar}.model.enable_gradient_checkpointing": profile.gradient_checkpointing or trainer.gradient_checkpointing,
+        f"{ar}.model.enable_gradient_checkpointing": profile.gradient_checkpointing
+        or trainer.gradient_checkpointing,
         # actor: optimiser (linear warm-up, then constant)
         f"{ar}.actor.strategy": profile.strategy,
         f"{ar}.actor.optim.lr": trainer.lr,
@@ -401,10 +434,14 @@ def translate(
     for key, value in sorted(chat_kwargs.items()):
         o[f"+data.apply_chat_template_kwargs.{key}"] = value
     if getattr(cfg, "grouping", "prompt") != "prompt":
-        raise ValueError(f"method.grouping={cfg.grouping!r} runs on the local trainer only; the veRL backend fits one "
-                         "subspace per whole prompt group (method.grouping=prompt)")
+        raise ValueError(
+            f"method.grouping={cfg.grouping!r} runs on the local trainer only; the veRL backend fits one "
+            "subspace per whole prompt group (method.grouping=prompt)"
+        )
     env = {METHOD_ENV: method_payload(method), LOSS_AGG_ENV: trainer.loss_aggregation}
-    return VerlPlan(overrides=o, env=env, run_dir=run_dir, train_parquet=train_parquet, checkpoint_dir=ckpt_dir)
+    return VerlPlan(
+        overrides=o, env=env, run_dir=run_dir, train_parquet=train_parquet, checkpoint_dir=ckpt_dir
+    )
 
 
 def plan_summary(plan: VerlPlan, config: Mapping[str, Any], profile: ClusterProfile) -> dict[str, Any]:

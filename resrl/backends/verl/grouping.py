@@ -36,7 +36,9 @@ def balanced_group_order(groups: Sequence[str], workloads: Sequence[float], num_
         members.setdefault(g, []).append(i)
     sizes = {len(m) for m in members.values()}
     if len(sizes) > 1:
-        raise ValueError(f"prompt groups have different sizes {sorted(sizes)}; expected n responses per prompt")
+        raise ValueError(
+            f"prompt groups have different sizes {sorted(sizes)}; expected n responses per prompt"
+        )
     if len(members) % num_ranks:
         raise ValueError(f"{len(members)} prompt groups cannot be split evenly over {num_ranks} ranks")
     capacity = len(members) // num_ranks

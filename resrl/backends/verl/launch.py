@@ -56,7 +56,9 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
 
 def build_plan(config: dict[str, Any]) -> tuple[VerlPlan, ClusterProfile]:
     profile = ClusterProfile.from_mapping(config["profile"])
-    run_dir = Path(config["output_dir"]).absolute()  # relative to the working directory, as the checkpoint merger
+    run_dir = Path(
+        config["output_dir"]
+    ).absolute()  # relative to the working directory, as the checkpoint merger
     return translate(config, profile, run_dir), profile
 
 
@@ -79,19 +81,23 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
 
     task = make_task(task_config)
     if getattr(task, "multi_turn", False):
-        raise ValueError(f"task {task.name!r} is multi-turn (kind: env): the veRL backend does not run "
-                         "environment episodes; train it with the local trainer (python -m resrl.train)")
+        raise ValueError(
+            f"task {task.name!r} is multi-turn (kind: env): the veRL backend does not run "
+            "environment episodes; train it with the local trainer (python -m resrl.train)"
+        )
     reward = str(getattr(getattr(task, "config", None), "reward", task_config.get("reward", "math_grader")))
     scores = {"correct_score": float(task.correct_score), "wrong_score": float(task.wrong_score)}
     rows = []
     for i, p in enumerate(task.problems("train", limit=limit)):
-        rows.append({
-            "data_source": task.name,
-            "prompt": [dict(m) for m in p.prompt_messages],
-            "ability": "math",
-            "reward_model": {"style": "rule", "ground_truth": str(p.answer)},
-            "extra_info": {"index": i, "id": p.id, "reward": reward, **scores},
-        })
+        rows.append(
+            {
+                "data_source": task.name,
+                "prompt": [dict(m) for m in p.prompt_messages],
+                "ability": "math",
+                "reward_model": {"style": "rule", "ground_truth": str(p.answer)},
+                "extra_info": {"index": i, "id": p.id, "reward": reward, **scores},
+            }
+        )
     if not rows:
         raise ValueError(f"task {task.name!r} has no training problems")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,18 +111,26 @@ def preflight(profile: ClusterProfile) -> None:
     """Checks on the job's interpreter that would otherwise fail inside Ray workers (RuntimeError naming the fix):
     it imports verl and vllm, and flash_attn when the profile needs it (veRL's default attention kernels)."""
     modules = ["verl", "vllm"] + (["flash_attn"] if profile.needs_flash_attn else [])
-    code = ("import importlib.util, sys; missing = [m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]; "
-            "print(' '.join(missing))")
+    code = (
+        "import importlib.util, sys; missing = [m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]; "
+        "print(' '.join(missing))"
+    )
     try:
-        out = subprocess.run([profile.python, "-c", code, *modules], capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [profile.python, "-c", code, *modules], capture_output=True, text=True, timeout=120
+        )
     except OSError as err:
         raise RuntimeError(f"profile.python={profile.python!r} cannot run: {err}") from None
     missing = out.stdout.split()
     if out.returncode != 0 or missing:
-        hint = ("; install flash-attn (scripts/setup_cluster_env.sh does) or set profile.attn_implementation=sdpa"
-                if "flash_attn" in missing else "; use the cluster environment (make cluster-env, docs/cluster.md)")
-        raise RuntimeError(f"profile.python={profile.python} lacks {', '.join(missing) or out.stderr.strip()[-200:]}"
-                           f"{hint}")
+        hint = (
+            "; install flash-attn (scripts/setup_cluster_env.sh does) or set profile.attn_implementation=sdpa"
+            if "flash_attn" in missing
+            else "; use the cluster environment (make cluster-env, docs/cluster.md)"
+        )
+        raise RuntimeError(
+            f"profile.python={profile.python} lacks {', '.join(missing) or out.stderr.strip()[-200:]}{hint}"
+        )
 
 
 def split_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -139,8 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     plan.extra = list(extra)
     rows = train_rows(config, profile)
-    summary = plan_summary(plan, config, profile) | {"train_rows": rows, "extra_overrides": plan.extra,
-                                                     "command": plan.command(profile.python)}
+    summary = plan_summary(plan, config, profile) | {
+        "train_rows": rows,
+        "extra_overrides": plan.extra,
+        "command": plan.command(profile.python),
+    }
     if config.get("dry_run"):
         print(json.dumps(summary, indent=2, default=str))
         print("\n# veRL command (dry run, nothing written or started):")

@@ -50,7 +50,9 @@ def loss_aggregation() -> str:
     return value
 
 
-def global_scale(response_mask: torch.Tensor, loss_agg_mode: str, info: dict, aggregation: str | None = None) -> float:
+def global_scale(
+    response_mask: torch.Tensor, loss_agg_mode: str, info: dict, aggregation: str | None = None
+) -> float:
     """Factor turning our micro-batch mean into the micro-batch's share of the mini-batch loss.
 
     veRL 0.9.1 sums the micro-batch gradients of a rank and averages over the ``dp`` ranks.
@@ -61,7 +63,9 @@ def global_scale(response_mask: torch.Tensor, loss_agg_mode: str, info: dict, ag
     1 when veRL gives no global sizes (a single rank).
     """
     if loss_agg_mode not in AGG_MODES:
-        raise ValueError(f"loss_agg_mode {loss_agg_mode!r} is not supported by the resrl loss; valid: {', '.join(AGG_MODES)}")
+        raise ValueError(
+            f"loss_agg_mode {loss_agg_mode!r} is not supported by the resrl loss; valid: {', '.join(AGG_MODES)}"
+        )
     aggregation = aggregation or loss_aggregation()
     dp = int(info.get("dp_size") or 1)
     mask = response_mask.bool()
@@ -69,7 +73,9 @@ def global_scale(response_mask: torch.Tensor, loss_agg_mode: str, info: dict, ag
         total = info.get("global_batch_size")
         if total is None:
             if dp > 1:
-                raise ValueError("veRL gave dp_size > 1 without the global batch size; cannot normalise the loss")
+                raise ValueError(
+                    "veRL gave dp_size > 1 without the global batch size; cannot normalise the loss"
+                )
             return 1.0
         return float(mask.shape[0]) * dp / float(total)
     if loss_agg_mode == "token-mean":
@@ -100,11 +106,16 @@ def resrl_policy_loss(
     writes both), so an override on one side only fails loudly instead of being silently ignored.
     """
     if rollout_is_weights is not None:
-        raise NotImplementedError("rollout importance-sampling weights are not supported by the resrl loss; "
-                                  "leave algorithm.rollout_correction off")
+        raise NotImplementedError(
+            "rollout importance-sampling weights are not supported by the resrl loss; "
+            "leave algorithm.rollout_correction off"
+        )
     cfg = current_method().cfg
     if config is not None:
-        theirs = (getattr(config, "clip_ratio_low", cfg.clip_low), getattr(config, "clip_ratio_high", cfg.clip_high))
+        theirs = (
+            getattr(config, "clip_ratio_low", cfg.clip_low),
+            getattr(config, "clip_ratio_high", cfg.clip_high),
+        )
         if tuple(float(x) for x in theirs) != (float(cfg.clip_low), float(cfg.clip_high)):
             raise ValueError(
                 f"actor.clip_ratio_low/high={theirs} disagree with method.clip_low/clip_high="
@@ -165,23 +176,37 @@ def method_actor_loss(config, model_output: dict, data, dp_group=None, *, method
     t = _padded(data, *names)
     mask = t["response_mask"].bool()
     scores = (t["rm_scores"] * mask).sum(-1)  # shaped reward; > 0 exactly when the verifier accepted
-    seq_adv = (t["advantages"] * mask).sum(-1) / mask.sum(-1).clamp_min(1)  # constant over a response's tokens
+    seq_adv = (t["advantages"] * mask).sum(-1) / mask.sum(-1).clamp_min(
+        1
+    )  # constant over a response's tokens
     entropy = model_output.get("entropy")
     hidden = None
     if method.hidden_layer is not None:
         key = hidden_key(method.hidden_layer)
         if key not in model_output:
-            raise KeyError(f"model_output has no {key!r}: the actor engine did not capture layer {method.hidden_layer}")
+            raise KeyError(
+                f"model_output has no {key!r}: the actor engine did not capture layer {method.hidden_layer}"
+            )
         hidden = no_padding_2_padding(model_output[key], data)  # [B, T, H]
     prompt_repr = None
     if method.prompt_repr is not None:
-        prompt_repr = prompt_representation(model_output[hidden_key(-1)], data,
-                                            exclude_last=method.prompt_repr == "exclude_last")
+        prompt_repr = prompt_representation(
+            model_output[hidden_key(-1)], data, exclude_last=method.prompt_repr == "exclude_last"
+        )
     inputs = PolicyInputs(
-        log_probs=log_prob, old_log_probs=t["old_log_probs"], response_mask=mask, rewards=scores, scores=scores,
-        group_ids=group_ids, advantages=seq_adv, ref_log_probs=t.get("ref_log_prob"),
-        entropy=no_padding_2_padding(entropy, data) if entropy is not None and method.cfg.entropy_coef else None,
-        hidden=hidden, **method.module_inputs(modules or {}, prompt_repr),
+        log_probs=log_prob,
+        old_log_probs=t["old_log_probs"],
+        response_mask=mask,
+        rewards=scores,
+        scores=scores,
+        group_ids=group_ids,
+        advantages=seq_adv,
+        ref_log_probs=t.get("ref_log_prob"),
+        entropy=no_padding_2_padding(entropy, data)
+        if entropy is not None and method.cfg.entropy_coef
+        else None,
+        hidden=hidden,
+        **method.module_inputs(modules or {}, prompt_repr),
     )
     loss, metrics = method.loss(inputs)
     info = {k: data[k] for k in ("dp_size", "global_batch_size", "batch_num_tokens") if k in data.keys()}

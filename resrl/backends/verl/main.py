@@ -44,7 +44,9 @@ def main(config) -> None:
 
     prepare(config)
     auto_set_device(config)
-    validate_config(config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config))
+    validate_config(
+        config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config)
+    )
     if not config.trainer.use_v1:
         raise ValueError("the resrl backend runs veRL's V1 trainer; keep trainer.use_v1=true")
     run_ppo(config, task_runner_class=TaskRunnerV1)

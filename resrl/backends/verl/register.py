@@ -34,8 +34,9 @@ def _config_get(config, key, default):
 
 
 @register_adv_est(ADV_GRPO)
-def resrl_grpo_advantage(token_level_rewards: torch.Tensor, response_mask: torch.Tensor, index=None, config=None,
-                         **_) -> tuple[torch.Tensor, torch.Tensor]:
+def resrl_grpo_advantage(
+    token_level_rewards: torch.Tensor, response_mask: torch.Tensor, index=None, config=None, **_
+) -> tuple[torch.Tensor, torch.Tensor]:
     """GRPO group normalisation via :func:`resrl.algorithms.grpo.grpo_advantages`.
 
     token_level_rewards, response_mask: [B, T]; index: [B] uids. Returns (advantages, returns), both [B, T].
@@ -45,7 +46,9 @@ def resrl_grpo_advantage(token_level_rewards: torch.Tensor, response_mask: torch
     cfg = current_method().cfg
     norm_std = bool(_config_get(config, "norm_adv_by_std_in_grpo", cfg.norm_std))
     if norm_std != cfg.norm_std:
-        raise ValueError(f"algorithm.norm_adv_by_std_in_grpo={norm_std} disagrees with method.norm_std={cfg.norm_std}")
+        raise ValueError(
+            f"algorithm.norm_adv_by_std_in_grpo={norm_std} disagrees with method.norm_std={cfg.norm_std}"
+        )
     rewards = token_level_rewards.sum(dim=-1)
     adv = grpo_advantages(rewards, dense_group_ids(index).to(rewards.device), cfg.norm_std, cfg.adv_eps)
     out = adv.to(token_level_rewards.dtype)[:, None] * response_mask
@@ -53,15 +56,19 @@ def resrl_grpo_advantage(token_level_rewards: torch.Tensor, response_mask: torch
 
 
 @register_adv_est(ADV_W_REINFORCE)
-def resrl_w_reinforce_advantage(token_level_rewards: torch.Tensor, response_mask: torch.Tensor, index=None,
-                                config=None, **_) -> tuple[torch.Tensor, torch.Tensor]:
+def resrl_w_reinforce_advantage(
+    token_level_rewards: torch.Tensor, response_mask: torch.Tensor, index=None, config=None, **_
+) -> tuple[torch.Tensor, torch.Tensor]:
     """NSR / W-REINFORCE: ``+lambda`` for accepted responses (reward > 0), ``-1`` otherwise. Shapes as above."""
     method = current_method()
     if method.verl_advantage != "w_reinforce":
-        raise ValueError(f"{ADV_W_REINFORCE} is for methods with verl_advantage='w_reinforce', not {method.name!r}")
+        raise ValueError(
+            f"{ADV_W_REINFORCE} is for methods with verl_advantage='w_reinforce', not {method.name!r}"
+        )
     positive = token_level_rewards.sum(dim=-1) > 0
-    adv = method.sequence_advantages(token_level_rewards.sum(dim=-1), positive,
-                                     torch.zeros_like(positive, dtype=torch.long)).to(token_level_rewards.device)
+    adv = method.sequence_advantages(
+        token_level_rewards.sum(dim=-1), positive, torch.zeros_like(positive, dtype=torch.long)
+    ).to(token_level_rewards.device)
     out = adv.to(token_level_rewards.dtype)[:, None] * response_mask
     return out, out
 

@@ -30,7 +30,9 @@ def _reward_fn(name: str) -> RewardFn:
     return get_reward(name)
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None, **_: Any) -> float:
+def compute_score(
+    data_source: str, solution_str: str, ground_truth: str, extra_info: dict | None = None, **_: Any
+) -> float:
     """veRL's reward-function signature -> the task's score (float): ``correct_score`` when our verifier says
     correct, else ``wrong_score``."""
     info = extra_info or {}
@@ -52,7 +54,9 @@ def _method():
 
 def shape(score: float, length: int) -> float:
     """``method.shape_rewards`` for one response (score: verifier output; length: response tokens)."""
-    return float(_method().shape_rewards(torch.tensor([score], dtype=torch.float32), torch.tensor([length]))[0])
+    return float(
+        _method().shape_rewards(torch.tensor([score], dtype=torch.float32), torch.tensor([length]))[0]
+    )
 
 
 @register(REWARD_MANAGER)

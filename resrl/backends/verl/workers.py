@@ -43,7 +43,9 @@ def capture_layers(method) -> tuple[int, ...]:
     return layers
 
 
-def pack_hidden(hidden: torch.Tensor, seq_lens: torch.Tensor, remove_padding: bool, pad_size: int = 0) -> torch.Tensor:
+def pack_hidden(
+    hidden: torch.Tensor, seq_lens: torch.Tensor, remove_padding: bool, pad_size: int = 0
+) -> torch.Tensor:
     """The hooked layer output in veRL's packed layout [total_nnz, H].
 
     remove_padding: hidden is [1, total_nnz + pad_size, H] (sequences packed back to back);
@@ -67,11 +69,17 @@ class HiddenCaptureMixin:
         if forward_only or loss_function is None or not self.resrl_capture:
             return super().forward_step(micro_batch, loss_function=loss_function, forward_only=forward_only)
         if getattr(self, "use_ulysses_sp", False):
-            raise NotImplementedError("hidden-state capture with Ulysses sequence parallelism is not supported")
+            raise NotImplementedError(
+                "hidden-state capture with Ulysses sequence parallelism is not supported"
+            )
         with ExitStack() as stack:
-            self._resrl_boxes = {layer: stack.enter_context(capture_hidden(self.module, layer)) for layer in self.resrl_capture}
+            self._resrl_boxes = {
+                layer: stack.enter_context(capture_hidden(self.module, layer)) for layer in self.resrl_capture
+            }
             try:
-                return super().forward_step(micro_batch, loss_function=loss_function, forward_only=forward_only)
+                return super().forward_step(
+                    micro_batch, loss_function=loss_function, forward_only=forward_only
+                )
             finally:
                 self._resrl_boxes = None
 
@@ -85,7 +93,9 @@ class HiddenCaptureMixin:
             for layer, box in self._resrl_boxes.items():
                 if "hidden" not in box:
                     raise RuntimeError(f"the forward hook on layer {layer} did not fire")
-                out[hidden_key(layer)] = pack_hidden(box["hidden"], seq_lens, rmpad, output_args.get("pad_size", 0))
+                out[hidden_key(layer)] = pack_hidden(
+                    box["hidden"], seq_lens, rmpad, output_args.get("pad_size", 0)
+                )
         return out
 
     # The method's extra modules (FlowRL's log Z head): stepped with the policy, averaged over data-parallel ranks,
@@ -100,13 +110,20 @@ class HiddenCaptureMixin:
         param_groups = []
         for g in groups:
             own_lr = "lr" in g
-            param_groups.append({"params": list(g["params"]), "lr": g.get("lr", optim_config.lr),
-                                 "weight_decay": g.get("weight_decay", 0.0 if own_lr else optim_config.weight_decay)})
-        self._resrl_opt = torch.optim.AdamW(param_groups, lr=optim_config.lr,
-                                            betas=tuple(getattr(optim_config, "betas", (0.9, 0.999))))
+            param_groups.append(
+                {
+                    "params": list(g["params"]),
+                    "lr": g.get("lr", optim_config.lr),
+                    "weight_decay": g.get("weight_decay", 0.0 if own_lr else optim_config.weight_decay),
+                }
+            )
+        self._resrl_opt = torch.optim.AdamW(
+            param_groups, lr=optim_config.lr, betas=tuple(getattr(optim_config, "betas", (0.9, 0.999)))
+        )
         warmup = int(getattr(optim_config, "lr_warmup_steps", 0) or 0)
         self._resrl_sched = torch.optim.lr_scheduler.LambdaLR(
-            self._resrl_opt, lambda s: warmup_factor(s, max(warmup, 0), from_zero=True))
+            self._resrl_opt, lambda s: warmup_factor(s, max(warmup, 0), from_zero=True)
+        )
         self._resrl_clip = float(getattr(optim_config, "clip_grad", 1.0))
 
     def optimizer_zero_grad(self):
@@ -135,8 +152,11 @@ class HiddenCaptureMixin:
     def save_checkpoint(self, local_path, *args, **kwargs):
         result = super().save_checkpoint(local_path, *args, **kwargs)
         if self.resrl_modules is not None and local_path is not None and torch.distributed.get_rank() == 0:
-            state = {"modules": self.resrl_modules.state_dict(), "optimizer": self._resrl_opt.state_dict(),
-                     "scheduler": self._resrl_sched.state_dict()}
+            state = {
+                "modules": self.resrl_modules.state_dict(),
+                "optimizer": self._resrl_opt.state_dict(),
+                "scheduler": self._resrl_sched.state_dict(),
+            }
             tmp = os.path.join(local_path, MODULES_FILE + ".tmp")
             torch.save(state, tmp)
             os.replace(tmp, os.path.join(local_path, MODULES_FILE))
@@ -193,7 +213,9 @@ class ResRLActorRolloutRefWorker(ActorRolloutRefWorker):
         modules = method.build_modules(engine.model_config.hf_config.hidden_size)
         if modules:
             device = next(engine.module.parameters()).device
-            engine.attach_modules(modules, method.module_param_groups(modules), device, engine.optimizer_config)
+            engine.attach_modules(
+                modules, method.module_param_groups(modules), device, engine.optimizer_config
+            )
             modules = dict(engine.resrl_modules)
         self.loss_fn = partial(method_actor_loss, config=actor_config, method=method, modules=modules)
         self.actor.set_loss_fn(self.loss_fn)
@@ -219,8 +241,11 @@ class ResRLSyncTrainer(PPOTrainerSync):
     def _init_resource_pool_mgr(self):
         super()._init_resource_pool_mgr()
         for role, cls in list(self.role_worker_mapping.items()):
-            if getattr(cls, "__ray_actor_class__", None) is ActorRolloutRefWorker or "ActorRollout" in str(role) \
-                    or str(role).endswith("Actor"):
+            if (
+                getattr(cls, "__ray_actor_class__", None) is ActorRolloutRefWorker
+                or "ActorRollout" in str(role)
+                or str(role).endswith("Actor")
+            ):
                 self.role_worker_mapping[role] = ray.remote(ResRLActorRolloutRefWorker)
 
     def _balance_batch(self, batch, metrics, logging_prefix="global_seqlen", keep_minibatch=False):
@@ -236,5 +261,9 @@ class ResRLSyncTrainer(PPOTrainerSync):
         batch.reorder(order)
         per_rank = len(order) // dp_size
         partitions = [list(range(r * per_rank, (r + 1) * per_rank)) for r in range(dp_size)]
-        metrics.update(log_seqlen_unbalance(seqlen_list=seqlens[order].tolist(), partitions=partitions, prefix=logging_prefix))
+        metrics.update(
+            log_seqlen_unbalance(
+                seqlen_list=seqlens[order].tolist(), partitions=partitions, prefix=logging_prefix
+            )
+        )
         return batch

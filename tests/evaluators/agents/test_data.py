@@ -38,7 +38,10 @@ def test_missing_data_dir_names_the_folder_and_the_download_command(tmp_path):
     assert f"ALFWorld data folder not found: {missing} (from data_dir)" in msg
     assert f"ALFWORLD_DATA={missing} alfworld-download" in msg and "pip install alfworld==0.4.2" in msg
     (tmp_path / "empty" / "json_2.1.1" / "valid_unseen").mkdir(parents=True)
-    with pytest.raises(FileNotFoundError, match=r"(?s)no ALFWorld games \(game.tw-pddl\) under .*valid_unseen.*alfworld-download"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"(?s)no ALFWorld games \(game.tw-pddl\) under .*valid_unseen.*alfworld-download",
+    ):
         find_alfworld_games(tmp_path / "empty", "valid_unseen")
     with pytest.raises(FileNotFoundError, match="(?s)TextWorld games folder not found.*tw-make custom"):
         find_textworld_games(missing)
@@ -56,9 +59,11 @@ def test_data_dir_resolution_order(monkeypatch, tmp_path):
 
 def test_unsolvable_and_sliced_games_are_skipped(tmp_path):
     root = tmp_path / "json_2.1.1" / "valid_seen"
-    for name, solvable in (("pick_and_place_simple-Mug-None-Desk-1", True),
-                           ("pick_and_place_simple-Mug-None-Shelf-2", False),
-                           ("pick_heat_then_place_in_recep-AppleSliced-None-Fridge-3", True)):
+    for name, solvable in (
+        ("pick_and_place_simple-Mug-None-Desk-1", True),
+        ("pick_and_place_simple-Mug-None-Shelf-2", False),
+        ("pick_heat_then_place_in_recep-AppleSliced-None-Fridge-3", True),
+    ):
         trial = root / name / "trial_T1"
         trial.mkdir(parents=True)
         (trial / "game.tw-pddl").write_text(json.dumps({"pddl_problem": "(define)", "solvable": solvable}))
@@ -78,7 +83,9 @@ def test_split_and_task_type_names():
     with pytest.raises(ValueError, match="unknown ALFWorld split 'dev'"):
         canonical_split("dev")
     assert [short_task_type(t) for t in TASK_TYPES] == ["pick", "look", "clean", "heat", "cool", "pick2"]
-    assert task_type_from_folder("pick_two_obj_and_place-Egg-None-DiningTable-912") == "pick_two_obj_and_place"
+    assert (
+        task_type_from_folder("pick_two_obj_and_place-Egg-None-DiningTable-912") == "pick_two_obj_and_place"
+    )
     assert task_type_from_folder("trial_T2019") is None
     with pytest.raises(ValueError, match="unknown ALFWorld task type"):
         short_task_type("pick_and_place_with_movable_recep")

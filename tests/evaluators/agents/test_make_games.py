@@ -6,19 +6,26 @@ import pytest
 
 from evaluators.agents.alfred_problem import Scene, TaskSpec, build_game, build_problem, mangle
 
-SCENE = Scene("test-kitchen", receptacles=(("Fridge", 1), ("CounterTop", 1), ("SinkBasin", 1), ("Cabinet", 2)),
-              objects=(("Apple", "CounterTop", 0), ("Mug", "Cabinet", 1)))
+SCENE = Scene(
+    "test-kitchen",
+    receptacles=(("Fridge", 1), ("CounterTop", 1), ("SinkBasin", 1), ("Cabinet", 2)),
+    objects=(("Apple", "CounterTop", 0), ("Mug", "Cabinet", 1)),
+)
 
 
 def test_mangle_like_alfworld():
-    assert mangle("Sink|+00.71|+00.82|-01.77|SinkBasin") == \
-        "Sink_bar__plus_00_dot_71_bar__plus_00_dot_82_bar__minus_01_dot_77_bar_SinkBasin"
+    assert (
+        mangle("Sink|+00.71|+00.82|-01.77|SinkBasin")
+        == "Sink_bar__plus_00_dot_71_bar__plus_00_dot_82_bar__minus_01_dot_77_bar_SinkBasin"
+    )
     assert mangle("loc|3|-4|1|45") == "loc_bar_3_bar__minus_4_bar_1_bar_45"
 
 
 def test_problem_facts_come_from_alfworld_tables(alfworld_engine):
     text = build_problem(SCENE, TaskSpec("pick_cool_then_place_in_recep", "Apple", "CounterTop"))
-    assert text == build_problem(SCENE, TaskSpec("pick_cool_then_place_in_recep", "Apple", "CounterTop"))  # seeded
+    assert text == build_problem(
+        SCENE, TaskSpec("pick_cool_then_place_in_recep", "Apple", "CounterTop")
+    )  # seeded
     assert "(:domain alfred)" in text
     assert "(canContain FridgeType AppleType)" in text and "(canContain CabinetType MugType)" in text
     assert "(canContain CabinetType AppleType)" not in text  # ALFRED's cabinets do not hold apples
@@ -38,7 +45,13 @@ def test_generated_game_is_solved_by_the_planner_and_won(alfworld_engine, tmp_pa
     game, traj = build_game(SCENE, TaskSpec("pick_clean_then_place_in_recep", "Mug", "Fridge"))
     assert traj["task_type"] == "pick_clean_then_place_in_recep" and "UNKNOWN GOAL" not in game["grammar"]
     assert f"Your task is to: {traj['task_desc']}" in game["grammar"]
-    trial = tmp_path / "json_2.1.1" / "valid_seen" / "pick_clean_then_place_in_recep-Mug-None-Fridge-1" / "trial_x"
+    trial = (
+        tmp_path
+        / "json_2.1.1"
+        / "valid_seen"
+        / "pick_clean_then_place_in_recep-Mug-None-Fridge-1"
+        / "trial_x"
+    )
     trial.mkdir(parents=True)
     (trial / "game.tw-pddl").write_text(json.dumps(game))
     plan = solve_and_check(trial / "game.tw-pddl", tmp_path)

@@ -17,15 +17,27 @@ TINY = {"name": "tiny-qwen3", "source": "random", "random_init": {"hidden_size":
 
 
 def _cfg(tmp_path, **kw):
-    base = dict(env="alfworld", episodes=3, data_dir=ALFWORLD_DIR, model=dict(TINY), max_steps=8, progress=False,
-                n_boot=100, results_dir=str(tmp_path), temperature=0.0, max_new_tokens=64)
+    base = dict(
+        env="alfworld",
+        episodes=3,
+        data_dir=ALFWORLD_DIR,
+        model=dict(TINY),
+        max_steps=8,
+        progress=False,
+        n_boot=100,
+        results_dir=str(tmp_path),
+        temperature=0.0,
+        max_new_tokens=64,
+    )
     return AgentEvalConfig(**{**base, **kw})
 
 
 def _script(episodes, fail=()):
     """task text -> replies: each game's walkthrough, except the games at positions ``fail`` (unreadable replies)."""
     script = {}
-    for i, env in enumerate(make_envs("alfworld", "valid_unseen", episodes, ALFWORLD_DIR, 0, 50, expert=True)):
+    for i, env in enumerate(
+        make_envs("alfworld", "valid_unseen", episodes, ALFWORLD_DIR, 0, 50, expert=True)
+    ):
         env.reset()
         script[env.task] = ["hmm, not sure"] * 60 if i in fail else env.walkthrough
         env.close()
@@ -36,6 +48,7 @@ def _loader(scripted_agent, tokenizer, script, calls):
     def load(cfg):
         calls.append(cfg)
         return Policy(scripted_agent(tokenizer, script), tokenizer, "scripted", "cpu", None, 0.0, None)
+
     return load
 
 
@@ -47,8 +60,12 @@ def test_run_plays_stores_scores_and_resumes(tmp_path, alfworld_engine, scripted
     assert len(calls) == 1 and out["timings"]["new_episodes"] == 3
     rows = {(r.benchmark, r.metric): r.value for r in out["rows"]}
     # episodes 0-2 are a pick, a look and a clean game (round-robin over types); the clean one was scripted to fail
-    assert rows == {("alfworld", "success"): pytest.approx(2 / 3), ("alfworld_pick", "success"): 1.0,
-                    ("alfworld_look", "success"): 1.0, ("alfworld_clean", "success"): 0.0}
+    assert rows == {
+        ("alfworld", "success"): pytest.approx(2 / 3),
+        ("alfworld_pick", "success"): 1.0,
+        ("alfworld_look", "success"): 1.0,
+        ("alfworld_clean", "success"): 0.0,
+    }
     assert out["metrics_path"] == tmp_path / "metrics" / "base-tiny-qwen3" / "alfworld.csv"
     table = read_metrics(out["metrics_path"])
     assert set(table["benchmark"]) == {"alfworld", "alfworld_pick", "alfworld_look", "alfworld_clean"}
@@ -59,8 +76,13 @@ def test_run_plays_stores_scores_and_resumes(tmp_path, alfworld_engine, scripted
     assert failed["finish_reason"] == "done"  # the environment's own step limit ended it
     won = by_type["pick_and_place_simple"]
     assert won["success"] == 1.0 and won["invalid_actions"] == 0 and won["finish_reason"] == "done"
-    assert won["messages"][0]["role"] == "system" and won["messages"][-1]["content"].startswith(f"Step {won['turns']}/8")
-    assert won["problem_id"].startswith("alfworld/valid_unseen/pick_and_place_simple-") and won["sample_index"] == 0
+    assert won["messages"][0]["role"] == "system" and won["messages"][-1]["content"].startswith(
+        f"Step {won['turns']}/8"
+    )
+    assert (
+        won["problem_id"].startswith("alfworld/valid_unseen/pick_and_place_simple-")
+        and won["sample_index"] == 0
+    )
     info = json.loads(out["info_path"].read_text())
     assert info["data_source"] == "data_dir" and info["timings"]["finish_reasons"] == {"done": 3}
 
@@ -94,7 +116,10 @@ def test_cli_config_composition():
 
 def test_missing_alfworld_data_fails_before_anything_is_written(tmp_path):
     with pytest.raises(FileNotFoundError, match="alfworld-download"):
-        run(_cfg(tmp_path, data_dir=str(tmp_path / "missing")), load_policy=lambda c: pytest.fail("must not play"))
+        run(
+            _cfg(tmp_path, data_dir=str(tmp_path / "missing")),
+            load_policy=lambda c: pytest.fail("must not play"),
+        )
     assert not (tmp_path / "samples").exists()
 
 
@@ -107,7 +132,9 @@ def test_episodes_of_another_model_are_not_reused(tmp_path, alfworld_engine, scr
     first = _cfg(tmp_path, episodes=1)
     assert run(first, load_policy=load)["timings"]["new_episodes"] == 1
     other = {**TINY, "seed": 1}
-    with pytest.raises(ValueError, match=r"holds episodes drawn with different \['model\.seed'\].*overwrite=true"):
+    with pytest.raises(
+        ValueError, match=r"holds episodes drawn with different \['model\.seed'\].*overwrite=true"
+    ):
         run(_cfg(tmp_path, episodes=1, model=dict(other)), load_policy=lambda c: pytest.fail("must not play"))
     again = run(_cfg(tmp_path, episodes=1, model=dict(other), overwrite=True), load_policy=load)
     assert again["timings"]["new_episodes"] == 1 and len(calls) == 2

@@ -59,28 +59,43 @@ def test_same_game_fails_when_max_steps_is_too_small(alfworld_engine):
 
 
 def test_invalid_replies_are_counted_and_not_fatal(alfworld_engine):
-    env = TextGameEnv(_alf_game("pick_and_place_simple"), prompt=alfworld_prompt(think=False), max_steps=50,
-                      expert=True)
+    env = TextGameEnv(
+        _alf_game("pick_and_place_simple"), prompt=alfworld_prompt(think=False), max_steps=50, expert=True
+    )
     env.reset()
     plan = env.walkthrough
     unreadable = env.step("I should probably look for the object first.")
     assert unreadable.invalid and not unreadable.done and unreadable.info["action"] is None
     assert "Invalid action: no action found" in unreadable.messages[0]["content"]
-    assert "Your admissible actions of the current situation are: ['go to" in unreadable.messages[0]["content"]
+    assert (
+        "Your admissible actions of the current situation are: ['go to" in unreadable.messages[0]["content"]
+    )
     inadmissible = env.step("<action>fly to the moon</action>")
     assert inadmissible.invalid and not inadmissible.done
-    assert "Your current observation is: Nothing happens." in inadmissible.messages[0]["content"]  # ALFWorld's reply
+    assert (
+        "Your current observation is: Nothing happens." in inadmissible.messages[0]["content"]
+    )  # ALFWorld's reply
     steps = _play(env, [f"<action>{a}</action>" for a in plan])
     assert steps[-1].done and steps[-1].reward == 1.0
-    assert env.score() == {"reward": 1.0, "success": 1.0, "steps": float(len(plan) + 2), "invalid_actions": 2.0}
+    assert env.score() == {
+        "reward": 1.0,
+        "success": 1.0,
+        "steps": float(len(plan) + 2),
+        "invalid_actions": 2.0,
+    }
 
 
 @pytest.mark.slow  # about 60 s: 18 games (make_games checks the same when it writes them)
 def test_all_shipped_games_are_won_by_their_walkthrough(alfworld_engine):
     games = find_alfworld_games(ALFWORLD_DIR, "valid_unseen") + find_alfworld_games(ALFWORLD_DIR, "train")
-    assert {g.task_type for g in games} == {"pick_and_place_simple", "look_at_obj_in_light",
-                                            "pick_clean_then_place_in_recep", "pick_heat_then_place_in_recep",
-                                            "pick_cool_then_place_in_recep", "pick_two_obj_and_place"}
+    assert {g.task_type for g in games} == {
+        "pick_and_place_simple",
+        "look_at_obj_in_light",
+        "pick_clean_then_place_in_recep",
+        "pick_heat_then_place_in_recep",
+        "pick_cool_then_place_in_recep",
+        "pick_two_obj_and_place",
+    }
     for g in games:
         env = TextGameEnv(g, prompt=alfworld_prompt(), max_steps=50, expert=True)
         env.reset()
@@ -107,14 +122,24 @@ def test_textworld_game_won_and_lost(textworld_engine):
 
 
 def test_split_alfworld_intro():
-    feedback = ("-= Welcome to TextWorld, ALFRED! =-\n\nYou are in the middle of a room. Looking quickly around you, "
-                "you see a cabinet 1, and a fridge 1.\n\nYour task is to: put a cool apple in cabinet.")
+    feedback = (
+        "-= Welcome to TextWorld, ALFRED! =-\n\nYou are in the middle of a room. Looking quickly around you, "
+        "you see a cabinet 1, and a fridge 1.\n\nYour task is to: put a cool apple in cabinet."
+    )
     task, obs = split_alfworld_intro(feedback)
     assert task == "put a cool apple in cabinet."
-    assert obs == "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, and a fridge 1."
+    assert (
+        obs
+        == "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, and a fridge 1."
+    )
 
 
 def test_clean_textworld_feedback():
-    raw = ("\n  ________  ________\n |        \\|        \\\n  \\$$$$$$$$| $$$$$$$$\n\nWelcome! Your objective is X.\n\n"
-           "-= Studio =-\nYou are in a studio.\n\n\n\n>     -= Studio =-0/2\n")
-    assert clean_textworld_feedback(raw, "Your objective is X.") == "Welcome!\n\n-= Studio =-\nYou are in a studio."
+    raw = (
+        "\n  ________  ________\n |        \\|        \\\n  \\$$$$$$$$| $$$$$$$$\n\nWelcome! Your objective is X.\n\n"
+        "-= Studio =-\nYou are in a studio.\n\n\n\n>     -= Studio =-0/2\n"
+    )
+    assert (
+        clean_textworld_feedback(raw, "Your objective is X.")
+        == "Welcome!\n\n-= Studio =-\nYou are in a studio."
+    )

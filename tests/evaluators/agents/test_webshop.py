@@ -68,7 +68,9 @@ class ReplayTextEnv:
             page = self.fx["pages"][self.page]
             if arg == "buy now":
                 reward = self._reward()
-                done_obs = self.fx["done_page"].format(asin=self.asin, options=json.dumps(self.options), reward=reward)
+                done_obs = self.fx["done_page"].format(
+                    asin=self.asin, options=json.dumps(self.options), reward=reward
+                )
                 return done_obs, reward, True, None
             option = next((n for n, vals in page.get("options", {}).items() if arg in vals), None)
             if option is not None:
@@ -97,15 +99,21 @@ def test_buying_the_right_product_scores_one():
     assert user.startswith("Your task is to: i need a long clip-in hair extension")
     assert "Your current observation is: WebShop [SEP] Instruction: [SEP] i need a long clip-in" in user
     assert f"[{SEARCH_PLACEHOLDER!r}]" in user  # only the search bar on the first page
-    steps = [env.step(r) for r in (
-        "<think>search first</think><action>search[clip in hair extension natural]</action>",
-        "<action>click[B0FIXTURE1]</action>",  # WebShop lower-cases the argument; so does the validity check
-        "<action>click[20 inch]</action>",
-        "<action>click[natural black]</action>",
-        "<action>Click[Buy Now]</action>",
-    )]
+    steps = [
+        env.step(r)
+        for r in (
+            "<think>search first</think><action>search[clip in hair extension natural]</action>",
+            "<action>click[B0FIXTURE1]</action>",  # WebShop lower-cases the argument; so does the validity check
+            "<action>click[20 inch]</action>",
+            "<action>click[natural black]</action>",
+            "<action>Click[Buy Now]</action>",
+        )
+    ]
     assert "'click[b0fixture1]'" in steps[0].messages[0]["content"]
-    assert "'click[buy now]'" in steps[1].messages[0]["content"] and "'click[20 inch]'" in steps[1].messages[0]["content"]
+    assert (
+        "'click[buy now]'" in steps[1].messages[0]["content"]
+        and "'click[20 inch]'" in steps[1].messages[0]["content"]
+    )
     assert [s.done for s in steps] == [False] * 4 + [True]
     assert [s.invalid for s in steps] == [False] * 5
     assert steps[-1].reward == 1.0
@@ -116,7 +124,11 @@ def test_buying_the_right_product_scores_one():
 def test_partial_match_scores_reward_without_success():
     env, _ = _env()
     env.reset()
-    for r in ("<action>search[hair]</action>", "<action>click[b0fixture2]</action>", "<action>click[buy now]</action>"):
+    for r in (
+        "<action>search[hair]</action>",
+        "<action>click[b0fixture2]</action>",
+        "<action>click[buy now]</action>",
+    ):
         step = env.step(r)
     assert step.done and step.reward == 0.2
     assert env.score()["score"] == 0.2 and env.score()["success"] == 0.0 and env.score()["reward"] == 0.2
@@ -127,7 +139,9 @@ def test_invalid_actions_are_counted_and_the_step_limit_ends_the_episode():
     env.reset()
     s1 = env.step("I would like to buy hair extensions")  # no action: not sent
     s2 = env.step("<action>click[b0fixture1]</action>")  # not on the search page: sent, WebShop does nothing
-    s3 = env.step(f"<action>{SEARCH_PLACEHOLDER}</action>")  # the placeholder is not a query (WebShop searches it)
+    s3 = env.step(
+        f"<action>{SEARCH_PLACEHOLDER}</action>"
+    )  # the placeholder is not a query (WebShop searches it)
     s4 = env.step("<action>click[b0fixture1]</action>")  # now on the results page: valid
     assert [s.invalid for s in (s1, s2, s3, s4)] == [True, True, True, False]
     assert [s.done for s in (s1, s2, s3, s4)] == [False, False, False, True]
@@ -139,7 +153,12 @@ def test_invalid_actions_are_counted_and_the_step_limit_ends_the_episode():
 
 def test_admissible_actions_and_check_action():
     avail = {"has_search_bar": False, "clickables": ["back to search", "< prev", "buy now", "20 inch"]}
-    assert admissible_actions(avail) == ["click[back to search]", "click[< prev]", "click[buy now]", "click[20 inch]"]
+    assert admissible_actions(avail) == [
+        "click[back to search]",
+        "click[< prev]",
+        "click[buy now]",
+        "click[20 inch]",
+    ]
     assert admissible_actions({"has_search_bar": True, "clickables": ["search"]}) == [SEARCH_PLACEHOLDER]
     assert check_action("click[Buy Now]", avail) == ("click[Buy Now]", True)
     assert check_action("CLICK[20 inch]", avail) == ("click[20 inch]", True)
@@ -157,11 +176,16 @@ def test_webshop_splits():
 
 
 def test_missing_webshop_checkout_names_the_setup_steps(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"(?s)WebShop folder not found: .*git clone .*princeton-nlp/WebShop.*setup\.sh"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"(?s)WebShop folder not found: .*git clone .*princeton-nlp/WebShop.*setup\.sh",
+    ):
         check_webshop_dir(tmp_path / "WebShop")
     (tmp_path / "WebShop" / "web_agent_site" / "envs").mkdir(parents=True)
     (tmp_path / "WebShop" / "web_agent_site" / "envs" / "web_agent_text_env.py").write_text("")
-    with pytest.raises(FileNotFoundError, match=r"lacks \['data/items_shuffle_1000.json or data/items_shuffle.json'"):
+    with pytest.raises(
+        FileNotFoundError, match=r"lacks \['data/items_shuffle_1000.json or data/items_shuffle.json'"
+    ):
         check_webshop_dir(tmp_path / "WebShop")
     with pytest.raises(FileNotFoundError, match="needs data_dir"):
         make_envs("webshop", "test", 2, None, 0, 15)

@@ -35,7 +35,9 @@ def tool_call_reply(calls: list[str], classes: list[str]) -> str:
         params = [p for p in inspect.signature(_method(node.func.id, classes)).parameters if p != "self"]
         args = {params[i]: ast.literal_eval(a) for i, a in enumerate(node.args)}
         args.update({k.arg: ast.literal_eval(k.value) for k in node.keywords})
-        blocks.append("<tool_call>\n" + json.dumps({"name": node.func.id, "arguments": args}) + "\n</tool_call>")
+        blocks.append(
+            "<tool_call>\n" + json.dumps({"name": node.func.id, "arguments": args}) + "\n</tool_call>"
+        )
     return "\n".join(blocks)
 
 

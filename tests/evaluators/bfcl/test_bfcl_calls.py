@@ -51,27 +51,43 @@ def test_rendered_calls_contain_only_literals():
     assert c.kwargs["x"] == "__import__('os').system('rm -rf /')"
 
 
-@pytest.mark.parametrize("text", [
-    "[f(x=lambda: 1)]", "[f(x=[i for i in range(3)])]", "[f(**kw)]", "[f(*a)]", "[f(x=g(y=1))]",
-    "[f(x='a' + 1)]", "[f(x=1/0)]", "[(lambda: 1)()]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[f(x=lambda: 1)]",
+        "[f(x=[i for i in range(3)])]",
+        "[f(**kw)]",
+        "[f(*a)]",
+        "[f(x=g(y=1))]",
+        "[f(x='a' + 1)]",
+        "[f(x=1/0)]",
+        "[(lambda: 1)()]",
+    ],
+)
 def test_non_literal_arguments_are_rejected(text):
     p = parse_reply(text)
     assert p.calls == [] and p.errors and p.malformed
 
 
 def test_tool_call_format_qwen_hermes():
-    text = ('<tool_call>\n{"name": "cd", "arguments": {"folder": "document"}}\n</tool_call>\n'
-            '<tool_call>{"name": "mv", "arguments": "{\\"source\\": \\"a.pdf\\", \\"destination\\": \\"temp\\"}"}'
-            '</tool_call>')
+    text = (
+        '<tool_call>\n{"name": "cd", "arguments": {"folder": "document"}}\n</tool_call>\n'
+        '<tool_call>{"name": "mv", "arguments": "{\\"source\\": \\"a.pdf\\", \\"destination\\": \\"temp\\"}"}'
+        "</tool_call>"
+    )
     p = parse_reply(text)
     assert p.format == "tool_call" and not p.errors
-    assert [c.source() for c in p.calls] == ["cd(folder='document')", "mv(source='a.pdf', destination='temp')"]
+    assert [c.source() for c in p.calls] == [
+        "cd(folder='document')",
+        "mv(source='a.pdf', destination='temp')",
+    ]
 
 
 def test_tool_call_bad_block_is_skipped_and_flagged():
-    text = ('<tool_call>{"name": "cd", "arguments": {"folder": "x"}}</tool_call>'
-            '<tool_call>{"name": cd}</tool_call><tool_call>{"name": "rm -rf", "arguments": {}}</tool_call>')
+    text = (
+        '<tool_call>{"name": "cd", "arguments": {"folder": "x"}}</tool_call>'
+        '<tool_call>{"name": cd}</tool_call><tool_call>{"name": "rm -rf", "arguments": {}}</tool_call>'
+    )
     p = parse_reply(text)
     assert sources(text) == ["cd(folder='x')"]
     assert len(p.errors) == 2 and p.malformed
@@ -94,8 +110,12 @@ def test_broken_call_list_is_malformed():
 
 
 def test_source_round_trip():
-    for src in ["cd(folder='document')", "grep(file_name='final_report.pdf', pattern='budget analysis')",
-                "f(a=[1, 2], b={'x': 'y'})", "sort('final_report.pdf')"]:
+    for src in [
+        "cd(folder='document')",
+        "grep(file_name='final_report.pdf', pattern='budget analysis')",
+        "f(a=[1, 2], b={'x': 'y'})",
+        "sort('final_report.pdf')",
+    ]:
         (c,) = parse_reply(src).calls
         assert c.source() == src
         assert parse_reply(c.source()).calls == [c]

@@ -25,13 +25,27 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def tiny_folder(root: Path, version: int = 3) -> Path:
     """One miss_func entry over MathAPI: ``add`` held out until turn 1."""
-    docs = [{"name": n, "description": n, "parameters": {"type": "dict", "properties": {}}} for n in ("add", "sub")]
+    docs = [
+        {"name": n, "description": n, "parameters": {"type": "dict", "properties": {}}}
+        for n in ("add", "sub")
+    ]
     write_jsonl(root / "multi_turn_func_doc" / "math_api.json", docs)
-    write_jsonl(root / f"BFCL_v{version}_multi_turn_miss_func.json", [{
-        "id": "multi_turn_miss_func_0", "question": [[{"role": "user", "content": "q0"}], []],
-        "initial_config": {}, "involved_classes": ["MathAPI"], "missed_function": {"1": ["add"]}}])
-    write_jsonl(root / "possible_answer" / f"BFCL_v{version}_multi_turn_miss_func.json", [
-        {"id": "multi_turn_miss_func_0", "ground_truth": [["sub(a=1, b=2)"], ["add(a=1, b=2)"]]}])
+    write_jsonl(
+        root / f"BFCL_v{version}_multi_turn_miss_func.json",
+        [
+            {
+                "id": "multi_turn_miss_func_0",
+                "question": [[{"role": "user", "content": "q0"}], []],
+                "initial_config": {},
+                "involved_classes": ["MathAPI"],
+                "missed_function": {"1": ["add"]},
+            }
+        ],
+    )
+    write_jsonl(
+        root / "possible_answer" / f"BFCL_v{version}_multi_turn_miss_func.json",
+        [{"id": "multi_turn_miss_func_0", "ground_truth": [["sub(a=1, b=2)"], ["add(a=1, b=2)"]]}],
+    )
     return root
 
 
@@ -65,8 +79,10 @@ def test_bad_lines_and_inconsistent_answers_are_reported(tmp_path, caplog):
     with pytest.raises(ValueError, match=r"BFCL_v3_multi_turn_miss_func.json:2: not valid JSON"):
         load_category("miss_func", root)
     root = tiny_folder(tmp_path / "b")
-    write_jsonl(root / "possible_answer" / "BFCL_v3_multi_turn_miss_func.json",
-                [{"id": "multi_turn_miss_func_0", "ground_truth": [["sub(a=1, b=2)"]]}])
+    write_jsonl(
+        root / "possible_answer" / "BFCL_v3_multi_turn_miss_func.json",
+        [{"id": "multi_turn_miss_func_0", "ground_truth": [["sub(a=1, b=2)"]]}],
+    )
     with caplog.at_level(logging.WARNING, logger="evaluators.bfcl.data"):
         (e,) = load_category("miss_func", root)  # BFCL fails such an entry whatever the model does
     assert "2 turns but 1 ground-truth turns" in caplog.text and e.num_turns == 2
@@ -82,7 +98,10 @@ def test_split_held_out_by_hand():
 
 def test_category_names():
     assert [canonical_category(n) for n in ("base", "multi_turn_miss_func", "bfcl_long_context")] == [
-        "base", "miss_func", "long_context"]
+        "base",
+        "miss_func",
+        "long_context",
+    ]
     with pytest.raises(ValueError, match="allowed: \\['base', 'miss_func', 'miss_param', 'long_context'\\]"):
         canonical_category("irrelevance")
 
@@ -99,12 +118,21 @@ def test_shared_v3_copy_loads_with_the_same_ids():
 
 # ---------------------------------------------------------------------------------------------------- metrics
 def test_accuracy_rows_by_hand():
-    valid = {"base": [True, False], "miss_func": [True, True], "miss_param": [False, False, False, True],
-             "long_context": [False]}
+    valid = {
+        "base": [True, False],
+        "miss_func": [True, True],
+        "miss_param": [False, False, False, True],
+        "long_context": [False],
+    }
     rows = accuracy_rows("m", "resrl", valid, n_boot=200)
     got = {r.benchmark: r.value for r in rows}
-    assert got == {"bfcl_base": 0.5, "bfcl_miss_func": 1.0, "bfcl_miss_param": 0.25, "bfcl_long_context": 0.0,
-                   OVERALL: (0.5 + 1.0 + 0.25 + 0.0) / 4}
+    assert got == {
+        "bfcl_base": 0.5,
+        "bfcl_miss_func": 1.0,
+        "bfcl_miss_param": 0.25,
+        "bfcl_long_context": 0.0,
+        OVERALL: (0.5 + 1.0 + 0.25 + 0.0) / 4,
+    }
     assert all(r.metric == "accuracy" and r.k == 1 and r.n_samples == 1 for r in rows)
     for r in rows:
         assert r.ci_low <= r.value <= r.ci_high and not math.isnan(r.ci_low)
@@ -144,7 +172,8 @@ def test_make_envs_is_seeded_grouped_and_unique():
     assert len({e.episode_id for e in many}) == 10 and len({e.entry.id for e in many}) == 8
     # episodes 0..k-1 do not depend on how many are asked for (resrl.tasks.env_task relies on it)
     assert [e.episode_id for e in make_envs("all", episodes=4, seed=3)] == [
-        e.episode_id for e in make_envs("all", episodes=9, seed=3)][:4]
+        e.episode_id for e in make_envs("all", episodes=9, seed=3)
+    ][:4]
     assert all(isinstance(e, ChatEnv) for e in many)
     with pytest.raises(ValueError, match="episodes must be >= 1"):
         make_envs("base", episodes=0)

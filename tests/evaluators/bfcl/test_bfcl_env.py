@@ -7,8 +7,10 @@ import json
 
 import pytest
 
-pytest.importorskip("bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker",
-                    reason="bfcl_eval is not importable (pip install --no-deps bfcl-eval==2026.3.23)")
+pytest.importorskip(
+    "bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker",
+    reason="bfcl_eval is not importable (pip install --no-deps bfcl-eval==2026.3.23)",
+)
 
 from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_utils  # noqa: E402
 
@@ -37,7 +39,10 @@ def normal(src: str) -> str:
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_ground_truth_replay_is_valid_in_both_formats(entries, category, as_python, as_tool_calls, player):
     for e in entries[category]:
-        for fmt, to_reply in (("prompt", as_python), ("fc", lambda c, e=e: as_tool_calls(c, e.involved_classes))):
+        for fmt, to_reply in (
+            ("prompt", as_python),
+            ("fc", lambda c, e=e: as_tool_calls(c, e.involved_classes)),
+        ):
             env = BFCLEnv(e, call_format=fmt)
             steps = player(env, [[to_reply(calls)] if calls else [] for calls in e.ground_truth])
             assert steps[-1].done and steps[-1].reward == 1.0, (e.id, fmt, env.check)
@@ -45,9 +50,13 @@ def test_ground_truth_replay_is_valid_in_both_formats(entries, category, as_pyth
             assert env.check == {"valid": True}
             # what the checker got: one step per non-empty turn, the ground-truth calls (re-rendered)
             if fmt == "prompt":
-                assert env.turn_calls == [[[normal(c) for c in calls]] if calls else [] for calls in e.ground_truth]
+                assert env.turn_calls == [
+                    [[normal(c) for c in calls]] if calls else [] for calls in e.ground_truth
+                ]
             else:  # positional arguments came back named
-                assert [[len(s) for s in t] for t in env.turn_calls] == [[len(c)] if c else [] for c in e.ground_truth]
+                assert [[len(s) for s in t] for t in env.turn_calls] == [
+                    [len(c)] if c else [] for c in e.ground_truth
+                ]
             tag = env._session.tag
             env.close()
             assert leftover_instances(tag) == []
@@ -86,7 +95,10 @@ def test_turns_follow_the_question_and_tool_results_come_back(as_python):
     opening = env.reset()
     assert [m["role"] for m in opening] == ["system", "user"]
     assert opening[1]["content"] == e.question[0][0]["content"]
-    assert '"name": "ls"' in opening[0]["content"] and "[func_name1(params_name1=params_value1" in opening[0]["content"]
+    assert (
+        '"name": "ls"' in opening[0]["content"]
+        and "[func_name1(params_name1=params_value1" in opening[0]["content"]
+    )
     step = env.step(as_python(e.ground_truth[0]))
     assert not step.done and [m["role"] for m in step.messages] == ["tool"] * len(e.ground_truth[0])
     assert [m["name"] for m in step.messages] == e.ground_truth[0]
@@ -105,7 +117,7 @@ def test_turns_follow_the_question_and_tool_results_come_back(as_python):
 
 def test_miss_func_holds_functions_out_until_their_turn(as_python):
     e = next(x for x in load_category("miss_func", limit=5) if x.held_out)
-    (turn, docs), = e.held_out.items()
+    ((turn, docs),) = e.held_out.items()
     names = {d["name"] for d in docs}
     for fmt in ("prompt", "fc"):
         env = BFCLEnv(e, call_format=fmt)

@@ -9,8 +9,10 @@ import re
 import pandas as pd
 import pytest
 
-pytest.importorskip("bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker",
-                    reason="bfcl_eval is not importable (pip install --no-deps bfcl-eval==2026.3.23)")
+pytest.importorskip(
+    "bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker",
+    reason="bfcl_eval is not importable (pip install --no-deps bfcl-eval==2026.3.23)",
+)
 
 from evaluators.bfcl import run as run_mod  # noqa: E402
 from evaluators.bfcl.__main__ import compose, main  # noqa: E402
@@ -35,7 +37,8 @@ class OracleSampler:
             for calls in e.ground_truth:
                 replies += (["[" + ", ".join(calls) + "]"] if calls else []) + [""]
             self.queue.setdefault(e.question[0][0]["content"], []).append(
-                replies if e.id in solve else [""] * len(replies))
+                replies if e.id in solve else [""] * len(replies)
+            )
 
     def generate_from_ids(self, prompts, params):
         self.calls += 1
@@ -74,16 +77,25 @@ def fake_policy(monkeypatch):
     def install(solve):
         FakePolicy.instances.clear()
         monkeypatch.setattr(run_mod, "Policy", lambda cfg: FakePolicy(cfg, solve))
+
     return install
 
 
 def test_compose_and_validate():
     conf = compose(["model=smollm2-135m", "subset=base", "limit=2"])
     assert conf.model["name"] == "smollm2-135m" and conf.subset == "base" and conf.limit == 2
-    assert conf.categories == ["base"] and compose([]).categories == ["base", "miss_func", "miss_param", "long_context"]
+    assert conf.categories == ["base"] and compose([]).categories == [
+        "base",
+        "miss_func",
+        "miss_param",
+        "long_context",
+    ]
     assert compose(["subset=multi_turn_long_context"]).subset == "long_context"
-    for bad, msg in (("subset=simple", "unknown BFCL multi-turn category"), ("call_format=xml", "call_format"),
-                     ("max_turn_steps=0", "max_turn_steps must be")):
+    for bad, msg in (
+        ("subset=simple", "unknown BFCL multi-turn category"),
+        ("call_format=xml", "call_format"),
+        ("max_turn_steps=0", "max_turn_steps must be"),
+    ):
         with pytest.raises(Exception, match=msg):
             compose([bad])
 
@@ -91,27 +103,42 @@ def test_compose_and_validate():
 def test_cli_reports_bad_values_in_one_line(capsys):
     with pytest.raises(SystemExit) as err:
         main(["subset=simple"])
-    assert err.value.code == 2 and "error: unknown BFCL multi-turn category 'simple'" in capsys.readouterr().err
+    assert (
+        err.value.code == 2 and "error: unknown BFCL multi-turn category 'simple'" in capsys.readouterr().err
+    )
     main(["--cfg", "subset=miss_param"])
     assert "subset: miss_param" in capsys.readouterr().out
 
 
 def test_run_scores_transcripts_and_resumes(tmp_path, fake_policy):
     fake_policy({"multi_turn_base_0"})
-    conf = compose(["subset=base", "limit=2", "n_boot=50", f"results_dir={tmp_path}", "progress=false",
-                    "episodes_per_chunk=1"])
+    conf = compose(
+        [
+            "subset=base",
+            "limit=2",
+            "n_boot=50",
+            f"results_dir={tmp_path}",
+            "progress=false",
+            "episodes_per_chunk=1",
+        ]
+    )
     out = run_mod.run(conf)
     df = pd.read_csv(out["metrics_path"])
     assert tuple(df.columns) == METRIC_COLUMNS
     assert df[["benchmark", "metric", "k", "value"]].values.tolist() == [["bfcl_base", "accuracy", 1, 0.5]]
     records = [json.loads(line) for line in (out["samples_dir"] / "bfcl_base.jsonl").read_text().splitlines()]
-    assert [(r["problem_id"], r["valid"]) for r in records] == [("multi_turn_base_0", True), ("multi_turn_base_1", False)]
+    assert [(r["problem_id"], r["valid"]) for r in records] == [
+        ("multi_turn_base_0", True),
+        ("multi_turn_base_1", False),
+    ]
     good, bad = records
     assert good["finish_reason"] == "done" and good["error_type"] is None and good["score"]["reward"] == 1.0
     assert bad["error_type"] == "multi_turn:empty_turn_model_response"
     assert good["messages"][0]["role"] == "system" and any(m["role"] == "tool" for m in good["messages"])
     assert good["replies"] == sum(2 if c else 1 for c in load_category("base", limit=1)[0].ground_truth)
-    assert sum(len(s) for t in good["turn_calls"] for s in t) == sum(len(c) for c in load_category("base", limit=1)[0].ground_truth)
+    assert sum(len(s) for t in good["turn_calls"] for s in t) == sum(
+        len(c) for c in load_category("base", limit=1)[0].ground_truth
+    )
     info = json.loads(out["info_path"].read_text())
     assert info["bfcl_eval_version"] == "2026.3.23" and info["n_entries"] == {"base": 2}
     assert FakePolicy.instances[0].sampler.calls > 0
@@ -129,16 +156,30 @@ def test_all_categories_give_the_overall_row(tmp_path, fake_policy):
     fake_policy({"multi_turn_base_0", "multi_turn_miss_func_0", "multi_turn_miss_param_0"})
     out = run_mod.run(compose(["limit=1", "n_boot=20", f"results_dir={tmp_path}", "progress=false"]))
     got = {r.benchmark: r.value for r in out["rows"]}
-    assert got == {"bfcl_base": 1.0, "bfcl_miss_func": 1.0, "bfcl_miss_param": 1.0, "bfcl_long_context": 0.0,
-                   "bfcl_multi_turn": 0.75}
+    assert got == {
+        "bfcl_base": 1.0,
+        "bfcl_miss_func": 1.0,
+        "bfcl_miss_param": 1.0,
+        "bfcl_long_context": 0.0,
+        "bfcl_multi_turn": 0.75,
+    }
 
 
 def test_transcripts_of_another_model_are_not_reused(tmp_path, fake_policy):
     """model.seed=1 is another tiny-qwen3: its transcripts would be scored as the first one's."""
     fake_policy({"multi_turn_base_0"})
-    args = ["model=tiny-qwen3", "subset=base", "limit=1", "n_boot=10", f"results_dir={tmp_path}", "progress=false"]
+    args = [
+        "model=tiny-qwen3",
+        "subset=base",
+        "limit=1",
+        "n_boot=10",
+        f"results_dir={tmp_path}",
+        "progress=false",
+    ]
     assert run_mod.run(compose(args))["timings"]["new_episodes"] == 1
-    with pytest.raises(ValueError, match=r"different \['model\.seed'\].*use another run_name=, or overwrite=true"):
+    with pytest.raises(
+        ValueError, match=r"different \['model\.seed'\].*use another run_name=, or overwrite=true"
+    ):
         run_mod.run(compose([*args, "model.seed=1"]))
     assert run_mod.run(compose([*args, "model.seed=1", "overwrite=true"]))["timings"]["new_episodes"] == 1
 
@@ -156,8 +197,18 @@ def test_second_process_on_the_same_run_is_refused(tmp_path, fake_policy):
 def test_real_smollm2_episode(tmp_path):
     """SmolLM2-135M on one base entry, two replies of 8 tokens (its ~7,500-token prompt makes each reply slow on
     CPU). It does not answer in BFCL's format: the entry is cut off and scored invalid."""
-    conf = compose(["model=smollm2-135m", "subset=base", "limit=1", "max_new_tokens=8", "max_replies=2",
-                    f"results_dir={tmp_path}", "progress=false", "n_boot=10"])
+    conf = compose(
+        [
+            "model=smollm2-135m",
+            "subset=base",
+            "limit=1",
+            "max_new_tokens=8",
+            "max_replies=2",
+            f"results_dir={tmp_path}",
+            "progress=false",
+            "n_boot=10",
+        ]
+    )
     out = run_mod.run(conf)
     (rec,) = [json.loads(x) for x in (out["samples_dir"] / "bfcl_base.jsonl").read_text().splitlines()]
     assert rec["replies"] == 2 and rec["generated_tokens"] <= 16 and rec["prompt_tokens"] > 1000

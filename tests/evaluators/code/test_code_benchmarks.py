@@ -95,10 +95,14 @@ def test_lcb_date_window(tmp_path):
     with pytest.raises(ValueError, match="no per-problem dates"):
         livecodebench.load_problems(date_from="2024-10-01")
     rows = [
-        {"question_content": f"q{i}", "starter_code": "", "contest_date": d,
-         "public_test_cases": json.dumps([{"input": "1\n", "output": "1\n", "testtype": "stdin"}])}
+        {
+            "question_content": f"q{i}",
+            "starter_code": "",
+            "contest_date": d,
+            "public_test_cases": json.dumps([{"input": "1\n", "output": "1\n", "testtype": "stdin"}]),
+        }
         for i, d in enumerate(["2024-07-31T00:00:00", "2024-08-01T00:00:00", "2025-01-31", "2025-02-01"])
-    ]  # fmt: skip
+    ]
     path = tmp_path / "lcb.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     kept = livecodebench.load_problems(

@@ -119,8 +119,17 @@ def test_codeforces_run_reports_elo_and_percentile(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_real_smollm2_run_end_to_end(tmp_path, capsys):
     """The newcomer's command on a subset, with the real model (minutes on 2 CPU cores)."""
-    main(["benchmark=humaneval_plus", "model=smollm2-135m", "limit=1", "n=1", "max_new_tokens=64", "n_boot=20",
-          f"results_dir={tmp_path}"])  # fmt: skip
+    main(
+        [
+            "benchmark=humaneval_plus",
+            "model=smollm2-135m",
+            "limit=1",
+            "n=1",
+            "max_new_tokens=64",
+            "n_boot=20",
+            f"results_dir={tmp_path}",
+        ]
+    )
     printed = capsys.readouterr().out
     assert "humaneval_plus" in printed and "metrics:" in printed
     rows = pd.read_csv(tmp_path / "metrics" / "base-smollm2-135m" / "humaneval_plus.csv")

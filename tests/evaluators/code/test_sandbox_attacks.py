@@ -74,8 +74,10 @@ def test_killing_the_supervisor_never_passes_a_stdio_program():
     The supervisor's death must be a runtime error (it used to come back as ``passed`` with 0/1 tests passed)."""
     cfg = SandboxConfig(mode="fallback", python_guard=False, block_processes=False)
     prog = "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(0.5)\nprint(4)\n"
-    for run in (lambda: run_stdio(prog, "", "4\n", timeout_s=3, memory_mb=256, config=cfg),
-                lambda: run_stdio_suite(prog, [("", "4\n")] * 2, timeout_s=3, memory_mb=256, config=cfg)):  # fmt: skip
+    for run in (
+        lambda: run_stdio(prog, "", "4\n", timeout_s=3, memory_mb=256, config=cfg),
+        lambda: run_stdio_suite(prog, [("", "4\n")] * 2, timeout_s=3, memory_mb=256, config=cfg),
+    ):
         v = run()
         assert v.status == "runtime_error" and v.tests_passed == 0, v
 

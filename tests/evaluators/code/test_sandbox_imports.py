@@ -89,13 +89,26 @@ def _static_analysis() -> dict:
 ANALYSIS = _static_analysis()
 TREES: dict[str, ast.Module] = ANALYSIS.pop("__trees__")
 OWN_MODULES = set(TREES) - {"__main__"}
-STDLIB_USED = {name for imports in ANALYSIS.values() for _, name, _ in imports if not name.startswith(PACKAGE)}
+STDLIB_USED = {
+    name for imports in ANALYSIS.values() for _, name, _ in imports if not name.startswith(PACKAGE)
+}
 EXPECTED_LOADED = sorted(STDLIB_USED | OWN_MODULES | set(policy.PREIMPORT))
 
 
 def test_the_package_is_what_the_analysis_covers():
-    assert {"protocol", "codec", "policy", "guard", "asserts", "harness", "rootfs", "worker", "pump", "verdict",
-            "supervisor"} <= {n.partition(".")[2] for n in OWN_MODULES}  # fmt: skip
+    assert {
+        "protocol",
+        "codec",
+        "policy",
+        "guard",
+        "asserts",
+        "harness",
+        "rootfs",
+        "worker",
+        "pump",
+        "verdict",
+        "supervisor",
+    } <= {n.partition(".")[2] for n in OWN_MODULES}
     assert len(TREES) == len(list(CHILD_DIR.glob("*.py")))
 
 
@@ -110,7 +123,9 @@ def test_child_imports_only_the_standard_library_and_itself(module):
                 "(the parent imports them as evaluators.code.sandbox.child.*)"
             )
         else:
-            assert top in sys.stdlib_module_names, f"{module}:{node.lineno} imports {name}: not standard library"
+            assert top in sys.stdlib_module_names, (
+                f"{module}:{node.lineno} imports {name}: not standard library"
+            )
 
 
 @pytest.mark.parametrize("module", sorted(TREES))
@@ -155,10 +170,17 @@ def test_every_module_is_loaded_when_the_entry_point_starts():
 def test_the_parent_loads_only_the_shared_modules_of_the_child():
     """The evaluator uses the protocol, the codec and the assert compiler; the supervisor, worker, harness, guard
     and the rest stay out of its process."""
-    code = ("import sys\nimport evaluators.code.sandbox, evaluators.code._sandbox_child\n"
-            "print(sorted(m for m in sys.modules if m.startswith('evaluators.code.sandbox.child')))")  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[3]).stdout  # fmt: skip
+    code = (
+        "import sys\nimport evaluators.code.sandbox, evaluators.code._sandbox_child\n"
+        "print(sorted(m for m in sys.modules if m.startswith('evaluators.code.sandbox.child')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    ).stdout
     loaded = set(eval(out))  # noqa: S307 - our own subprocess's repr of a list of str
     assert loaded == {f"evaluators.code.sandbox.child{m}" for m in ("", ".codec", ".protocol", ".asserts")}
 
@@ -205,8 +227,19 @@ UNITS = [
     Unit("calls", _CALLS_PROGRAM, entry="g", inputs=({"$tuple": [1]},)),
     Unit("calls", _CALLS_PROGRAM, entry="C.m", inputs=({"$tuple": [5]},)),
 ]
-EXPECTED_STATUS = ["passed", "failed", "runtime_error", "syntax_error", "completed", "runtime_error",
-                   "runtime_error", "memory", "completed", "runtime_error", "completed"]  # fmt: skip
+EXPECTED_STATUS = [
+    "passed",
+    "failed",
+    "runtime_error",
+    "syntax_error",
+    "completed",
+    "runtime_error",
+    "runtime_error",
+    "memory",
+    "completed",
+    "runtime_error",
+    "completed",
+]
 
 
 def _run_child(mode: str, argv_head: list[str], units: list[Unit]) -> list:
@@ -219,13 +252,37 @@ def _run_child(mode: str, argv_head: list[str], units: list[Unit]) -> list:
             prefix, workdir_in, uid = unshare_argv(), "/sandbox", fresh_uid() if os.geteuid() == 0 else None
         else:
             workdir_in = workdir
-        limits = Limits(memory_mb=256, cpu_s=10.0, wall_s=10.0, fsize_mb=16, nproc=64, nofile=64, tmpfs_mb=16,
-                        stdout_cap=1 << 20, record_cap=1 << 23)  # fmt: skip
-        job = Job(mode, uid, workdir_in, workdir_in if mode == "fallback" else "/tmp", True, True, (), limits,
-                  tuple(units))  # fmt: skip
+        limits = Limits(
+            memory_mb=256,
+            cpu_s=10.0,
+            wall_s=10.0,
+            fsize_mb=16,
+            nproc=64,
+            nofile=64,
+            tmpfs_mb=16,
+            stdout_cap=1 << 20,
+            record_cap=1 << 23,
+        )
+        job = Job(
+            mode,
+            uid,
+            workdir_in,
+            workdir_in if mode == "fallback" else "/tmp",
+            True,
+            True,
+            (),
+            limits,
+            tuple(units),
+        )
         stdin = encode_frame(job) + CONTINUE * (len(units) - 1)
-        proc = subprocess.run([*prefix, *argv_head], input=stdin, capture_output=True, timeout=240, cwd=workdir,
-                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})  # fmt: skip
+        proc = subprocess.run(
+            [*prefix, *argv_head],
+            input=stdin,
+            capture_output=True,
+            timeout=240,
+            cwd=workdir,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -240,9 +297,14 @@ def test_no_module_is_imported_after_the_guard(mode):
     assert [r.status for r in results] == EXPECTED_STATUS, [(r.status, r.detail) for r in results]
     for unit, r in zip(UNITS, results, strict=True):
         lines = r.stderr_tail.splitlines()
-        assert "GUARD-INSTALLED missing=" in lines, (unit, r.stderr_tail[-1000:])  # the guard was seen, nothing missing
+        assert "GUARD-INSTALLED missing=" in lines, (
+            unit,
+            r.stderr_tail[-1000:],
+        )  # the guard was seen, nothing missing
         assert not [x for x in lines if x.startswith("LATE-IMPORT")], (unit, r.stderr_tail[-1000:])
-    assert "$dict" in results[8].outputs[0] and "$digest" in results[8].outputs[1]  # the large-output path ran
+    assert (
+        "$dict" in results[8].outputs[0] and "$digest" in results[8].outputs[1]
+    )  # the large-output path ran
 
 
 def test_the_entry_point_runs_under_isolated_mode():

@@ -33,14 +33,28 @@ from evaluators.code.sandbox.child.protocol import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-LIMITS = Limits(memory_mb=256, cpu_s=2.5, wall_s=3.0, fsize_mb=16, nproc=64, nofile=64, tmpfs_mb=16,
-                stdout_cap=1 << 20, record_cap=1 << 23)  # fmt: skip
+LIMITS = Limits(
+    memory_mb=256,
+    cpu_s=2.5,
+    wall_s=3.0,
+    fsize_mb=16,
+    nproc=64,
+    nofile=64,
+    tmpfs_mb=16,
+    stdout_cap=1 << 20,
+    record_cap=1 << 23,
+)
 ENCODED_ARGS = json.loads(codec.encode_value((1, [2.5, "é"], {"k": (None,)})))
 UNITS = (
     Unit("tests", "def f(x):\n    return x\n", tests="assert f(1) == 1\n"),
     Unit("stdio", "print(input())\n", stdin="hello\n\u2028\n"),
-    Unit("calls", "def f(*a):\n    return a\n", entry="C.m", inputs=(ENCODED_ARGS, {"$tuple": []}),
-         call_limits=(1.0, 2.5)),  # fmt: skip
+    Unit(
+        "calls",
+        "def f(*a):\n    return a\n",
+        entry="C.m",
+        inputs=(ENCODED_ARGS, {"$tuple": []}),
+        call_limits=(1.0, 2.5),
+    ),
 )
 FRAME_MESSAGES = [
     Job("namespace", 3_000_123, "/sandbox", "/tmp", True, False, (), LIMITS, UNITS),
@@ -48,10 +62,19 @@ FRAME_MESSAGES = [
     Ready("fallback", 4242),
     WorkerStarted(4243),
     UnitResult(0, "passed", exit="code 0", wall_s=0.1, cpu_s=0.05, line=None, asserts=3),
-    UnitResult(1, "failed", "line 2: assert f(3) == 9", "code 0", 0.2, 0.1, "Trace\u2028back", 2, line=2, asserts=2),
+    UnitResult(
+        1, "failed", "line 2: assert f(3) == 9", "code 0", 0.2, 0.1, "Trace\u2028back", 2, line=2, asserts=2
+    ),
     UnitResult(2, "completed", stdout=b"\x00\xff out\n", stderr_tail="é"),
-    UnitResult(3, "timeout", "wall-clock limit of 2 s exceeded", "signal SIGKILL", call_index=1,
-               outputs=(ENCODED_ARGS, {"$digest": "ab" * 32}), times=(1e-06, 0.5)),  # fmt: skip
+    UnitResult(
+        3,
+        "timeout",
+        "wall-clock limit of 2 s exceeded",
+        "signal SIGKILL",
+        call_index=1,
+        outputs=(ENCODED_ARGS, {"$digest": "ab" * 32}),
+        times=(1e-06, 0.5),
+    ),
     Error("sandbox set-up failed in namespace mode: OSError(1, 'mount')"),
 ]
 
@@ -93,9 +116,18 @@ def _job_dict() -> dict:
         (b'{"type":"worker","pid":true}', r"WorkerStarted\.pid: expected int, got bool"),
         (b'{"type":"worker","pid":1.5}', r"WorkerStarted\.pid: expected int, got float"),
         (b'{"type":"unit","index":0,"status":"completed","stdout":"***"}', r"UnitResult\.stdout: not base64"),
-        (b'{"type":"unit","index":0,"status":"failed","line":"2"}', r"UnitResult\.line: expected int, got str"),
-        (b'{"type":"unit","index":0,"status":"failed","times":[0.1,"x"]}', r"UnitResult\.times\[1\]: expected float"),
-        (b'{"type":"unit","index":0,"status":"failed","outputs":{}}', r"UnitResult\.outputs: expected a list"),
+        (
+            b'{"type":"unit","index":0,"status":"failed","line":"2"}',
+            r"UnitResult\.line: expected int, got str",
+        ),
+        (
+            b'{"type":"unit","index":0,"status":"failed","times":[0.1,"x"]}',
+            r"UnitResult\.times\[1\]: expected float",
+        ),
+        (
+            b'{"type":"unit","index":0,"status":"failed","outputs":{}}',
+            r"UnitResult\.outputs: expected a list",
+        ),
         (b'{"type":"error","detail":null}', r"Error\.detail: expected str, got NoneType"),
     ],
 )
@@ -181,8 +213,9 @@ def test_the_harness_writes_what_the_protocol_parses():
     def run(*args: str) -> list:
         r, w = os.pipe()
         try:
-            subprocess.run([sys.executable, "-c", script, str(w), *args], pass_fds=(w,), cwd=REPO, check=True,
-                           timeout=60)  # fmt: skip
+            subprocess.run(
+                [sys.executable, "-c", script, str(w), *args], pass_fds=(w,), cwd=REPO, check=True, timeout=60
+            )
         finally:
             os.close(w)
         with os.fdopen(r, "rb") as f:
@@ -222,10 +255,35 @@ def _same(a, b) -> bool:
 
 
 CODEC_VALUES = [
-    "", "é\u2028\x00", True, False, None, 0, -7, 10**700, -(10**700), 0.1, -0.0, math.inf, -math.inf, 1 + 2j,
-    complex(math.inf, -1), b"", b"\x00\xff", [], (), set(), frozenset(), {}, [1, [2, [3]]], (1, (2,)), {3, "x"},
-    frozenset({(1, 2)}), {"a": [1], 5: (6,), (7, 8): {9}, None: b"z"}, [{"k": (1.5, {2: frozenset({3})})}],
-]  # fmt: skip
+    "",
+    "é\u2028\x00",
+    True,
+    False,
+    None,
+    0,
+    -7,
+    10**700,
+    -(10**700),
+    0.1,
+    -0.0,
+    math.inf,
+    -math.inf,
+    1 + 2j,
+    complex(math.inf, -1),
+    b"",
+    b"\x00\xff",
+    [],
+    (),
+    set(),
+    frozenset(),
+    {},
+    [1, [2, [3]]],
+    (1, (2,)),
+    {3, "x"},
+    frozenset({(1, 2)}),
+    {"a": [1], 5: (6,), (7, 8): {9}, None: b"z"},
+    [{"k": (1.5, {2: frozenset({3})})}],
+]
 
 
 @pytest.mark.parametrize("value", CODEC_VALUES, ids=repr)
@@ -241,8 +299,17 @@ def test_codec_nan_and_digest_round_trip():
 
 @pytest.mark.parametrize(
     "obj",
-    [{"$tuple": [1], "$set": [2]}, {"$nope": 1}, {"plain": "dict"}, {"$int": 5}, {"$int": "xyz"}, {"$bytes": "***"},
-     {"$complex": [1]}, {"$dict": [1, 2]}, {"$float": "pi"}],  # fmt: skip
+    [
+        {"$tuple": [1], "$set": [2]},
+        {"$nope": 1},
+        {"plain": "dict"},
+        {"$int": 5},
+        {"$int": "xyz"},
+        {"$bytes": "***"},
+        {"$complex": [1]},
+        {"$dict": [1, 2]},
+        {"$float": "pi"},
+    ],
     ids=repr,
 )
 def test_malformed_encoded_values_raise_value_error(obj):

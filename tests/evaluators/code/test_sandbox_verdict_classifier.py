@@ -26,8 +26,17 @@ from evaluators.code.sandbox.child.verdict import (
     classify,
 )
 
-LIMITS = Limits(memory_mb=256, cpu_s=2.0, wall_s=3.0, fsize_mb=16, nproc=64, nofile=64, tmpfs_mb=16, stdout_cap=100,
-                record_cap=1000)  # fmt: skip
+LIMITS = Limits(
+    memory_mb=256,
+    cpu_s=2.0,
+    wall_s=3.0,
+    fsize_mb=16,
+    nproc=64,
+    nofile=64,
+    tmpfs_mb=16,
+    stdout_cap=100,
+    record_cap=1000,
+)
 PASSED = Record("n", "passed", asserts=3)
 
 
@@ -56,19 +65,35 @@ def obs(**kw) -> Observation:
         (obs(record=Record("n", "syntax_error", "SyntaxError: x")), "syntax_error", "SyntaxError: x"),
         # no record: never a pass, whatever the exit code or output
         (obs(exit_code=0), "runtime_error", "the process ended (code 0) without a harness record"),
-        (obs(kind="stdio", exit_code=0, stdout=b"PASSED\n"), "runtime_error", "(code 0) without a harness record"),
+        (
+            obs(kind="stdio", exit_code=0, stdout=b"PASSED\n"),
+            "runtime_error",
+            "(code 0) without a harness record",
+        ),
         (obs(exit_code=125, stderr_tail=b"sandbox worker set-up failed"), "runtime_error", "(code 125)"),
         (obs(exit_signal=int(signal.SIGSEGV), exit_code=None), "runtime_error", "(signal SIGSEGV)"),
-        (obs(exit_signal=40, exit_code=None), "runtime_error", "(signal 40)"),  # a real-time signal has no name
+        (
+            obs(exit_signal=40, exit_code=None),
+            "runtime_error",
+            "(signal 40)",
+        ),  # a real-time signal has no name
         # CPU time: SIGXCPU, or SIGKILL with the allowance used up
         (obs(exit_signal=int(signal.SIGXCPU), exit_code=None), "timeout", "CPU-time limit of 2.0 s exceeded"),
         (obs(exit_signal=int(signal.SIGKILL), exit_code=None, cpu_s=1.97), "timeout", "CPU-time limit"),
-        (obs(exit_signal=int(signal.SIGKILL), exit_code=None, cpu_s=0.5), "runtime_error", "(signal SIGKILL)"),
+        (
+            obs(exit_signal=int(signal.SIGKILL), exit_code=None, cpu_s=0.5),
+            "runtime_error",
+            "(signal SIGKILL)",
+        ),
         # memory, recognised from stderr when no record came
         (obs(exit_code=1, stderr_tail=b"Traceback...\nMemoryError\n"), "memory", "out of memory"),
         (obs(exit_code=1, stderr_tail=b"OSError: Cannot allocate memory"), "memory", "out of memory"),
         # the pump stopped the worker
-        (obs(stop=STOP_TIMEOUT, exit_signal=9, exit_code=None), "timeout", "wall-clock limit of 3 s exceeded"),
+        (
+            obs(stop=STOP_TIMEOUT, exit_signal=9, exit_code=None),
+            "timeout",
+            "wall-clock limit of 3 s exceeded",
+        ),
         (obs(stop=STOP_TIMEOUT, record=PASSED), "passed", ""),  # the record came in time: only slow to exit
         (obs(stop=STOP_OUTPUT_LIMIT, record=PASSED), "failed", "output limit of 100 bytes exceeded"),
         (obs(stop=STOP_RECORD_LIMIT), "failed", "result larger than 1000 bytes"),
@@ -86,10 +111,17 @@ def test_a_call_that_overran_its_own_limit_is_named():
 
 
 def test_record_fields_and_facts_are_carried_over():
-    rec = Record("n", "runtime_error", "ValueError: 3", call_index=2, outputs=(1, {"$tuple": [2]}), times=(0.1, 0.2))
+    rec = Record(
+        "n", "runtime_error", "ValueError: 3", call_index=2, outputs=(1, {"$tuple": [2]}), times=(0.1, 0.2)
+    )
     r = classify(obs(kind="calls", record=rec, bad_records=4, wall_s=1.234567, cpu_s=0.98765), LIMITS)
     assert (r.status, r.detail, r.call_index, r.outputs, r.times) == (
-        "runtime_error", "ValueError: 3", 2, (1, {"$tuple": [2]}), (0.1, 0.2))  # fmt: skip
+        "runtime_error",
+        "ValueError: 3",
+        2,
+        (1, {"$tuple": [2]}),
+        (0.1, 0.2),
+    )
     assert (r.bad_records, r.wall_s, r.cpu_s, r.exit, r.stdout) == (4, 1.2346, 0.9877, "code 0", None)
     r = classify(obs(record=Record("n", "failed", "AssertionError", line=7, asserts=7)), LIMITS)
     assert (r.line, r.asserts) == (7, 7)
@@ -98,7 +130,9 @@ def test_record_fields_and_facts_are_carried_over():
 def test_stdio_results_carry_stdout_up_to_one_byte_past_the_cap():
     r = classify(obs(kind="stdio", record=Record("n", "completed"), stdout=b"x" * 500), LIMITS)
     assert r.status == "completed" and r.stdout == b"x" * 101  # the parent sees that the cap was exceeded
-    assert classify(obs(kind="stdio", record=Record("n", "completed"), stdout=b"42\n"), LIMITS).stdout == b"42\n"
+    assert (
+        classify(obs(kind="stdio", record=Record("n", "completed"), stdout=b"42\n"), LIMITS).stdout == b"42\n"
+    )
 
 
 def test_stderr_tail_is_decoded_leniently():

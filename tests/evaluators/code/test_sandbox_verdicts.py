@@ -105,8 +105,9 @@ def test_run_calls_returns_plain_outputs_and_errors(cfg):
 
 def test_run_calls_class_method_and_per_call_limit(cfg):
     prog = "import time\nclass Solution:\n    def go(self, s):\n        if s > 1:\n            time.sleep(30)\n        return s\n"
-    v = run_calls(prog, "Solution.go", [[0], [1], [2]], timeout_s=20, memory_mb=256, call_timeouts=[1, 1, 1],
-                  config=cfg)  # fmt: skip
+    v = run_calls(
+        prog, "Solution.go", [[0], [1], [2]], timeout_s=20, memory_mb=256, call_timeouts=[1, 1, 1], config=cfg
+    )
     assert v.status == "timeout" and v.failed_test == 2
 
 

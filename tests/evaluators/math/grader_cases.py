@@ -62,9 +62,18 @@ CASES: list[tuple[str, str, bool, str]] = [
     (B % "(\\frac{\\pi}{2}, 3)", "(3, \\frac{\\pi}{2})", False, "tuple"),
     (B % "(2,7,13),(1,8,19),(4,5,7)", "(1,8,19), (2,7,13), (4,5,7)", True, "tuple"),
     (B % "(6,31,-1)", "(6,31,1)", False, "tuple"),
-    (B % "\\begin{pmatrix} -\\frac13 \\\\ \\frac23 \\\\ \\frac53 \\end{pmatrix}",
-     "\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}", True, "tuple"),
-    (B % "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 2 \\\\ 1 \\end{pmatrix}", False, "tuple"),
+    (
+        B % "\\begin{pmatrix} -\\frac13 \\\\ \\frac23 \\\\ \\frac53 \\end{pmatrix}",
+        "\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}",
+        True,
+        "tuple",
+    ),
+    (
+        B % "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}",
+        "\\begin{pmatrix} 2 \\\\ 1 \\end{pmatrix}",
+        False,
+        "tuple",
+    ),
     # -- units, degrees, money --------------------------------------------------------------------------
     (B % "5\\text{ cm}", "5", True, "unit"),
     (B % "864", "864 \\mbox{ inches}^2", True, "unit"),

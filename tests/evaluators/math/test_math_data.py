@@ -60,8 +60,14 @@ def test_missing_file_error_names_the_file(tmp_path):
     "content,match",
     [
         ('{"id": "a", "problem": "p", "answer": "1"}\n', r"aime24\.jsonl:1: missing field\(s\) \['source'\]"),
-        ('{"id": "a", "problem": "p", "answer": 1, "source": "s"}\n', r":1: field 'answer' must be a non-empty string"),
-        ('{"id": "a", "problem": "p", "answer": "1", "source": "s"}\n{oops\n', r"aime24\.jsonl:2: not valid JSON"),
+        (
+            '{"id": "a", "problem": "p", "answer": 1, "source": "s"}\n',
+            r":1: field 'answer' must be a non-empty string",
+        ),
+        (
+            '{"id": "a", "problem": "p", "answer": "1", "source": "s"}\n{oops\n',
+            r"aime24\.jsonl:2: not valid JSON",
+        ),
         ('{"id": "a", "problem": "p", "answer": "1", "source": "s"}\n' * 2, r":2: duplicate id 'a'"),
         ("\n", r"empty"),
     ],

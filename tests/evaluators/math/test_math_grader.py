@@ -22,13 +22,30 @@ CASES = _mod.CASES
 def test_table_is_large_and_covers_every_type():
     assert len(CASES) >= 60
     types = {t for *_, t in CASES}
-    for needed in ("integer", "fraction", "radical", "interval", "set", "tuple", "unit", "percent", "text",
-                   "choice", "expression", "equation", "extraction"):
+    for needed in (
+        "integer",
+        "fraction",
+        "radical",
+        "interval",
+        "set",
+        "tuple",
+        "unit",
+        "percent",
+        "text",
+        "choice",
+        "expression",
+        "equation",
+        "extraction",
+    ):
         assert needed in types
-        assert any(not e for *_, e, t in CASES if t == needed) or needed == "extraction", f"no wrong case for {needed}"
+        assert any(not e for *_, e, t in CASES if t == needed) or needed == "extraction", (
+            f"no wrong case for {needed}"
+        )
 
 
-@pytest.mark.parametrize("response,answer,expected,kind", CASES, ids=[f"{i}-{c[3]}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "response,answer,expected,kind", CASES, ids=[f"{i}-{c[3]}" for i, c in enumerate(CASES)]
+)
 def test_grader_table(response, answer, expected, kind):
     assert is_correct(response, answer) is expected
 

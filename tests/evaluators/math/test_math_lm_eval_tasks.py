@@ -39,7 +39,14 @@ def test_prompt_and_filter_hooks():
 
 def test_every_benchmark_has_a_task_file():
     names = {p.stem for p in TASK_DIR.glob("resrl_*.yaml")}
-    benches = {"resrl_aime24", "resrl_aime25", "resrl_amc23", "resrl_math500", "resrl_minerva", "resrl_olympiad"}
+    benches = {
+        "resrl_aime24",
+        "resrl_aime25",
+        "resrl_amc23",
+        "resrl_math500",
+        "resrl_minerva",
+        "resrl_olympiad",
+    }
     assert names == {"resrl_math", "resrl_math_n16"} | benches | {f"{b}_n16" for b in benches}
 
 
@@ -59,8 +66,11 @@ def test_generation_limits_match_the_math_evaluator():
     defaults = MathEvalConfig()
     gen = template["generation_kwargs"]
     assert template["repeats"] == 4 and n16 == {"include": "_resrl_math_template.yaml", "repeats": 16}
-    assert (gen["temperature"], gen["top_p"], gen["max_gen_toks"]) == \
-        (defaults.temperature, defaults.top_p, defaults.max_new_tokens)
+    assert (gen["temperature"], gen["top_p"], gen["max_gen_toks"]) == (
+        defaults.temperature,
+        defaults.top_p,
+        defaults.max_new_tokens,
+    )
     for path in TASK_DIR.glob("resrl_*_n16.yaml"):
         task = yaml.safe_load(path.read_text())
         if "group" not in task:

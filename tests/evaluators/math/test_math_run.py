@@ -72,7 +72,9 @@ def test_resume_after_crash_writes_no_duplicates(tmp_path):
         assert again.calls == [(["amc23-2"], 4)]  # only the missing problem was sampled
         # a third run samples nothing
         third = ScriptedSampler(cfg, right)
-        assert run_mod.sample_benchmark(cfg, "amc23", problems, SampleStore(store_path), third, pool, "m") == 0
+        assert (
+            run_mod.sample_benchmark(cfg, "amc23", problems, SampleStore(store_path), third, pool, "m") == 0
+        )
         assert third.calls == []
     keys = [(r["problem_id"], r["sample_index"]) for r in read_jsonl(store_path)]
     assert len(keys) == len(set(keys)) == 12
@@ -98,8 +100,16 @@ def test_run_writes_metrics_samples_and_info(tmp_path, monkeypatch):
     problems = _problems(4)
     right = dict(zip([p.id for p in problems], [0, 1, 2, 4], strict=True))  # of n = 4
     monkeypatch.setattr(run_mod, "_LazySampler", lambda cfg: ScriptedSampler(cfg, right))
-    cfg = MathEvalConfig(checkpoint="smollm2-135m", method="grpo", benchmarks=["amc23"], limit=4, n=4,
-                         results_dir=str(tmp_path), n_boot=100, grader=GraderConfig(timeout_s=5.0, workers=1))
+    cfg = MathEvalConfig(
+        checkpoint="smollm2-135m",
+        method="grpo",
+        benchmarks=["amc23"],
+        limit=4,
+        n=4,
+        results_dir=str(tmp_path),
+        n_boot=100,
+        grader=GraderConfig(timeout_s=5.0, workers=1),
+    )
     out = run_mod.run(cfg)
     df = read_metrics(out["metrics_path"])
     assert Path(out["metrics_path"]) == tmp_path / "metrics" / "grpo-smollm2-135m" / "metrics.csv"
@@ -127,10 +137,16 @@ def test_default_prompt_is_dapos_answer_line_wrapper():
     """The release trains on DAPO-Math's wrapper and evaluates FlowRL's test sets, which carry the same wrapper
     (the local AIME24 copy of DAPO's data has it verbatim)."""
     msgs = build_messages("What is 1+1?")
-    assert msgs == [{"role": "user", "content": (
-        "Solve the following math problem step by step. The last line of your response should be of the form "
-        "Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\nWhat is 1+1?\n\n"
-        "Remember to put your answer on its own line after \"Answer:\".")}]
+    assert msgs == [
+        {
+            "role": "user",
+            "content": (
+                "Solve the following math problem step by step. The last line of your response should be of the form "
+                "Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\nWhat is 1+1?\n\n"
+                'Remember to put your answer on its own line after "Answer:".'
+            ),
+        }
+    ]
     sys_msgs = build_messages("Q", PromptConfig(system="Be brief."))
     assert sys_msgs[0] == {"role": "system", "content": "Be brief."}
     with pytest.raises(ValueError, match="problem"):
@@ -143,7 +159,9 @@ def test_hydra_config_composes_and_validates():
     from evaluators.math.__main__ import CONFIG_DIR, to_config
 
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
-        cfg = to_config(compose("math_eval", overrides=["checkpoint=x", "benchmarks=[aime24,OlympiadBench]", "n=16"]))
+        cfg = to_config(
+            compose("math_eval", overrides=["checkpoint=x", "benchmarks=[aime24,OlympiadBench]", "n=16"])
+        )
         assert cfg.benchmarks == ["aime24", "olympiad"] and cfg.n == 16
         assert cfg.temperature == 0.6 and cfg.max_new_tokens == 8192 and cfg.prompt.enable_thinking is False
         for name in ("math_paper", "math_passk", "math_smoke"):

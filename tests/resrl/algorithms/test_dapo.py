@@ -45,10 +45,12 @@ def test_fill_samples_whole_generation_batches_until_full_and_cuts_the_surplus()
 def test_fill_raises_when_generation_batches_run_out_as_the_recipe():
     with pytest.raises(DynamicSamplingExhausted, match="kept 0 of 3 groups after 4 generation batches"):
         fill_with_informative_groups(lambda k: [[1, 1]] * k, lambda g: g, num_groups=3, max_tries=4)
-    res = fill_with_informative_groups(lambda k: [[1, 1]] * k, lambda g: g, num_groups=3, max_tries=4,
-                                       on_exhausted="partial")
+    res = fill_with_informative_groups(
+        lambda k: [[1, 1]] * k, lambda g: g, num_groups=3, max_tries=4, on_exhausted="partial"
+    )
     assert not res.filled and res.groups == [] and res.tries == 4 and res.sampled_groups == 12
     stream = iter([[1, 1]] * 30 + [[0, 1]] * 3)
-    res = fill_with_informative_groups(lambda k: [next(stream) for _ in range(k)], lambda g: g, num_groups=3,
-                                       max_tries=0)  # 0 = no limit (the recipe's max_num_gen_batches <= 0)
+    res = fill_with_informative_groups(
+        lambda k: [next(stream) for _ in range(k)], lambda g: g, num_groups=3, max_tries=0
+    )  # 0 = no limit (the recipe's max_num_gen_batches <= 0)
     assert res.filled and res.tries == 11

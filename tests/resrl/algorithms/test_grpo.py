@@ -34,7 +34,9 @@ def test_shape_mismatch_is_rejected():
 def _loss(ratio, adv, cfg):
     logp = torch.log(torch.tensor([ratio], dtype=torch.float64))[None, :]
     old = torch.zeros_like(logp)
-    return clipped_policy_loss(logp, old, torch.tensor([adv], dtype=torch.float64), torch.ones(1, 1, dtype=torch.bool), cfg)
+    return clipped_policy_loss(
+        logp, old, torch.tensor([adv], dtype=torch.float64), torch.ones(1, 1, dtype=torch.bool), cfg
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,7 +72,9 @@ def test_log_ratio_clamp_keeps_an_overflowing_ratio_finite():
     negative advantage, the unclamped loss is inf; clamped, it is -A * exp(20)."""
     logp, old = torch.tensor([[100.0]]), torch.zeros(1, 1)
     mask, adv = torch.ones(1, 1, dtype=torch.bool), torch.tensor([-1.0])
-    loss, _ = clipped_policy_loss(logp, old, adv, mask, PolicyLossConfig(dual_clip=None, log_ratio_clamp=None))
+    loss, _ = clipped_policy_loss(
+        logp, old, adv, mask, PolicyLossConfig(dual_clip=None, log_ratio_clamp=None)
+    )
     assert math.isinf(loss.item())
     loss, _ = clipped_policy_loss(logp, old, adv, mask, PolicyLossConfig(dual_clip=None))
     assert loss.item() == pytest.approx(math.exp(20.0), rel=1e-6)
@@ -120,7 +124,13 @@ def test_kl_and_entropy_terms_are_added():
 
 def test_kl_without_reference_is_an_error():
     with pytest.raises(ValueError, match="ref_log_probs"):
-        clipped_policy_loss(torch.zeros(1, 1), torch.zeros(1, 1), torch.ones(1), torch.ones(1, 1), PolicyLossConfig(kl_coef=0.1))
+        clipped_policy_loss(
+            torch.zeros(1, 1),
+            torch.zeros(1, 1),
+            torch.ones(1),
+            torch.ones(1, 1),
+            PolicyLossConfig(kl_coef=0.1),
+        )
 
 
 def test_bad_config_names_the_field():

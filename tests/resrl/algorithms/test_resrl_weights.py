@@ -62,7 +62,9 @@ def test_weights_are_between_min_weight_and_one_and_monotone_in_energy():
     hidden = torch.randn(4, 12, H, generator=g)
     mask = torch.ones(4, 12, dtype=torch.bool)
     is_pos = torch.tensor([True, True, False, False])
-    w = residual_token_weights(hidden, mask, is_pos, torch.zeros(4, dtype=torch.long), rank=3, svd="exact", min_weight=0.2)
+    w = residual_token_weights(
+        hidden, mask, is_pos, torch.zeros(4, dtype=torch.long), rank=3, svd="exact", min_weight=0.2
+    )
     neg = w[2:].flatten()
     assert neg.min() >= 0.2 - 1e-6 and neg.max() <= 1.0 + 1e-6
     assert (neg == 1.0).any() and (neg <= 0.2 + 1e-6).any()
@@ -145,7 +147,9 @@ def test_exact_and_randomized_svd_agree_on_low_rank_data():
     hidden, mask = _low_rank_positive_group(rank=3, seed=6)
     args = (hidden, mask, torch.tensor([True, False]), torch.tensor([0, 0]))
     w_exact = residual_token_weights(*args, rank=3, svd="exact")
-    w_rand = residual_token_weights(*args, rank=3, svd="randomized", generator=torch.Generator().manual_seed(9))
+    w_rand = residual_token_weights(
+        *args, rank=3, svd="randomized", generator=torch.Generator().manual_seed(9)
+    )
     assert torch.allclose(w_exact, w_rand, atol=1e-4)
     assert (w_exact[1, :30] < 1.0).any()  # the comparison is not trivial
 
@@ -159,7 +163,9 @@ def test_randomized_subspace_matches_exact_projector():
 
 def test_weights_carry_no_gradient_and_are_float32():
     hidden = torch.randn(2, 8, H, dtype=torch.float64, requires_grad=True)
-    w = residual_token_weights(hidden, torch.ones(2, 8, dtype=torch.bool), torch.tensor([True, False]), torch.tensor([0, 0]))
+    w = residual_token_weights(
+        hidden, torch.ones(2, 8, dtype=torch.bool), torch.tensor([True, False]), torch.tensor([0, 0])
+    )
     assert not w.requires_grad and w.grad_fn is None and w.dtype == torch.float32
 
 
@@ -171,7 +177,9 @@ def test_subsampling_positive_tokens_is_seeded_uniform_or_even():
     mask = torch.ones(2, 50, dtype=torch.bool)
     args = (hidden, mask, torch.tensor([True, False]), torch.tensor([0, 0]))
     kw = dict(rank=4, max_pos_tokens=16)
-    seeded = [residual_token_weights(*args, **kw, generator=torch.Generator().manual_seed(s)) for s in (1, 1, 2)]
+    seeded = [
+        residual_token_weights(*args, **kw, generator=torch.Generator().manual_seed(s)) for s in (1, 1, 2)
+    ]
     assert torch.equal(seeded[0], seeded[1]) and not torch.equal(seeded[0], seeded[2])
     even = [residual_token_weights(*args, **kw, pos_sampling="even") for _ in range(2)]
     assert torch.equal(even[0], even[1]) and not torch.equal(even[0], seeded[0])
@@ -198,11 +206,22 @@ def test_uniform_sample_draws_each_token_with_equal_probability():
 
 @pytest.mark.parametrize(
     "kwargs,field",
-    [({"rank": 0}, "rank"), ({"q_low": 0.9, "q_high": 0.1}, "q_low"), ({"min_weight": 1.5}, "min_weight"), ({"svd": "qr"}, "svd")],
+    [
+        ({"rank": 0}, "rank"),
+        ({"q_low": 0.9, "q_high": 0.1}, "q_low"),
+        ({"min_weight": 1.5}, "min_weight"),
+        ({"svd": "qr"}, "svd"),
+    ],
 )
 def test_bad_arguments_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
-        residual_token_weights(torch.zeros(1, 1, 4), torch.ones(1, 1, dtype=torch.bool), torch.tensor([True]), torch.tensor([0]), **kwargs)
+        residual_token_weights(
+            torch.zeros(1, 1, 4),
+            torch.ones(1, 1, dtype=torch.bool),
+            torch.tensor([True]),
+            torch.tensor([0]),
+            **kwargs,
+        )
 
 
 def test_resrl_advantages_hand_values():

@@ -26,9 +26,14 @@ def test_ray_gets_slurms_cpu_count_and_nothing_when_joining_a_cluster():
     plan = _plan({"SLURM_CPUS_PER_TASK": "16", "SLURM_CPUS_ON_NODE": "64"})
     assert plan.overrides["ray_kwargs.ray_init.num_cpus"] == 16
     assert _plan({"SLURM_CPUS_ON_NODE": "32(x2)"}).overrides["ray_kwargs.ray_init.num_cpus"] == 32
-    assert "ray_kwargs.ray_init.num_cpus" not in _plan({"RAY_ADDRESS": "10.0.0.1:6379", "SLURM_CPUS_PER_TASK": "16"}).overrides
+    assert (
+        "ray_kwargs.ray_init.num_cpus"
+        not in _plan({"RAY_ADDRESS": "10.0.0.1:6379", "SLURM_CPUS_PER_TASK": "16"}).overrides
+    )
     assert "ray_kwargs.ray_init.num_cpus" not in _plan({}).overrides
-    assert _plan({"SLURM_CPUS_PER_TASK": "16"}, ray_num_cpus=12).overrides["ray_kwargs.ray_init.num_cpus"] == 12
+    assert (
+        _plan({"SLURM_CPUS_PER_TASK": "16"}, ray_num_cpus=12).overrides["ray_kwargs.ray_init.num_cpus"] == 12
+    )
     assert ray_num_cpus(ClusterProfile(), {"SLURM_CPUS_PER_TASK": ""}) is None
 
 
@@ -47,10 +52,14 @@ def test_check_whole_groups():
         check_whole_groups(torch.tensor([3, 3, 3, 3, 7, 7]), 4)
 
 
-@pytest.mark.parametrize("extra", [
-    "actor_rollout_ref.actor.use_dynamic_bsz=true", "actor_rollout_ref.actor.shuffle=True",
-    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=8",
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "actor_rollout_ref.actor.use_dynamic_bsz=true",
+        "actor_rollout_ref.actor.shuffle=True",
+        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=8",
+    ],
+)
 def test_group_splitting_overrides_are_refused(extra, capsys):
     with pytest.raises(ValueError, match="prompt group"):
         check_extra_overrides([extra], 4)
@@ -61,11 +70,17 @@ def test_group_splitting_overrides_are_refused(extra, capsys):
 
 def test_attention_kernels_are_a_profile_setting():
     plan = _plan({})
-    assert plan.overrides["+actor_rollout_ref.model.override_config.attn_implementation"] == "flash_attention_2"
+    assert (
+        plan.overrides["+actor_rollout_ref.model.override_config.attn_implementation"] == "flash_attention_2"
+    )
     plan = _plan({}, attn_implementation="sdpa")
     assert plan.overrides["+actor_rollout_ref.model.override_config.attn_implementation"] == "sdpa"
-    assert plan.overrides["actor_rollout_ref.model.use_remove_padding"] is False  # remove-padding needs flash_attn
-    with pytest.raises(ValueError, match="profile.attn_implementation='flash'; valid: flash_attention_2, sdpa"):
+    assert (
+        plan.overrides["actor_rollout_ref.model.use_remove_padding"] is False
+    )  # remove-padding needs flash_attn
+    with pytest.raises(
+        ValueError, match="profile.attn_implementation='flash'; valid: flash_attention_2, sdpa"
+    ):
         ClusterProfile(attn_implementation="flash")
 
 
@@ -77,13 +92,17 @@ def test_launch_refuses_an_interpreter_without_the_gpu_stack_before_writing_anyt
     err = capsys.readouterr().err
     assert code == 2 and not out.exists()
     # the main venv lacks all three; .venv-verl (make test-verl) has verl but not vllm or flash_attn
-    assert re.search(rf"error: profile.python={re.escape(sys.executable)} lacks (verl, )?vllm, flash_attn", err), err
+    assert re.search(
+        rf"error: profile.python={re.escape(sys.executable)} lacks (verl, )?vllm, flash_attn", err
+    ), err
     assert "profile.attn_implementation=sdpa" in err
 
 
 def test_release_grouping_is_refused_on_verl():
     config = compose(["method=resrl", "model=qwen3-1.7b", "method.grouping=release_micro_batch"])
-    with pytest.raises(ValueError, match="method.grouping='release_micro_batch' runs on the local trainer only"):
+    with pytest.raises(
+        ValueError, match="method.grouping='release_micro_batch' runs on the local trainer only"
+    ):
         translate(config, ClusterProfile.from_mapping(config["profile"]), REPO_ROOT / "r", environ={})
 
 

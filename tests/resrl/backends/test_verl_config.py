@@ -61,7 +61,9 @@ def test_paper_translation(composed, method, model):
     assert o["reward.reward_manager.name"] == "resrl"
     clip_high = 0.28 if method == "dapo" else 0.2
     assert o[f"{AR}.actor.clip_ratio_low"] == 0.2 and o[f"{AR}.actor.clip_ratio_high"] == clip_high
-    assert o["algorithm.adv_estimator"] == ("resrl_w_reinforce" if method in ("nsr", "w_reinforce") else "resrl_grpo")
+    assert o["algorithm.adv_estimator"] == (
+        "resrl_w_reinforce" if method in ("nsr", "w_reinforce") else "resrl_grpo"
+    )
     assert o["algorithm.filter_groups.enable"] is (method == "dapo")
     assert o[f"{AR}.actor.use_kl_loss"] is (method == "flowrl")  # FlowRL needs pi_ref's log-probs
     sent = json.loads(plan.env[METHOD_ENV])
@@ -73,7 +75,12 @@ def test_resrl_length_reward_travels_with_the_method(composed):
     config = composed[("resrl", "qwen3-4b")]
     plan = translate(config, ClusterProfile(), REPO_ROOT / "r")
     sent = json.loads(plan.env[METHOD_ENV])
-    assert (sent["length_reward"], sent["length_max"], sent["length_start"], sent["length_end_scale"]) == (True, 4096, 3500, 0.7)
+    assert (sent["length_reward"], sent["length_max"], sent["length_start"], sent["length_end_scale"]) == (
+        True,
+        4096,
+        3500,
+        0.7,
+    )
     assert (sent["layer"], sent["rank"], sent["min_weight"], sent["pos_scale"]) == (-2, 64, 0.1, 0.1)
     method = method_from_env({METHOD_ENV: plan.env[METHOD_ENV]})
     # 1.0 accepted at 3797.5 tokens: factor 1 - 0.3 * (297.5 / 596) ~ 0.85025
@@ -84,12 +91,19 @@ def test_resrl_length_reward_travels_with_the_method(composed):
 def test_size_and_model_errors(composed):
     config = composed[("grpo", "qwen3-4b")]
     with pytest.raises(ValueError, match="mini_batch_prompts=12 must be a multiple of the 8 GPUs"):
-        translate({**config, "trainer": {**config["trainer"], "mini_batch_prompts": 12, "prompts_per_step": 24}},
-                  ClusterProfile(), REPO_ROOT)
+        translate(
+            {**config, "trainer": {**config["trainer"], "mini_batch_prompts": 12, "prompts_per_step": 24}},
+            ClusterProfile(),
+            REPO_ROOT,
+        )
     with pytest.raises(ValueError, match="tensor parallel size 3"):
         translate(config, ClusterProfile(rollout_tp=3), REPO_ROOT)
     with pytest.raises(ValueError, match="source 'gguf_package'"):
-        translate({**config, "model": {"name": "smollm2-135m", "source": "gguf_package"}}, ClusterProfile(), REPO_ROOT)
+        translate(
+            {**config, "model": {"name": "smollm2-135m", "source": "gguf_package"}},
+            ClusterProfile(),
+            REPO_ROOT,
+        )
     with pytest.raises(ValueError, match="unknown profile field"):
         ClusterProfile.from_mapping({"gpus": 8})
     assert ClusterProfile(rollout_tp_by_model={"qwen3-8b": 8}).tp_for("qwen3-8b") == 8
@@ -99,7 +113,9 @@ def test_profiles_compose():
     two = compose(["profile=two_nodes", "method=grpo"])
     plan = translate(two, ClusterProfile.from_mapping(two["profile"]), REPO_ROOT)
     assert plan.overrides["trainer.nnodes"] == 2 and plan.overrides["trainer.n_gpus_per_node"] == 8
-    smoke = compose(["profile=smoke", "trainer.prompts_per_step=2", "trainer.mini_batch_prompts=1", "trainer.steps=2"])
+    smoke = compose(
+        ["profile=smoke", "trainer.prompts_per_step=2", "trainer.mini_batch_prompts=1", "trainer.steps=2"]
+    )
     plan = translate(smoke, ClusterProfile.from_mapping(smoke["profile"]), REPO_ROOT)
     assert plan.overrides[f"{AR}.rollout.tensor_model_parallel_size"] == 1
     assert plan.overrides["data.train_batch_size"] == 2 and plan.overrides["trainer.logger"] == ["console"]
@@ -110,7 +126,10 @@ def test_format_override():
     assert format_override(1e-6) == "1e-06" and format_override([0.9, 0.999]) == "[0.9,0.999]"
     assert format_override("Qwen/Qwen3-4B") == "Qwen/Qwen3-4B"
     assert format_override("a b") == "'a b'" and format_override("true") == "'true'"
-    assert split_argv(["method=grpo", "--", "trainer.logger=[console]"]) == (["method=grpo"], ["trainer.logger=[console]"])
+    assert split_argv(["method=grpo", "--", "trainer.logger=[console]"]) == (
+        ["method=grpo"],
+        ["trainer.logger=[console]"],
+    )
 
 
 def test_method_from_env_errors():
@@ -140,8 +159,19 @@ def test_write_train_parquet(tmp_path):
     import pandas as pd
 
     path = tmp_path / "d" / "train.parquet"
-    n = write_train_parquet({"name": "arith", "level": 1, "seed": 0, "train_size": 50, "test_size": 5,
-                             "reward": "boxed_int", "enable_thinking": False}, path, 3)
+    n = write_train_parquet(
+        {
+            "name": "arith",
+            "level": 1,
+            "seed": 0,
+            "train_size": 50,
+            "test_size": 5,
+            "reward": "boxed_int",
+            "enable_thinking": False,
+        },
+        path,
+        3,
+    )
     df = pd.read_parquet(path)
     assert n == 3 and list(df["data_source"]) == ["arith"] * 3
     assert df["prompt"][0][0]["role"] == "user" and "\\boxed{}" in df["prompt"][0][0]["content"]
@@ -150,20 +180,43 @@ def test_write_train_parquet(tmp_path):
 
 def test_launcher_dry_run_prints_full_command(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "resrl.backends.verl.launch", "profile=paper", "method=resrl", "model=qwen3-4b",
-         "dry_run=true", f"output_dir={tmp_path / 'run'}", "--", "trainer.logger=[console]"],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "resrl.backends.verl.launch",
+            "profile=paper",
+            "method=resrl",
+            "model=qwen3-4b",
+            "dry_run=true",
+            f"output_dir={tmp_path / 'run'}",
+            "--",
+            "trainer.logger=[console]",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     head, _, command = out.stdout.partition("# veRL command (dry run, nothing written or started):")
     summary = json.loads(head)
     assert summary["train_rows"] == 100 * 256
     line = command.strip()
-    assert line.startswith(f"{LOSS_AGG_ENV}=micro_batch_mean {METHOD_ENV}=") and " -m resrl.backends.verl.main " in line
-    for piece in ("actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4", "actor_rollout_ref.rollout.n=4",
-                  "actor_rollout_ref.model.path=Qwen/Qwen3-4B", "algorithm.adv_estimator=resrl_grpo",
-                  "'trainer.logger=[console]'", "actor_rollout_ref.rollout.tensor_model_parallel_size=4"):
+    assert (
+        line.startswith(f"{LOSS_AGG_ENV}=micro_batch_mean {METHOD_ENV}=")
+        and " -m resrl.backends.verl.main " in line
+    )
+    for piece in (
+        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
+        "actor_rollout_ref.rollout.n=4",
+        "actor_rollout_ref.model.path=Qwen/Qwen3-4B",
+        "algorithm.adv_estimator=resrl_grpo",
+        "'trainer.logger=[console]'",
+        "actor_rollout_ref.rollout.tensor_model_parallel_size=4",
+    ):
         assert piece in line, piece
     assert len(summary["command"]) == 3 + len(summary["overrides"]) + 1
-    assert summary["command"][-1] == "trainer.logger=[console]"  # the user's extra override comes last and wins
+    assert (
+        summary["command"][-1] == "trainer.logger=[console]"
+    )  # the user's extra override comes last and wins
     assert not (tmp_path / "run").exists()  # a dry run writes nothing

@@ -21,7 +21,9 @@ try:
 
     VERL_ERROR = None
 except Exception as err:  # ImportError, or a broken install
-    VERL_ERROR = f"verl is not importable in this interpreter ({type(err).__name__}: {err}); run `make test-verl`"
+    VERL_ERROR = (
+        f"verl is not importable in this interpreter ({type(err).__name__}: {err}); run `make test-verl`"
+    )
 
 pytestmark = pytest.mark.skipif(VERL_ERROR is not None, reason=VERL_ERROR or "")
 
@@ -48,7 +50,9 @@ def _verl_config(method: str, environ=None):
     from resrl.backends.verl.main import VERL_CONFIG_DIR
 
     config = our_compose([f"method={method}", "model=qwen3-1.7b"])
-    plan = translate(config, ClusterProfile.from_mapping(config["profile"]), REPO_ROOT / "r", environ=environ or {})
+    plan = translate(
+        config, ClusterProfile.from_mapping(config["profile"]), REPO_ROOT / "r", environ=environ or {}
+    )
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=VERL_CONFIG_DIR, version_base=None):
         cfg = compose(config_name="ppo_trainer", overrides=plan.argv())
@@ -84,7 +88,9 @@ def test_our_trainer_runs_verls_sync_paths(method_env, monkeypatch):
 
 
 def _nested(rows):
-    return torch.nested.nested_tensor([torch.as_tensor(r, dtype=torch.float32) for r in rows], layout=torch.jagged)
+    return torch.nested.nested_tensor(
+        [torch.as_tensor(r, dtype=torch.float32) for r in rows], layout=torch.jagged
+    )
 
 
 def _micro_batch(uids, seed=0, h=8):
@@ -98,27 +104,39 @@ def _micro_batch(uids, seed=0, h=8):
     r_lens = [2, 4, 3, 1, 3, 2][:b]
     scores = [1.0, -1.0, 0.7, -1.0, 1.0, -1.0][:b]
     adv = [0.9, -0.8, 0.4, -0.6, 0.3, -0.2][:b]
-    data = TensorDict({
-        "prompts": _nested([[1] * p for p in p_lens]), "responses": _nested([[2] * r for r in r_lens]),
-        "input_ids": _nested([[1] * (p + r) for p, r in zip(p_lens, r_lens, strict=True)]),
-        "response_mask": _nested([[1.0] * r for r in r_lens]),
-        "old_log_probs": _nested([(-torch.rand(r, generator=g)).tolist() for r in r_lens]),
-        "ref_log_prob": _nested([(-torch.rand(r, generator=g)).tolist() for r in r_lens]),
-        "advantages": _nested([[a] * r for a, r in zip(adv, r_lens, strict=True)]),
-        "rm_scores": _nested([[0.0] * (r - 1) + [s] for s, r in zip(scores, r_lens, strict=True)]),
-    }, batch_size=[b])
+    data = TensorDict(
+        {
+            "prompts": _nested([[1] * p for p in p_lens]),
+            "responses": _nested([[2] * r for r in r_lens]),
+            "input_ids": _nested([[1] * (p + r) for p, r in zip(p_lens, r_lens, strict=True)]),
+            "response_mask": _nested([[1.0] * r for r in r_lens]),
+            "old_log_probs": _nested([(-torch.rand(r, generator=g)).tolist() for r in r_lens]),
+            "ref_log_prob": _nested([(-torch.rand(r, generator=g)).tolist() for r in r_lens]),
+            "advantages": _nested([[a] * r for a, r in zip(adv, r_lens, strict=True)]),
+            "rm_scores": _nested([[0.0] * (r - 1) + [s] for s, r in zip(scores, r_lens, strict=True)]),
+        },
+        batch_size=[b],
+    )
     data["uid"] = uids
     total = sum(p_lens) + sum(r_lens)
-    out = {"log_probs": -torch.rand(total, generator=g), "resrl_hidden_-2": torch.randn(total, h, generator=g),
-           "resrl_hidden_-1": torch.randn(total, h, generator=g)}
+    out = {
+        "log_probs": -torch.rand(total, generator=g),
+        "resrl_hidden_-2": torch.randn(total, h, generator=g),
+        "resrl_hidden_-1": torch.randn(total, h, generator=g),
+    }
     return data, out
 
 
 def _config():
     from verl.workers.config import FSDPActorConfig
 
-    return FSDPActorConfig(strategy="fsdp", rollout_n=4, ppo_mini_batch_size=4, ppo_micro_batch_size_per_gpu=4,
-                           use_dynamic_bsz=False)
+    return FSDPActorConfig(
+        strategy="fsdp",
+        rollout_n=4,
+        ppo_mini_batch_size=4,
+        ppo_micro_batch_size_per_gpu=4,
+        use_dynamic_bsz=False,
+    )
 
 
 @pytest.mark.parametrize("name", ["grpo", "w_reinforce", "dapo", "resrl", "flowrl"])
@@ -142,12 +160,23 @@ def test_the_actor_loss_is_the_methods_own_loss_on_the_declared_inputs(method_en
     scores = (pad("rm_scores") * mask).sum(-1)
     extra = {}
     if m.prompt_repr is not None:
-        extra = m.module_inputs(modules, prompt_representation(out["resrl_hidden_-1"], data, exclude_last=True))
-    want, _ = m.loss(PolicyInputs(
-        log_probs=no_padding_2_padding(out["log_probs"], data), old_log_probs=pad("old_log_probs"),
-        response_mask=mask, rewards=scores, scores=scores, group_ids=torch.zeros(4, dtype=torch.long),
-        advantages=torch.tensor([0.9, -0.8, 0.4, -0.6]), ref_log_probs=pad("ref_log_prob"),
-        hidden=no_padding_2_padding(out["resrl_hidden_-2"], data) if m.hidden_layer is not None else None, **extra))
+        extra = m.module_inputs(
+            modules, prompt_representation(out["resrl_hidden_-1"], data, exclude_last=True)
+        )
+    want, _ = m.loss(
+        PolicyInputs(
+            log_probs=no_padding_2_padding(out["log_probs"], data),
+            old_log_probs=pad("old_log_probs"),
+            response_mask=mask,
+            rewards=scores,
+            scores=scores,
+            group_ids=torch.zeros(4, dtype=torch.long),
+            advantages=torch.tensor([0.9, -0.8, 0.4, -0.6]),
+            ref_log_probs=pad("ref_log_prob"),
+            hidden=no_padding_2_padding(out["resrl_hidden_-2"], data) if m.hidden_layer is not None else None,
+            **extra,
+        )
+    )
     torch.testing.assert_close(loss, want)
     assert metrics["resrl/groups_in_micro_batch"] == 1.0 and metrics["resrl/uid_seen"] == 1.0
 
@@ -167,8 +196,10 @@ def test_verl_accepts_the_ray_settings_under_slurm():
     """Defect 10: ``ray_kwargs.ray_init.num_cpus`` from SLURM and the job's interpreter for every worker."""
     cfg = _verl_config("grpo", environ={"SLURM_CPUS_PER_TASK": "32"})
     assert cfg.ray_kwargs.ray_init.num_cpus == 32
-    assert cfg.ray_kwargs.ray_init.runtime_env.py_executable.endswith("python") or "python" in \
-        cfg.ray_kwargs.ray_init.runtime_env.py_executable
+    assert (
+        cfg.ray_kwargs.ray_init.runtime_env.py_executable.endswith("python")
+        or "python" in cfg.ray_kwargs.ray_init.runtime_env.py_executable
+    )
 
 
 def test_method_modules_follow_the_actors_optimiser_settings():
@@ -213,4 +244,7 @@ def test_method_modules_follow_the_actors_optimiser_settings():
     own = type("E", (HiddenCaptureMixin, Engine), {})()
     mods = own_m.build_modules(8)
     own.attach_modules(mods, own_m.module_param_groups(mods), "cpu", optim)
-    assert own._resrl_opt.param_groups[0]["weight_decay"] == 0.0 and own._resrl_opt.param_groups[0]["initial_lr"] == 1e-2
+    assert (
+        own._resrl_opt.param_groups[0]["weight_decay"] == 0.0
+        and own._resrl_opt.param_groups[0]["initial_lr"] == 1e-2
+    )

@@ -21,7 +21,9 @@ try:
 
     VERL_ERROR = None
 except Exception as err:  # ImportError, or a broken install
-    VERL_ERROR = f"verl is not importable in this interpreter ({type(err).__name__}: {err}); run `make test-verl`"
+    VERL_ERROR = (
+        f"verl is not importable in this interpreter ({type(err).__name__}: {err}); run `make test-verl`"
+    )
 
 needs_verl = pytest.mark.skipif(VERL_ERROR is not None, reason=VERL_ERROR or "")
 VERL_VENV_PY = REPO_ROOT / ".venv-verl" / "bin" / "python"
@@ -45,8 +47,14 @@ def method_env(monkeypatch):
 def _actor_config(**kw):
     from verl.workers.config import FSDPActorConfig
 
-    return FSDPActorConfig(strategy="fsdp", rollout_n=4, ppo_mini_batch_size=4, ppo_micro_batch_size_per_gpu=4,
-                           use_dynamic_bsz=False, **kw)
+    return FSDPActorConfig(
+        strategy="fsdp",
+        rollout_n=4,
+        ppo_mini_batch_size=4,
+        ppo_micro_batch_size_per_gpu=4,
+        use_dynamic_bsz=False,
+        **kw,
+    )
 
 
 def _batch(b=4, t=6, seed=0):
@@ -72,9 +80,18 @@ def test_registered_policy_loss_equals_ours(method_env, mode):
     old, logp, adv, mask = _batch()
     fn = get_policy_loss_fn("resrl")
     config = _actor_config(clip_ratio_low=0.2, clip_ratio_high=0.28, loss_agg_mode=mode)
-    loss, metrics = fn(old_log_prob=old, log_prob=logp, advantages=adv, response_mask=mask, loss_agg_mode=mode,
-                       config=config, rollout_is_weights=None)
-    want, want_metrics = clipped_policy_loss(logp, old, adv, mask, PolicyLossConfig(0.2, 0.28, loss_agg_mode=mode))
+    loss, metrics = fn(
+        old_log_prob=old,
+        log_prob=logp,
+        advantages=adv,
+        response_mask=mask,
+        loss_agg_mode=mode,
+        config=config,
+        rollout_is_weights=None,
+    )
+    want, want_metrics = clipped_policy_loss(
+        logp, old, adv, mask, PolicyLossConfig(0.2, 0.28, loss_agg_mode=mode)
+    )
     assert torch.equal(loss, want)
     assert metrics["actor/pg_clipfrac"] == want_metrics["actor/pg_clipfrac"]
     with pytest.raises(ValueError, match="disagree with method.clip_low/clip_high"):
@@ -94,7 +111,9 @@ def test_registered_loss_global_normalisation_sums_to_minibatch_mean(method_env)
     fn = get_policy_loss_fn("resrl")
     config = _actor_config()
     config.global_batch_info.update(dp_size=1, batch_num_tokens=int(mask.sum()), global_batch_size=8)
-    parts = [fn(old[s], logp[s], adv[s], mask[s], "token-mean", config)[0] for s in (slice(0, 4), slice(4, 8))]
+    parts = [
+        fn(old[s], logp[s], adv[s], mask[s], "token-mean", config)[0] for s in (slice(0, 4), slice(4, 8))
+    ]
     whole, _ = clipped_policy_loss(logp, old, adv, mask, PolicyLossConfig())
     assert torch.allclose(parts[0] + parts[1], whole, atol=1e-6)
 
@@ -118,16 +137,20 @@ def test_registered_advantages_via_verl_compute_advantage(method_env):
     token_rewards[torch.arange(8), mask.sum(-1).long() - 1] = rewards
 
     def run(estimator):
-        data = DataProto.from_dict(tensors={"token_level_rewards": token_rewards.clone(), "response_mask": mask.clone()},
-                                   non_tensors={"uid": uids})
-        return compute_advantage(data, adv_estimator=estimator, num_repeat=4, config=AlgoConfig()).batch["advantages"]
+        data = DataProto.from_dict(
+            tensors={"token_level_rewards": token_rewards.clone(), "response_mask": mask.clone()},
+            non_tensors={"uid": uids},
+        )
+        return compute_advantage(data, adv_estimator=estimator, num_repeat=4, config=AlgoConfig()).batch[
+            "advantages"
+        ]
 
     method_env(name="grpo")
     got = run("resrl_grpo")
     want = grpo_advantages(rewards, torch.tensor([0, 0, 0, 0, 1, 1, 1, 1]))[:, None] * mask
     assert torch.equal(got, want)
     # hand value: group p = [1, 0, 0, 1], mean 0.5, unbiased std sqrt(1/3); group q all equal -> 0
-    assert got[0, 0].item() == pytest.approx(0.5 / (3 ** -0.5 + 1e-6)) and got[4:].abs().sum() == 0
+    assert got[0, 0].item() == pytest.approx(0.5 / (3**-0.5 + 1e-6)) and got[4:].abs().sum() == 0
     method_env(name="w_reinforce")
     got = run("resrl_w_reinforce")
     assert torch.equal(got, weighted_reinforce_advantages(rewards > 0, 0.1)[:, None] * mask)
@@ -141,16 +164,24 @@ def test_reward_function_and_shaping(method_env):
     scores = {"correct_score": 1.0, "wrong_score": -1.0}  # what write_train_parquet stores (arith.yaml)
     assert reward.compute_score("arith", "so \\boxed{19}", "19", {"reward": "boxed_int", **scores}) == 1.0
     assert reward.compute_score("arith", "\\boxed{18}", "19", {"reward": "boxed_int", **scores}) == -1.0
-    assert reward.compute_score("arith", "\\boxed{18}", "19", {"reward": "boxed_int"}) == -1.0  # default scale
+    assert (
+        reward.compute_score("arith", "\\boxed{18}", "19", {"reward": "boxed_int"}) == -1.0
+    )  # default scale
     zero_one = {"reward": "boxed_int", "correct_score": 1.0, "wrong_score": 0.0}
     assert reward.compute_score("arith", "\\boxed{18}", "19", zero_one) == 0.0
     assert reward.compute_score("dapo_math", "x\nAnswer: 34", "34", {"reward": "dapo", **scores}) == 1.0
     assert reward.compute_score("dapo_math", "\\boxed{34}", "34", {"reward": "dapo", **scores}) == -1.0
     with pytest.raises(ValueError, match="extra_info.wrong_score must be <= 0"):
-        reward.compute_score("arith", "\\boxed{19}", "19", {"reward": "boxed_int", "correct_score": 1.0, "wrong_score": 1.0})
+        reward.compute_score(
+            "arith", "\\boxed{19}", "19", {"reward": "boxed_int", "correct_score": 1.0, "wrong_score": 1.0}
+        )
     method_env(name="resrl")
     reward._method.cache_clear()
-    assert reward.shape(1.0, 4096) == pytest.approx(0.7) and reward.shape(1.0, 100) == 1.0 and reward.shape(-1.0, 4096) == -1.0
+    assert (
+        reward.shape(1.0, 4096) == pytest.approx(0.7)
+        and reward.shape(1.0, 100) == 1.0
+        and reward.shape(-1.0, 4096) == -1.0
+    )
     assert reward.shape(1.0, 3800) == pytest.approx(1 - 0.3 * 300 / 596)
     method_env(name="dapo")
     reward._method.cache_clear()
@@ -194,7 +225,9 @@ def test_hidden_packing_aligns_with_log_probs(remove_padding):
     seq = [p + r for p, r in zip(prompt_lens, resp_lens, strict=True)]
     # hidden value = (sequence index, position) so alignment is readable
     if remove_padding:
-        hidden = torch.cat([torch.stack([torch.full((s,), i), torch.arange(s)], -1) for i, s in enumerate(seq)])[None]
+        hidden = torch.cat(
+            [torch.stack([torch.full((s,), i), torch.arange(s)], -1) for i, s in enumerate(seq)]
+        )[None]
         hidden = torch.cat([hidden, torch.zeros(1, 3, 2)], dim=1).float()  # 3 pad tokens at the end
     else:
         hidden = torch.zeros(2, max(seq), 2)
@@ -218,7 +251,9 @@ def test_model_merger_conversion_on_cpu(tmp_path):
     model, tok = load_policy("tiny-qwen3")
     actor = tmp_path / "ckpt" / "global_step_3" / "actor"
     (actor / "huggingface").mkdir(parents=True)
-    model.config.architectures = ["Qwen3ForCausalLM"]  # a from_pretrained config has it; the random one does not
+    model.config.architectures = [
+        "Qwen3ForCausalLM"
+    ]  # a from_pretrained config has it; the random one does not
     model.config.save_pretrained(actor / "huggingface")
     tok.save_pretrained(actor / "huggingface")
     torch.save({k: v.clone() for k, v in model.state_dict().items()}, actor / "model_world_size_1_rank_0.pt")
@@ -235,11 +270,18 @@ def test_model_merger_conversion_on_cpu(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not VERL_VENV_PY.exists(), reason=f"{VERL_VENV_PY} is absent (see docs/cluster.md to create it)")
+@pytest.mark.skipif(
+    not VERL_VENV_PY.exists(), reason=f"{VERL_VENV_PY} is absent (see docs/cluster.md to create it)"
+)
 def test_in_verl_venv():
     """Run this file's verl tests under .venv-verl (what `make test-verl` does)."""
-    out = subprocess.run([str(VERL_VENV_PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__))],
-                         capture_output=True, text=True, cwd=REPO_ROOT, timeout=900,
-                         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    out = subprocess.run(
+        [str(VERL_VENV_PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__))],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=900,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert " passed" in out.stdout and "skipped" not in out.stdout.splitlines()[-1], out.stdout[-500:]

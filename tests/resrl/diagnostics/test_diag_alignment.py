@@ -62,9 +62,19 @@ def test_weights_match_residual_token_weights_and_anticorrelate_with_alignment()
     mask[1, 9:] = False
     mask[3, 5:] = False
     pos = torch.tensor([True, True, False, False])
-    ref = residual_token_weights(hidden, mask, pos, torch.zeros(b, dtype=torch.long), rank=3, max_pos_tokens=16,
-                                 svd="exact", pos_sampling="even")
-    ga = group_alignment(hidden[pos][mask[pos]], hidden[~pos][mask[~pos]], rank=3, max_pos_tokens=16, svd="exact")
+    ref = residual_token_weights(
+        hidden,
+        mask,
+        pos,
+        torch.zeros(b, dtype=torch.long),
+        rank=3,
+        max_pos_tokens=16,
+        svd="exact",
+        pos_sampling="even",
+    )
+    ga = group_alignment(
+        hidden[pos][mask[pos]], hidden[~pos][mask[~pos]], rank=3, max_pos_tokens=16, svd="exact"
+    )
     assert torch.allclose(ga.weights, ref[~pos][mask[~pos]], atol=1e-6)
     s = ga.summary()
     assert s["rank"] == 3.0

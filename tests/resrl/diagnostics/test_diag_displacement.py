@@ -31,7 +31,10 @@ def test_hand_computed_groups():
 
 def test_no_change_counts_as_lld_and_shapes_are_checked():
     x = torch.tensor([-1.0, -2.0])
-    assert likelihood_displacement(x, x.clone(), torch.tensor([True, False]), torch.tensor([0, 0])).lld_fraction == 1.0
+    assert (
+        likelihood_displacement(x, x.clone(), torch.tensor([True, False]), torch.tensor([0, 0])).lld_fraction
+        == 1.0
+    )
     with pytest.raises(ValueError, match="must all be"):
         likelihood_displacement(x, x[:1], torch.tensor([True, False]), torch.tensor([0, 0]))
 

@@ -37,7 +37,9 @@ def test_answers_and_entropy():
     assert answer_entropy(["a", "a", "b", "b"]) == pytest.approx(math.log(2))
     assert answer_entropy(["a", "a", "a", "a"]) == 0.0
     assert answer_entropy(["a", None]) == pytest.approx(math.log(2))
-    assert answer_entropy(["a", "b", "c", "c"]) == pytest.approx(-(2 * 0.25 * math.log(0.25) + 0.5 * math.log(0.5)))
+    assert answer_entropy(["a", "b", "c", "c"]) == pytest.approx(
+        -(2 * 0.25 * math.log(0.25) + 0.5 * math.log(0.5))
+    )
     assert final_answers(["A: 5"], extractor=lambda t: t.split(":")[1]) == ["5"]
 
 
@@ -75,7 +77,12 @@ def test_edit_similarity():
 
 def test_pass_at_k_curve():
     curve = pass_at_k_curve([[True, False, False, False]])
-    assert curve == {1: pytest.approx(0.25), 2: pytest.approx(0.5), 3: pytest.approx(0.75), 4: pytest.approx(1.0)}
+    assert curve == {
+        1: pytest.approx(0.25),
+        2: pytest.approx(0.5),
+        3: pytest.approx(0.75),
+        4: pytest.approx(1.0),
+    }
     assert pass_at_k_curve([[True, True], [False, False]], ks=[1, 2]) == {1: 0.5, 2: 0.5}
     with pytest.raises(ValueError, match="outside"):
         pass_at_k_curve([[True, False]], ks=[3])

@@ -40,15 +40,20 @@ def test_linear_head_closed_form_equals_autograd(dtype, rtol):
     p = _random_parts(dtype)
     temp = 0.7
     w = p["w"].clone().requires_grad_(True)
-    grad_pos, = torch.autograd.grad(_pg_loss(p["hp"] @ w.T, p["yp"], p["ap"], temp), w)
-    grad_neg, = torch.autograd.grad(_pg_loss(p["hn"] @ w.T, p["yn"], p["an"], temp), w)
+    (grad_pos,) = torch.autograd.grad(_pg_loss(p["hp"] @ w.T, p["yp"], p["ap"], temp), w)
+    (grad_neg,) = torch.autograd.grad(_pg_loss(p["hn"] @ w.T, p["yn"], p["an"], temp), w)
     w0 = p["w"]
     res = head_gradient_interference(
-        p["hp"], logit_gradients(p["hp"] @ w0.T, p["yp"], p["ap"], temp),
-        p["hn"], logit_gradients(p["hn"] @ w0.T, p["yn"], p["an"], temp), vocab_chunk=5,
+        p["hp"],
+        logit_gradients(p["hp"] @ w0.T, p["yp"], p["ap"], temp),
+        p["hn"],
+        logit_gradients(p["hn"] @ w0.T, p["yn"], p["an"], temp),
+        vocab_chunk=5,
     )
     ref_cross = float((grad_pos * grad_neg).sum())
-    scale = float(grad_pos.norm() * grad_neg.norm())  # the cross term cancels: compare on the scale of its bound
+    scale = float(
+        grad_pos.norm() * grad_neg.norm()
+    )  # the cross term cancels: compare on the scale of its bound
     assert abs(res.cross - ref_cross) <= rtol * scale
     assert res.pos_sq == pytest.approx(float((grad_pos * grad_pos).sum()), rel=rtol)
     assert res.neg_sq == pytest.approx(float((grad_neg * grad_neg).sum()), rel=rtol)
@@ -59,7 +64,7 @@ def test_linear_head_closed_form_equals_autograd(dtype, rtol):
 def test_logit_gradients_equal_autograd_at_the_logits():
     p = _random_parts(torch.float64)
     z = (p["hp"] @ p["w"].T).requires_grad_(True)
-    ref, = torch.autograd.grad(_pg_loss(z, p["yp"], p["ap"], 0.6), z)
+    (ref,) = torch.autograd.grad(_pg_loss(z, p["yp"], p["ap"], 0.6), z)
     assert torch.allclose(logit_gradients(z.detach(), p["yp"], p["ap"], 0.6), ref, atol=1e-12)
 
 
@@ -80,8 +85,12 @@ def test_streamed_gram_from_head_matches_explicit_gradients(chunk, with_bias):
 
 def test_hand_computed_case():
     # g_pos.g_neg = 2, h_pos.h_neg = 3 -> cross 6; ||G_P||^2 = 1*5, ||G_N||^2 = 5*9 -> cos = 6/15
-    res = head_gradient_interference(torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0, 0.0]]),
-                                     torch.tensor([[3.0, 0.0]]), torch.tensor([[2.0, 1.0]]))
+    res = head_gradient_interference(
+        torch.tensor([[1.0, 2.0]]),
+        torch.tensor([[1.0, 0.0]]),
+        torch.tensor([[3.0, 0.0]]),
+        torch.tensor([[2.0, 1.0]]),
+    )
     assert res.cross == pytest.approx(6.0)
     assert (res.pos_sq, res.neg_sq) == (pytest.approx(5.0), pytest.approx(45.0))
     assert res.cosine == pytest.approx(0.4)
@@ -106,7 +115,9 @@ def test_identical_tokens_with_opposite_signs_are_fully_opposed():
     h = torch.tensor([[0.3, -1.0, 2.0]])
     w = torch.randn(7, 3, generator=torch.Generator().manual_seed(2))
     y = torch.tensor([4])
-    res = head_gradient_interference(h, logit_gradients(h @ w.T, y, 1.0), h, logit_gradients(h @ w.T, y, -2.0))
+    res = head_gradient_interference(
+        h, logit_gradients(h @ w.T, y, 1.0), h, logit_gradients(h @ w.T, y, -2.0)
+    )
     assert res.cosine == pytest.approx(-1.0, abs=1e-6)
     assert res.cross == pytest.approx(-2.0 * res.pos_sq, rel=1e-6)
 
@@ -123,8 +134,17 @@ def test_zero_part_gives_nan_cosine_and_bad_split_is_rejected():
 def test_tiny_qwen3_head_closed_form_equals_autograd():
     """Two separate losses (positive part, negative part) through a real decoder; gradients w.r.t. lm_head only."""
     torch.manual_seed(0)
-    cfg = Qwen3Config(vocab_size=61, hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2,
-                      num_key_value_heads=1, head_dim=8, max_position_embeddings=64, tie_word_embeddings=False)
+    cfg = Qwen3Config(
+        vocab_size=61,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=8,
+        max_position_embeddings=64,
+        tie_word_embeddings=False,
+    )
     model = Qwen3ForCausalLM(cfg).double().eval()
     ids = torch.randint(0, 61, (4, 9))
     temp = 0.6
@@ -137,16 +157,21 @@ def test_tiny_qwen3_head_closed_form_equals_autograd():
         return -(adv[rows, None] * logp[rows]).sum()
 
     w = model.lm_head.weight
-    grad_pos, = torch.autograd.grad(part_loss(pos_rows), w)
-    grad_neg, = torch.autograd.grad(part_loss(neg_rows), w)
+    (grad_pos,) = torch.autograd.grad(part_loss(pos_rows), w)
+    (grad_neg,) = torch.autograd.grad(part_loss(neg_rows), w)
     with torch.no_grad(), capture_hidden(model, -1) as box:
         logits = model(input_ids=ids).logits[:, :-1]
     h = box["hidden"][:, :-1]  # [4, 8, 16]: the head input at the positions predicting ids[:, 1:]
     y = ids[:, 1:]
     coef = adv[:, None].expand(4, 8)
     g = logit_gradients(logits.reshape(-1, 61), y.reshape(-1), coef.reshape(-1), temp).reshape(4, 8, 61)
-    res = head_gradient_interference(h[pos_rows].reshape(-1, 16), g[pos_rows].reshape(-1, 61),
-                                     h[neg_rows].reshape(-1, 16), g[neg_rows].reshape(-1, 61), vocab_chunk=16)
+    res = head_gradient_interference(
+        h[pos_rows].reshape(-1, 16),
+        g[pos_rows].reshape(-1, 61),
+        h[neg_rows].reshape(-1, 16),
+        g[neg_rows].reshape(-1, 61),
+        vocab_chunk=16,
+    )
     assert res.cross == pytest.approx(float((grad_pos * grad_neg).sum()), rel=1e-5)
     assert res.pos_sq == pytest.approx(float((grad_pos * grad_pos).sum()), rel=1e-5)
     assert res.neg_sq == pytest.approx(float((grad_neg * grad_neg).sum()), rel=1e-5)

@@ -18,8 +18,14 @@ def _run(tmp_path, name, offset):
     for step in range(1, 7):
         r = {"step": step, "reward_mean": 0.1 * step}
         if step == 1 or step % 2 == 0:  # diagnostics every 2 steps
-            r.update({"diag/lld/frac_groups": 0.5 + offset, "diag/head/cos": -0.1 * step + offset,
-                      "diag/div/distinct_2": 0.8 - 0.01 * step, "diag/align/cos": math.nan if step == 2 else 0.3})
+            r.update(
+                {
+                    "diag/lld/frac_groups": 0.5 + offset,
+                    "diag/head/cos": -0.1 * step + offset,
+                    "diag/div/distinct_2": 0.8 - 0.01 * step,
+                    "diag/align/cos": math.nan if step == 2 else 0.3,
+                }
+            )
         recs.append(r)
     return _write(tmp_path / f"{name}.jsonl", recs, tail='{"step": 7, "diag/head/co')  # truncated last line
 
@@ -27,8 +33,10 @@ def _run(tmp_path, name, offset):
 def test_series_skips_missing_nan_and_truncated(tmp_path):
     recs = read_metrics(_run(tmp_path, "grpo", 0.0))
     assert len(recs) == 6
-    assert series(recs, "diag/head/cos") == ([1.0, 2.0, 4.0, 6.0], [pytest.approx(-0.1), pytest.approx(-0.2),
-                                                                    pytest.approx(-0.4), pytest.approx(-0.6)])
+    assert series(recs, "diag/head/cos") == (
+        [1.0, 2.0, 4.0, 6.0],
+        [pytest.approx(-0.1), pytest.approx(-0.2), pytest.approx(-0.4), pytest.approx(-0.6)],
+    )
     assert series(recs, "diag/align/cos")[0] == [1.0, 4.0, 6.0]
 
 
@@ -36,8 +44,12 @@ def test_plot_writes_png_and_pdf(tmp_path):
     runs = {m: _run(tmp_path, m, off) for m, off in (("grpo", 0.0), ("nsr", 0.1), ("resrl", 0.2))}
     files = plot_diagnostics(runs, tmp_path / "fig")
     names = sorted(p.name for p in files)
-    assert names == ["diagnostics_all.pdf", "diagnostics_all.png", "diagnostics_summary.pdf",
-                     "diagnostics_summary.png"]
+    assert names == [
+        "diagnostics_all.pdf",
+        "diagnostics_all.png",
+        "diagnostics_summary.pdf",
+        "diagnostics_summary.png",
+    ]
     for p in files:
         head = p.read_bytes()[:8]
         assert head.startswith(b"\x89PNG") if p.suffix == ".png" else head.startswith(b"%PDF")

@@ -21,7 +21,9 @@ def policy():
 
 def _group(tok, method, responses, scores, texts=None):
     prompt = tok("<|im_start|>user\nwhat is 1+1?<|im_end|>\n<|im_start|>assistant\n")["input_ids"]
-    rs = [Rollout(0, i, prompt, r, texts[i] if texts else "", [0.0] * len(r)) for i, r in enumerate(responses)]
+    rs = [
+        Rollout(0, i, prompt, r, texts[i] if texts else "", [0.0] * len(r)) for i, r in enumerate(responses)
+    ]
     b = collate(rs, tok.pad_token_id)
     b["prompt_len"] = b["input_ids"].shape[1] - b["response_mask"].shape[1]
     b["scores"] = torch.tensor(scores, dtype=torch.float32)
@@ -48,12 +50,27 @@ def test_end_to_end_values_are_finite(policy, name):
     snap = before_update(model, batches, texts, 0.6, cfg, method=method)
     m = after_update(model, snap)  # no update in between: displacement is exactly zero
     assert m["diag/head/groups"] == 1.0 and m["diag/align/groups"] == 1.0 and m["diag/lld/groups"] == 1.0
-    for key in ("cos", "cos_unweighted", "cross_per_pair", "logit_ip_mean", "logit_cos_mean", "rep_ip_mean",
-                "rep_cos_mean"):
+    for key in (
+        "cos",
+        "cos_unweighted",
+        "cross_per_pair",
+        "logit_ip_mean",
+        "logit_cos_mean",
+        "rep_ip_mean",
+        "rep_cos_mean",
+    ):
         assert math.isfinite(m[f"diag/head/{key}"]), key
     assert -1.0 <= m["diag/head/cos"] <= 1.0
     assert m["diag/head/logprob_check"] < 1e-4  # the head is z = W h: closed form and model agree
-    for key in ("cos", "in_subspace", "nn_cos", "energy", "weight", "spearman_cos_weight", "spearman_cos_overlap"):
+    for key in (
+        "cos",
+        "in_subspace",
+        "nn_cos",
+        "energy",
+        "weight",
+        "spearman_cos_weight",
+        "spearman_cos_overlap",
+    ):
         assert math.isfinite(m[f"diag/align/{key}"]), key
     assert m["diag/lld/delta_pos"] == 0.0 and m["diag/lld/frac_groups"] == 1.0
     assert m["diag/pass@1"] == pytest.approx(0.25) and m["diag/pass@4"] == pytest.approx(0.5)  # (0.5 + 0) / 2
@@ -95,8 +112,14 @@ def test_lld_after_a_real_update(policy):
     (-(out.log_probs * mask)[pos].sum() / mask[pos].sum()).backward()  # raise the positives
     opt.step()
     m = after_update(model, snap)
-    assert set(m) == {"diag/lld/delta_pos", "diag/lld/delta_neg", "diag/lld/frac_groups", "diag/lld/frac_responses",
-                      "diag/lld/groups", "diag/time_s"}
+    assert set(m) == {
+        "diag/lld/delta_pos",
+        "diag/lld/delta_neg",
+        "diag/lld/frac_groups",
+        "diag/lld/frac_responses",
+        "diag/lld/groups",
+        "diag/time_s",
+    }
     assert m["diag/lld/delta_pos"] > 0 and m["diag/lld/frac_groups"] == 0.0
 
 

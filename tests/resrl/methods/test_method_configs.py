@@ -24,7 +24,9 @@ def _compose(*overrides):
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(EXPERIMENTS), version_base="1.3"):
-            return OmegaConf.to_container(compose(config_name="train", overrides=list(overrides)), resolve=True)
+            return OmegaConf.to_container(
+                compose(config_name="train", overrides=list(overrides)), resolve=True
+            )
     finally:
         GlobalHydra.instance().clear()
 
@@ -36,7 +38,9 @@ def test_every_method_task_and_trainer_composes_and_validates():
             for trainer in TRAINERS:
                 cfg = _compose(f"method={name}", f"task={task}", f"trainer={trainer}")
                 method = methods.build(**cfg["method"])
-                assert method.name == name and vars(method.cfg) == vars(methods.build(name).cfg)  # YAML = defaults
+                assert method.name == name and vars(method.cfg) == vars(
+                    methods.build(name).cfg
+                )  # YAML = defaults
                 TrainerConfig.from_mapping(cfg["trainer"])
                 built += 1
         make_task(_compose(f"method={name}", "task=arith")["task"])

@@ -108,6 +108,8 @@ def test_resrl_shapes_rewards_by_length_and_dapo_punishes_overlong():
 
 def test_requirements_of_each_method():
     assert methods.build("resrl").hidden_layer == -2 and methods.build("grpo").hidden_layer is None
-    assert methods.build("flowrl").needs_reference and set(methods.build("flowrl").build_modules(8)) == {"log_z"}
+    assert methods.build("flowrl").needs_reference and set(methods.build("flowrl").build_modules(8)) == {
+        "log_z"
+    }
     assert not methods.build("grpo").needs_reference and methods.build("grpo", kl_coef=0.01).needs_reference
     assert methods.build("dapo").dynamic_sampling and not methods.build("grpo").dynamic_sampling

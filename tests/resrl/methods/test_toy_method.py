@@ -70,7 +70,9 @@ class HashTask:
     def get(self, split, index):
         from resrl.tasks.base import Problem
 
-        return Problem(id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index}"}], answer="")
+        return Problem(
+            id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index}"}], answer=""
+        )
 
     def reward(self, response, answer):
         return 1.0 if hashlib.sha256(response.encode()).digest()[0] % 2 == 0 else -1.0
@@ -81,9 +83,22 @@ def test_the_local_trainer_and_the_diagnostics_run_the_toy(toy, tmp_path):
     from resrl.trainer.config import TrainerConfig
     from resrl.trainer.loop import Trainer
 
-    cfg = TrainerConfig(steps=1, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0,
-                        max_new_tokens=6, max_prompt_tokens=64, save_every=1, eval_problems=1, eval_n=1)
-    trainer = Trainer(toy, "tiny-qwen3", HashTask(), cfg, tmp_path, diagnostics=DiagnosticsConfig(enabled=True, every=1))
+    cfg = TrainerConfig(
+        steps=1,
+        prompts_per_step=2,
+        n=4,
+        mini_batch_prompts=1,
+        lr=1e-3,
+        warmup_steps=0,
+        max_new_tokens=6,
+        max_prompt_tokens=64,
+        save_every=1,
+        eval_problems=1,
+        eval_n=1,
+    )
+    trainer = Trainer(
+        toy, "tiny-qwen3", HashTask(), cfg, tmp_path, diagnostics=DiagnosticsConfig(enabled=True, every=1)
+    )
     gate = trainer.modules["gate"].weight.detach().clone()
     assert [g.get("lr") for g in trainer.optimizer.param_groups][1] == 1e-2  # its own group
     rec = trainer.train_step()
@@ -113,15 +128,36 @@ def test_verl_actor_loss_runs_the_toy(toy):
 
     from resrl.backends.verl.losses import method_actor_loss
 
-    nested = lambda rows: torch.nested.nested_tensor([torch.tensor(r, dtype=torch.float32) for r in rows],  # noqa: E731
-                                                     layout=torch.jagged)
-    data = TensorDict({"prompts": nested([[1, 1]] * 4), "responses": nested([[2, 2]] * 4),
-                       "input_ids": nested([[1] * 4] * 4), "response_mask": nested([[1.0, 1.0]] * 4),
-                       "old_log_probs": nested([[-1.0, -1.0]] * 4), "advantages": nested([[1.0] * 2, [-1.0] * 2] * 2),
-                       "rm_scores": nested([[0.0, 1.0], [0.0, -1.0]] * 2)}, batch_size=[4])
+    def nested(rows):
+        return torch.nested.nested_tensor(
+            [torch.tensor(r, dtype=torch.float32) for r in rows],  # noqa: E731
+            layout=torch.jagged,
+        )
+
+    data = TensorDict(
+        {
+            "prompts": nested([[1, 1]] * 4),
+            "responses": nested([[2, 2]] * 4),
+            "input_ids": nested([[1] * 4] * 4),
+            "response_mask": nested([[1.0, 1.0]] * 4),
+            "old_log_probs": nested([[-1.0, -1.0]] * 4),
+            "advantages": nested([[1.0] * 2, [-1.0] * 2] * 2),
+            "rm_scores": nested([[0.0, 1.0], [0.0, -1.0]] * 2),
+        },
+        batch_size=[4],
+    )
     data["uid"] = ["a"] * 4
-    out = {"log_probs": -torch.rand(16), "resrl_hidden_-3": torch.randn(16, 8), "resrl_hidden_-1": torch.randn(16, 8)}
-    config = FSDPActorConfig(strategy="fsdp", rollout_n=4, ppo_mini_batch_size=4, ppo_micro_batch_size_per_gpu=4,
-                             use_dynamic_bsz=False)
+    out = {
+        "log_probs": -torch.rand(16),
+        "resrl_hidden_-3": torch.randn(16, 8),
+        "resrl_hidden_-1": torch.randn(16, 8),
+    }
+    config = FSDPActorConfig(
+        strategy="fsdp",
+        rollout_n=4,
+        ppo_mini_batch_size=4,
+        ppo_micro_batch_size_per_gpu=4,
+        use_dynamic_bsz=False,
+    )
     loss, metrics = method_actor_loss(config, out, data, method=toy, modules=toy.build_modules(8))
     assert torch.isfinite(loss) and "toy/gate" in metrics

@@ -60,10 +60,18 @@ def test_publish_tree_fixes_private_files_written_by_libraries(tmp_path, umask_0
 
 def test_a_second_writer_is_refused_naming_the_holder(tmp_path):
     lock = tmp_path / "run" / ".lock"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from resrl.records import exclusive_lock\n"
-        f"with exclusive_lock({str(lock)!r}):\n    print('held', flush=True); time.sleep(30)")],
-        stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from resrl.records import exclusive_lock\n"
+                f"with exclusive_lock({str(lock)!r}):\n    print('held', flush=True); time.sleep(30)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(FolderLocked, match=rf"in use by another process \(pid {holder.pid} on "):
@@ -86,7 +94,9 @@ def test_config_fingerprint_ignores_neutral_keys_and_names_differences():
     a = {"method": {"name": "resrl", "rank": 64}, "trainer": {"lr": 1e-6, "threads": 2}}
     b = {"method": {"name": "resrl", "rank": 16}, "trainer": {"lr": 1e-3, "threads": 1}}
     neutral = ["trainer.threads"]
-    assert config_fingerprint(a, neutral) == config_fingerprint({**a, "trainer": {**a["trainer"], "threads": 8}}, neutral)
+    assert config_fingerprint(a, neutral) == config_fingerprint(
+        {**a, "trainer": {**a["trainer"], "threads": 8}}, neutral
+    )
     assert config_fingerprint(a, neutral) != config_fingerprint(b, neutral)
     assert differing_keys(a, b, neutral) == ["method.rank", "trainer.lr"]
 

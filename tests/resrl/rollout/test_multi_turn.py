@@ -39,8 +39,11 @@ class HiLoEnv:
         if g == self.target:
             self.won = True
             return EnvStep([{"role": "user", "content": "Correct!"}], done=True, reward=1.0, info={"g": g})
-        return EnvStep([{"role": "user", "content": "Higher." if g < self.target else "Lower."}], done=False,
-                       info={"g": g})
+        return EnvStep(
+            [{"role": "user", "content": "Higher." if g < self.target else "Lower."}],
+            done=False,
+            info={"g": g},
+        )
 
     def score(self):
         return {"reward": float(self.won), "success": float(self.won)}
@@ -67,7 +70,9 @@ class ScriptedSampler:
             key = re.search(r"episode (\w+):", text).group(1)
             turn = text.count("<|im_start|>assistant") - 1
             reply, eos = self.script[key][turn]
-            ids = self.tok(self.think + reply, add_special_tokens=False)["input_ids"] + ([self.tok.eos_token_id] if eos else [])
+            ids = self.tok(self.think + reply, add_special_tokens=False)["input_ids"] + (
+                [self.tok.eos_token_id] if eos else []
+            )
             finish = "stop" if eos else "length"
             if len(ids) > params.max_new_tokens:
                 ids, finish = ids[: params.max_new_tokens], "length"
@@ -106,8 +111,15 @@ def _segments(mask):
 def _play(tok, max_turns=4, enable_thinking=None, **kw):
     sampler = ScriptedSampler(tok, _script())
     envs = _envs()
-    trajs = run_episodes(sampler, tok, envs, SamplingParams(max_new_tokens=32, seed=3), max_turns=max_turns,
-                         enable_thinking=enable_thinking, **kw)
+    trajs = run_episodes(
+        sampler,
+        tok,
+        envs,
+        SamplingParams(max_new_tokens=32, seed=3),
+        max_turns=max_turns,
+        enable_thinking=enable_thinking,
+        **kw,
+    )
     return sampler, envs, trajs
 
 
@@ -117,12 +129,30 @@ def test_stopping_reasons_invalid_counts_and_transcripts(tok):
     assert (a.finish_reason, a.turns, a.invalid_actions, a.step_rewards) == ("done", 3, 0, [0.0, 0.0, 1.0])
     assert (b.finish_reason, b.turns, b.invalid_actions, b.step_rewards) == ("max_turns", 4, 2, [0.0] * 4)
     assert (c.finish_reason, c.turns, c.invalid_actions) == ("done", 1, 0)
-    assert [t.score for t in (a, b, c)] == [{"reward": 1.0, "success": 1.0}, {"reward": 0.0, "success": 0.0},
-                                            {"reward": 1.0, "success": 1.0}]
+    assert [t.score for t in (a, b, c)] == [
+        {"reward": 1.0, "success": 1.0},
+        {"reward": 0.0, "success": 0.0},
+        {"reward": 1.0, "success": 1.0},
+    ]
     assert a.reward == 1.0 and b.reward == 0.0
     assert [m["content"] for m in a.messages] == [
-        "episode A: guess my number (1-9).", "5", "Higher.", "I say 8", "Lower.", "7", "Correct!"]
-    assert [m["role"] for m in a.messages] == ["user", "assistant", "user", "assistant", "user", "assistant", "user"]
+        "episode A: guess my number (1-9).",
+        "5",
+        "Higher.",
+        "I say 8",
+        "Lower.",
+        "7",
+        "Correct!",
+    ]
+    assert [m["role"] for m in a.messages] == [
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+    ]
     assert a.replies == ["5", "I say 8", "7"] and envs[0].stepped == a.replies
     assert a.step_infos == [{"g": 5}, {"g": 8}, {"g": 7}]
     assert not any(e.closed for e in envs)  # the caller owns the environments
@@ -149,8 +179,11 @@ def test_masks_and_logprobs_sit_on_generated_tokens(tok):
             expected = tok(t.replies[turn], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
             assert t.response_ids[s:e] == expected
             # the sampler's log-probs for this prompt at this call, in order
-            call = next(k for k, (prompts, _) in enumerate(sampler.calls)
-                        if t.prompt_ids + t.response_ids[:s] in prompts)
+            call = next(
+                k
+                for k, (prompts, _) in enumerate(sampler.calls)
+                if t.prompt_ids + t.response_ids[:s] in prompts
+            )
             row = sampler.calls[call][0].index(t.prompt_ids + t.response_ids[:s])
             assert t.logprobs[s:e] == pytest.approx([-(call + 1 + row / 10 + j / 1000) for j in range(e - s)])
         assert all(lp == 0.0 for lp, m in zip(t.logprobs, t.action_mask, strict=True) if m == 0)
@@ -183,7 +216,9 @@ def test_no_think_generation_prompt_is_kept_verbatim(tok):
     a = trajs[0]
     text = tok.decode(a.prompt_ids + a.response_ids, skip_special_tokens=False)
     assert text.count("<|im_start|>assistant\n" + think) == 3
-    with_block = [dict(m, content=think + m["content"]) if m["role"] == "assistant" else m for m in a.messages]
+    with_block = [
+        dict(m, content=think + m["content"]) if m["role"] == "assistant" else m for m in a.messages
+    ]
     assert text + "\n" == tok.apply_chat_template(with_block[:6], tokenize=False)
     assert text + "\n" != tok.apply_chat_template(a.messages[:6], tokenize=False)
     # every think-block token is template (mask 0), the replies are generated (mask 1)
@@ -199,20 +234,29 @@ def test_reply_without_eos_gets_the_end_of_turn_from_the_template(tok):
     s1, e1, v1 = _segments(t.action_mask)[1]
     assert v1 == 0 and tok.decode(t.response_ids[s0:e0]) == "5"
     assert tok.decode(t.response_ids[s1:e1], skip_special_tokens=False) == (
-        "<|im_end|>\n<|im_start|>user\nHigher.<|im_end|>\n<|im_start|>assistant\n")
+        "<|im_end|>\n<|im_start|>user\nHigher.<|im_end|>\n<|im_start|>assistant\n"
+    )
     k = [i for i, m in enumerate(t.messages) if m["role"] == "assistant"][1]
-    assert tok.decode(t.prompt_ids + t.response_ids[:e1], skip_special_tokens=False) == format_chat(tok, t.messages[:k])
+    assert tok.decode(t.prompt_ids + t.response_ids[:e1], skip_special_tokens=False) == format_chat(
+        tok, t.messages[:k]
+    )
 
 
 def test_max_total_tokens_cuts_and_does_not_step(tok):
     prompt_len = len(tok(format_chat(tok, HiLoEnv("A", 7).reset()), add_special_tokens=False)["input_ids"])
-    delta = len(tok(template_delta(tok, [{"role": "user", "content": "Higher."}], tok.eos_token_id),
-                    add_special_tokens=False)["input_ids"])
+    delta = len(
+        tok(
+            template_delta(tok, [{"role": "user", "content": "Higher."}], tok.eos_token_id),
+            add_special_tokens=False,
+        )["input_ids"]
+    )
     # Reply 1 ("5" + EOS = 2 tokens) fits, then the environment turn, then only 3 tokens of room for "I say 8".
     budget = prompt_len + 2 + delta + 3
     sampler = ScriptedSampler(tok, _script())
     env = HiLoEnv("A", 7)
-    (t,) = run_episodes(sampler, tok, [env], SamplingParams(max_new_tokens=32), max_turns=5, max_total_tokens=budget)
+    (t,) = run_episodes(
+        sampler, tok, [env], SamplingParams(max_new_tokens=32), max_turns=5, max_total_tokens=budget
+    )
     assert t.finish_reason == "max_tokens" and t.turns == 2
     assert len(t.prompt_ids) + len(t.response_ids) == budget
     assert env.stepped == ["5"]  # the cut reply was not sent to the environment
@@ -220,15 +264,23 @@ def test_max_total_tokens_cuts_and_does_not_step(tok):
     assert sampler.calls[1][1].max_new_tokens == 3  # the per-call budget shrinks to the room left
     # a prompt already at the budget never generates
     sampler = ScriptedSampler(tok, _script())
-    (t,) = run_episodes(sampler, tok, [HiLoEnv("A", 7)], SamplingParams(), max_turns=5, max_total_tokens=prompt_len)
+    (t,) = run_episodes(
+        sampler, tok, [HiLoEnv("A", 7)], SamplingParams(), max_turns=5, max_total_tokens=prompt_len
+    )
     assert (t.finish_reason, t.turns, t.response_ids, sampler.calls) == ("max_tokens", 0, [], [])
 
 
 def test_reply_that_stops_exactly_at_the_budget_is_stepped(tok):
     prompt_len = len(tok(format_chat(tok, HiLoEnv("C", 1).reset()), add_special_tokens=False)["input_ids"])
     env = HiLoEnv("C", 1)
-    (t,) = run_episodes(ScriptedSampler(tok, _script()), tok, [env], SamplingParams(max_new_tokens=32), max_turns=2,
-                        max_total_tokens=prompt_len + 2)  # "1" + EOS fills the room and stops naturally
+    (t,) = run_episodes(
+        ScriptedSampler(tok, _script()),
+        tok,
+        [env],
+        SamplingParams(max_new_tokens=32),
+        max_turns=2,
+        max_total_tokens=prompt_len + 2,
+    )  # "1" + EOS fills the room and stops naturally
     assert t.finish_reason == "done" and env.stepped == ["1"]
 
 
@@ -250,11 +302,16 @@ def test_tools_reach_the_chat_template(tok):
     tok2 = build_byte_tokenizer()
     tok2.chat_template = (
         "{%- if tools %}{{ '<|im_start|>system\\nTools: ' }}{%- for t in tools %}{{ t['name'] + ';' }}{%- endfor %}"
-        "{{ '<|im_end|>\\n' }}{%- endif %}" + tok.chat_template)
+        "{{ '<|im_end|>\\n' }}{%- endif %}" + tok.chat_template
+    )
     tools = [{"name": "guess_number", "parameters": {}}]
     sampler = ScriptedSampler(tok2, _script())
-    (a, c) = run_episodes(sampler, tok2, [HiLoEnv("A", 7, tools=tools), HiLoEnv("C", 1)], SamplingParams(), max_turns=3)
-    assert tok2.decode(a.prompt_ids, skip_special_tokens=False).startswith("<|im_start|>system\nTools: guess_number;")
+    (a, c) = run_episodes(
+        sampler, tok2, [HiLoEnv("A", 7, tools=tools), HiLoEnv("C", 1)], SamplingParams(), max_turns=3
+    )
+    assert tok2.decode(a.prompt_ids, skip_special_tokens=False).startswith(
+        "<|im_start|>system\nTools: guess_number;"
+    )
     assert "Tools:" not in tok2.decode(c.prompt_ids, skip_special_tokens=False)
     # tools appear once, at the start: the environment deltas do not repeat the system block
     assert tok2.decode(a.prompt_ids + a.response_ids, skip_special_tokens=False).count("Tools:") == 1
@@ -270,7 +327,8 @@ def test_delta_under_a_template_that_rewrites_earlier_turns(tok):
         "{{ '<|im_start|>assistant\\n' + c + '<|im_end|>\\n' }}"
         "{%- elif m['role'] == 'tool' %}{{ '<|im_start|>user\\n<tool_response>' + m['content'] + '</tool_response><|im_end|>\\n' }}"
         "{%- else %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{%- endif %}"
-        "{%- endfor %}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}")
+        "{%- endfor %}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}"
+    )
     delta = template_delta(tok2, [{"role": "tool", "content": "42"}], tok2.eos_token_id)
     assert delta == "\n<|im_start|>user\n<tool_response>42</tool_response><|im_end|>\n<|im_start|>assistant\n"
     # without an EOS at the end of the reply, the end-of-turn marker comes from the template
@@ -309,9 +367,19 @@ def test_progress_bar(tok, capsys):
 
 # ------------------------------------------------------------------------------- Trajectory -> Rollout
 def test_to_rollout_and_collate_mask_environment_tokens():
-    t = Trajectory("e", [], prompt_ids=[1, 2], response_ids=[3, 4, 5, 6, 7], action_mask=[1, 1, 0, 0, 1],
-                   logprobs=[-0.1, -0.2, 0.0, 0.0, -0.3], finish_reason="max_turns", score={"reward": 0.5, "success": 0},
-                   turns=2, invalid_actions=1, replies=["ab", "c"])
+    t = Trajectory(
+        "e",
+        [],
+        prompt_ids=[1, 2],
+        response_ids=[3, 4, 5, 6, 7],
+        action_mask=[1, 1, 0, 0, 1],
+        logprobs=[-0.1, -0.2, 0.0, 0.0, -0.3],
+        finish_reason="max_turns",
+        score={"reward": 0.5, "success": 0},
+        turns=2,
+        invalid_actions=1,
+        replies=["ab", "c"],
+    )
     r = t.to_rollout(3, 1)
     assert (r.prompt_index, r.sample_index, r.finish_reason, r.text) == (3, 1, "length", "ab\n\nc")
     assert r.action_mask == [1, 1, 0, 0, 1] and r.num_tokens == 5 and r.num_generated_tokens == 3
@@ -345,7 +413,9 @@ def test_hf_generate_from_ids_equals_generate_on_the_same_tokens(tiny):
     sampler = HFSampler(model, tk, batch_size=4)
     a, b = sampler.generate(texts, params), sampler.generate_from_ids(ids, params)
     assert [r.prompt_ids for r in b] == [ids[0], ids[0], ids[1], ids[1]]
-    assert [(r.response_ids, r.logprobs, r.text) for r in a] == [(r.response_ids, r.logprobs, r.text) for r in b]
+    assert [(r.response_ids, r.logprobs, r.text) for r in a] == [
+        (r.response_ids, r.logprobs, r.text) for r in b
+    ]
     with pytest.raises(ValueError, match="at least one token"):
         sampler.generate_from_ids([[]], params)
 
@@ -357,17 +427,30 @@ def test_real_episodes_logprobs_match_a_training_forward(tiny):
 
     model, tk = tiny
     envs = make_envs("train", 4, seed=0)
-    trajs = run_episodes(HFSampler(model, tk, batch_size=8), tk, envs,
-                         SamplingParams(max_new_tokens=6, temperature=1.0, seed=11), max_turns=3, enable_thinking=False)
+    trajs = run_episodes(
+        HFSampler(model, tk, batch_size=8),
+        tk,
+        envs,
+        SamplingParams(max_new_tokens=6, temperature=1.0, seed=11),
+        max_turns=3,
+        enable_thinking=False,
+    )
     assert all(t.turns >= 1 for t in trajs)
     assert sum(t.turns for t in trajs) > len(trajs)  # at least one episode went past its first reply
     batch = collate([t.to_rollout(i, 0) for i, t in enumerate(trajs)], tk.pad_token_id)
     T = batch["response_mask"].shape[1]
     P = batch["input_ids"].shape[1] - T
     with torch.no_grad():
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                       position_ids=batch["position_ids"]).logits
-    logp = torch.log_softmax(logits[:, P - 1 : -1].float(), -1).gather(2, batch["input_ids"][:, P:, None]).squeeze(2)
+        logits = model(
+            input_ids=batch["input_ids"],
+            attention_mask=batch["attention_mask"],
+            position_ids=batch["position_ids"],
+        ).logits
+    logp = (
+        torch.log_softmax(logits[:, P - 1 : -1].float(), -1)
+        .gather(2, batch["input_ids"][:, P:, None])
+        .squeeze(2)
+    )
     mask = batch["response_mask"].bool()
     assert mask.sum() == sum(t.num_generated_tokens for t in trajs)
     assert torch.allclose(logp[mask], batch["old_logprobs"][mask], atol=1e-4)
@@ -380,8 +463,10 @@ def test_real_episodes_logprobs_match_a_training_forward(tiny):
 SMOLLM2_TOKENIZER = REPO_ROOT / "results" / "cache" / "models" / "smollm2-135m-float32"
 
 
-@pytest.mark.skipif(not (SMOLLM2_TOKENIZER / "tokenizer.json").is_file(),
-                    reason=f"SmolLM2 tokenizer cache {SMOLLM2_TOKENIZER} absent (built by the first load_policy('smollm2-135m'))")
+@pytest.mark.skipif(
+    not (SMOLLM2_TOKENIZER / "tokenizer.json").is_file(),
+    reason=f"SmolLM2 tokenizer cache {SMOLLM2_TOKENIZER} absent (built by the first load_policy('smollm2-135m'))",
+)
 def test_smollm2_bpe_tokenizer_renders_the_transcript():
     """SmolLM2's BPE tokenizer and its ChatML template (default system prompt): the ids before each reply
     decode to format_chat of the transcript so far."""
@@ -394,9 +479,14 @@ def test_smollm2_bpe_tokenizer_renders_the_transcript():
         starts = [s for s, _, v in _segments(t.action_mask) if v == 1]
         assistant_at = [k for k, m in enumerate(t.messages) if m["role"] == "assistant"]
         for s, k in zip(starts, assistant_at, strict=True):
-            assert tk.decode(t.prompt_ids + t.response_ids[:s], skip_special_tokens=False) == format_chat(tk, t.messages[:k])
+            assert tk.decode(t.prompt_ids + t.response_ids[:s], skip_special_tokens=False) == format_chat(
+                tk, t.messages[:k]
+            )
             # and the ids are what the tokenizer gives for that text (no boundary drift on this template)
-            assert t.prompt_ids + t.response_ids[:s] == tk(format_chat(tk, t.messages[:k]), add_special_tokens=False)["input_ids"]
+            assert (
+                t.prompt_ids + t.response_ids[:s]
+                == tk(format_chat(tk, t.messages[:k]), add_special_tokens=False)["input_ids"]
+            )
 
 
 # ---------------------------------------------------------------------------------------------- vLLM
@@ -410,9 +500,13 @@ def test_vllm_generate_from_ids_passes_token_prompts():
     def fake_generate(prompts, sampling, use_tqdm):
         seen["prompts"], seen["sampling"] = prompts, sampling
         lp = SimpleNamespace(logprob=-0.5)
-        return [SimpleNamespace(prompt_token_ids=p["prompt_token_ids"],
-                                outputs=[SimpleNamespace(token_ids=[9], text="x", logprobs=[{9: lp}], finish_reason="stop")])
-                for p in prompts]
+        return [
+            SimpleNamespace(
+                prompt_token_ids=p["prompt_token_ids"],
+                outputs=[SimpleNamespace(token_ids=[9], text="x", logprobs=[{9: lp}], finish_reason="stop")],
+            )
+            for p in prompts
+        ]
 
     sampler = VLLMSampler.__new__(VLLMSampler)  # no vllm here: the engine is replaced by a fake
     sampler._vllm = SimpleNamespace(SamplingParams=lambda **kw: kw)
@@ -420,4 +514,7 @@ def test_vllm_generate_from_ids_passes_token_prompts():
     out = sampler.generate_from_ids([[5, 6], [7]], SamplingParams(max_new_tokens=4, seed=2))
     assert seen["prompts"] == [{"prompt_token_ids": [5, 6]}, {"prompt_token_ids": [7]}]
     assert [s["seed"] for s in seen["sampling"]] == [2, 3]
-    assert [(r.prompt_ids, r.response_ids, r.logprobs) for r in out] == [([5, 6], [9], [-0.5]), ([7], [9], [-0.5])]
+    assert [(r.prompt_ids, r.response_ids, r.logprobs) for r in out] == [
+        ([5, 6], [9], [-0.5]),
+        ([7], [9], [-0.5]),
+    ]

@@ -102,7 +102,9 @@ def test_reward_is_pluggable():
     """A reward function gives correctness; the task maps it to its scores (default +1 / -1)."""
     assert ArithTask(reward=lambda response, answer: True).reward("anything", "3") == 1.0
     assert ArithTask(reward=lambda response, answer: 0.0).reward("anything", "3") == -1.0
-    with pytest.raises(ValueError, match=r"reward function returned 0.25; a reward function returns correctness"):
+    with pytest.raises(
+        ValueError, match=r"reward function returned 0.25; a reward function returns correctness"
+    ):
         ArithTask(reward=lambda response, answer: 0.25).reward("anything", "3")
     local = make_task("arith", reward="boxed_int")
     assert local.reward("\\boxed{15}", "15") == 1.0

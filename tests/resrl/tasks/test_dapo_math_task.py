@@ -16,8 +16,10 @@ from resrl.tasks.dapo_math import (
 )
 
 #: The DAPO-Math-17k instruction wrapper, written out here once more (the release's training prompt).
-WRAPPER_HEAD = ("Solve the following math problem step by step. The last line of your response should be of the form "
-                "Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\n")
+WRAPPER_HEAD = (
+    "Solve the following math problem step by step. The last line of your response should be of the form "
+    "Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\n"
+)
 WRAPPER_TAIL = '\n\nRemember to put your answer on its own line after "Answer:".'
 
 
@@ -37,7 +39,11 @@ def test_shipped_file():
     assert (task.correct_score, task.wrong_score) == (1.0, -1.0)
     assert task.reward("... so the sum is 34.\nAnswer: 34", p.answer) == 1.0
     assert task.reward("\\boxed{34}", p.answer) == -1.0
-    boxed = make_task("dapo_math", prompt="boxed", reward="boxed_int").get("train", 0).prompt_messages[0]["content"]
+    boxed = (
+        make_task("dapo_math", prompt="boxed", reward="boxed_int")
+        .get("train", 0)
+        .prompt_messages[0]["content"]
+    )
     assert boxed.startswith("In triangle $ABC$") and boxed.endswith("\n\n" + MATH_INSTRUCTION)
 
 
@@ -63,14 +69,18 @@ def test_hand_made_parquet(tmp_path):
     problems = list(task.problems("train"))
     assert [p.id for p in problems] == ["dapo_math-10", "dapo_math-11"]
     assert [p.answer for p in problems] == ["2", "7"]
-    assert problems[1].prompt_messages == [{"role": "user", "content": f"{WRAPPER_HEAD}Find $x$.{WRAPPER_TAIL}"}]
+    assert problems[1].prompt_messages == [
+        {"role": "user", "content": f"{WRAPPER_HEAD}Find $x$.{WRAPPER_TAIL}"}
+    ]
     assert task.reward("x = 7.\nAnswer: 7", "7") == 1.0 and task.reward("Answer: 8", "7") == -1.0
     assert task.reward("so \\boxed{7}", "7") == -1.0  # the dapo reward reads only the Answer line
     with pytest.raises(ValueError, match="no split 'test'; valid splits: train"):
         task.get("test", 0)
 
     boxed = DapoMathTask(DapoMathConfig(path=str(path), prompt="boxed", reward="boxed_int", wrong_score=0.0))
-    assert boxed.get("train", 1).prompt_messages == [{"role": "user", "content": f"Find $x$.\n\n{MATH_INSTRUCTION}"}]
+    assert boxed.get("train", 1).prompt_messages == [
+        {"role": "user", "content": f"Find $x$.\n\n{MATH_INSTRUCTION}"}
+    ]
     assert boxed.reward("so \\boxed{7}", "7") == 1.0 and boxed.reward("so \\boxed{8}", "7") == 0.0
 
 
@@ -80,9 +90,20 @@ def test_dapo_wrapper_is_verbatim():
 
 def test_config_defaults_follow_the_release():
     c = DapoMathConfig()
-    assert (c.prompt, c.reward, c.correct_score, c.wrong_score, c.enable_thinking) == ("dapo", "dapo", 1.0, -1.0, False)
+    assert (c.prompt, c.reward, c.correct_score, c.wrong_score, c.enable_thinking) == (
+        "dapo",
+        "dapo",
+        1.0,
+        -1.0,
+        False,
+    )
     task = make_task("dapo_math")  # experiments/task/dapo_math.yaml says the same
-    assert (task.config.prompt, task.config.reward, task.correct_score, task.wrong_score) == ("dapo", "dapo", 1.0, -1.0)
+    assert (task.config.prompt, task.config.reward, task.correct_score, task.wrong_score) == (
+        "dapo",
+        "dapo",
+        1.0,
+        -1.0,
+    )
 
 
 def test_math_grader_reads_both_prompt_forms():
@@ -93,8 +114,10 @@ def test_math_grader_reads_both_prompt_forms():
 
 @pytest.mark.parametrize("reward", ["boxed_int"])
 def test_dapo_prompt_refuses_boxed_rewards(reward):
-    msg = (rf"^task.reward='{reward}' reads \\boxed\{{\}} but task.prompt='dapo' asks for an 'Answer:' line; "
-           r"pick a reward that reads an 'Answer:' line$")
+    msg = (
+        rf"^task.reward='{reward}' reads \\boxed\{{\}} but task.prompt='dapo' asks for an 'Answer:' line; "
+        r"pick a reward that reads an 'Answer:' line$"
+    )
     with pytest.raises(ValueError, match=msg):
         make_task("dapo_math", reward=reward)
     with pytest.raises(ValueError, match=msg):

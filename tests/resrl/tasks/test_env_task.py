@@ -52,9 +52,15 @@ def test_problems_are_episode_indices():
 def test_make_envs_gives_fresh_copies_problem_major_and_closes_the_rest():
     rec = Recorder()
     task = EnvTask(_task(factory_args={"ignored_by": "Recorder"}), factory=rec)
-    problems = [task.get("train", 3), task.get("train", 1), task.get("train", 3)]  # index 3 twice (a wrap-around)
+    problems = [
+        task.get("train", 3),
+        task.get("train", 1),
+        task.get("train", 3),
+    ]  # index 3 twice (a wrap-around)
     envs = task.make_envs("train", problems, 2)
-    assert [e.episode_id for e in envs] == ["guess-train-3"] * 2 + ["guess-train-1"] * 2 + ["guess-train-3"] * 2
+    assert [e.episode_id for e in envs] == ["guess-train-3"] * 2 + ["guess-train-1"] * 2 + [
+        "guess-train-3"
+    ] * 2
     assert len({id(e) for e in envs}) == 6  # every slot its own instance
     assert [e.target for e in envs] == [target_for(0, "train", i, 1, 10) for i in (3, 3, 1, 1, 3, 3)]
     # four copies of episode 3 are needed -> four factory calls, each for episodes 0..3
@@ -65,16 +71,23 @@ def test_make_envs_gives_fresh_copies_problem_major_and_closes_the_rest():
 
 def test_factory_arguments_per_split():
     rec = Recorder()
-    task = EnvTask(_task(seed=5, split_args={"train": {"split": "train"}, "test": {"split": "dev", "seed": 9}}),
-                   factory=rec)
+    task = EnvTask(
+        _task(seed=5, split_args={"train": {"split": "train"}, "test": {"split": "dev", "seed": 9}}),
+        factory=rec,
+    )
     task.make_envs("train", [task.get("train", 0)], 1)
     task.make_envs("test", [task.get("test", 2)], 1)
-    assert rec.calls == [{"split": "train", "seed": 5, "episodes": 1}, {"split": "dev", "seed": 9, "episodes": 3}]
+    assert rec.calls == [
+        {"split": "train", "seed": 5, "episodes": 1},
+        {"split": "dev", "seed": 9, "episodes": 3},
+    ]
 
 
 def test_too_few_episodes_names_the_size_field():
     task = EnvTask(_task(), factory=Recorder(limit=2))
-    with pytest.raises(ValueError, match=r"built 2 train episodes, 6 needed; lower task.train_size to at most 2"):
+    with pytest.raises(
+        ValueError, match=r"built 2 train episodes, 6 needed; lower task.train_size to at most 2"
+    ):
         task.make_envs("train", [task.get("train", 5)], 1)
 
 
@@ -97,8 +110,12 @@ def test_config_errors_name_the_field():
         make_task({"name": "x", "kind": "gym"})
     with pytest.raises(ValueError, match=r"unknown field\(s\) \['level'\] for task 'guess'"):
         make_task("guess", level=2)
-    with pytest.raises(ImportError, match=r"task.factory='no_such_pkg.envs:make': cannot import 'no_such_pkg.envs'"):
-        EnvTask(_task(factory="no_such_pkg.envs:make")).make_envs("train", [EnvTask(_task()).get("train", 0)], 1)
+    with pytest.raises(
+        ImportError, match=r"task.factory='no_such_pkg.envs:make': cannot import 'no_such_pkg.envs'"
+    ):
+        EnvTask(_task(factory="no_such_pkg.envs:make")).make_envs(
+            "train", [EnvTask(_task()).get("train", 0)], 1
+        )
     with pytest.raises(ValueError, match="module 'resrl.tasks.guess_env' has no function 'nope'"):
         _ = EnvTask(_task(factory="resrl.tasks.guess_env:nope")).factory
     with pytest.raises(ValueError, match=r"valid tasks: arith, dapo_math; other task configs .*guess"):
@@ -107,10 +124,14 @@ def test_config_errors_name_the_field():
 
 def test_factories_are_imported_lazily():
     """Building (and importing) tasks does not import an environment package; only make_envs does."""
-    code = ("import sys; from resrl.tasks import make_task; t = make_task('guess'); "
-            "a = 'resrl.tasks.guess_env' in sys.modules; t.make_envs('train', [t.get('train', 0)], 1); "
-            "print(a, 'resrl.tasks.guess_env' in sys.modules, 'torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys; from resrl.tasks import make_task; t = make_task('guess'); "
+        "a = 'resrl.tasks.guess_env' in sys.modules; t.make_envs('train', [t.get('train', 0)], 1); "
+        "print(a, 'resrl.tasks.guess_env' in sys.modules, 'torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[:2] == ["False", "True"]
 
@@ -122,9 +143,17 @@ def test_guess_env_hand_played():
     s = env.step("I think 3")
     assert (s.messages[0]["content"], s.done, s.invalid) == ("Higher.", False, False)
     s = env.step("no idea")
-    assert (s.messages[0]["content"], s.done, s.invalid) == ("Reply with one integer between 1 and 10.", False, True)
-    assert env.score() == {"reward": pytest.approx(1 - 3 / 9), "success": 0.0, "closeness": pytest.approx(1 - 3 / 9),
-                           "guesses": 1.0}
+    assert (s.messages[0]["content"], s.done, s.invalid) == (
+        "Reply with one integer between 1 and 10.",
+        False,
+        True,
+    )
+    assert env.score() == {
+        "reward": pytest.approx(1 - 3 / 9),
+        "success": 0.0,
+        "closeness": pytest.approx(1 - 3 / 9),
+        "guesses": 1.0,
+    }
     s = env.step("9")
     assert s.messages[0]["content"] == "Lower."
     s = env.step("maybe 5 or 6")  # the last integer counts
@@ -174,8 +203,10 @@ def test_bfcl_config_builds_real_environments():
         e.close()
 
 
-@pytest.mark.skipif(not (_importable("textworld") and _importable("alfworld")),
-                    reason="textworld/alfworld are not installed (pip install textworld==1.7.0 alfworld==0.4.2)")
+@pytest.mark.skipif(
+    not (_importable("textworld") and _importable("alfworld")),
+    reason="textworld/alfworld are not installed (pip install textworld==1.7.0 alfworld==0.4.2)",
+)
 def test_alfworld_config_builds_real_environments():
     """The shipped generated ALFWorld games (data/agents/alfworld) through the config's factory."""
     task = make_task("alfworld")

@@ -95,7 +95,9 @@ def test_reward_registry():
     assert get_reward("dapo") is dapo_reward
     grader = get_reward("math_grader")
     assert grader("\\boxed{19}", "19") == 1.0 and grader("\\boxed{18}", "19") == 0.0
-    with pytest.raises(ValueError, match="reward 'auto' was removed"):  # it switched rewards with the packages
+    with pytest.raises(
+        ValueError, match="reward 'auto' was removed"
+    ):  # it switched rewards with the packages
         get_reward("auto")
     with pytest.raises(ValueError, match="unknown reward 'f1'; valid rewards: boxed_int, dapo, math_grader"):
         get_reward("f1")

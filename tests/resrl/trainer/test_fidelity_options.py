@@ -23,15 +23,31 @@ class HashTask:
         return 50
 
     def get(self, split, index):
-        return Problem(id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index} {split}"}], answer="")
+        return Problem(
+            id=f"{split}-{index}",
+            prompt_messages=[{"role": "user", "content": f"q{index} {split}"}],
+            answer="",
+        )
 
     def reward(self, response, answer):
         return 1.0 if hashlib.sha256(response.encode()).digest()[0] % 2 == 0 else -1.0
 
 
 def _cfg(**kw):
-    base = dict(steps=2, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0, max_new_tokens=6,
-                max_prompt_tokens=64, rollout_batch_size=8, save_every=1, eval_problems=2, eval_n=2)
+    base = dict(
+        steps=2,
+        prompts_per_step=2,
+        n=4,
+        mini_batch_prompts=1,
+        lr=1e-3,
+        warmup_steps=0,
+        max_new_tokens=6,
+        max_prompt_tokens=64,
+        rollout_batch_size=8,
+        save_every=1,
+        eval_problems=2,
+        eval_n=2,
+    )
     base.update(kw)
     return TrainerConfig(**base)
 
@@ -44,7 +60,9 @@ def test_warmup_starts_at_zero_like_verl():
 
 
 def test_trainer_lr_per_step_follows_the_schedule(tmp_path):
-    trainer = Trainer(methods.build("grpo"), "tiny-qwen3", HashTask(), _cfg(steps=3, warmup_steps=2), tmp_path)
+    trainer = Trainer(
+        methods.build("grpo"), "tiny-qwen3", HashTask(), _cfg(steps=3, warmup_steps=2), tmp_path
+    )
     lrs = []
     for _ in range(3):
         lrs.append(trainer.optimizer.param_groups[0]["lr"])
@@ -55,9 +73,11 @@ def test_trainer_lr_per_step_follows_the_schedule(tmp_path):
 def test_training_and_evaluation_temperatures_are_separate(tmp_path):
     """Release: training rollouts at 1.0 (veRL's default), validation at 0.6 (val_kwargs)."""
     assert TrainerConfig().temperature == 1.0 and TrainerConfig().eval_temperature == 0.6
-    trainer = Trainer(methods.build("grpo"), "tiny-qwen3", HashTask(), _cfg(temperature=0.9, eval_temperature=0.3),
-                      tmp_path)
+    trainer = Trainer(
+        methods.build("grpo"), "tiny-qwen3", HashTask(), _cfg(temperature=0.9, eval_temperature=0.3), tmp_path
+    )
     seen = []
+
     def spying(inner):
         def spy(prompts, params):
             seen.append(params.temperature)
@@ -84,7 +104,9 @@ def test_flowrl_log_z_head_trains_in_the_actors_optimiser(tmp_path):
     assert trainer.modules["log_z"].net[3].p == 0.1  # dropout as FlowRL's ProjZModule
     own = Trainer(methods.build("flowrl", logz_lr=1e-2), "tiny-qwen3", HashTask(), _cfg(), tmp_path / "own")
     assert [g["lr"] for g in own.optimizer.param_groups] == [1e-3, 1e-2]
-    assert {id(p) for p in own.modules["log_z"].parameters()} == {id(p) for p in own.optimizer.param_groups[1]["params"]}
+    assert {id(p) for p in own.modules["log_z"].parameters()} == {
+        id(p) for p in own.optimizer.param_groups[1]["params"]
+    }
 
 
 def test_prompt_representation_can_leave_out_the_last_prompt_token():
@@ -95,8 +117,12 @@ def test_prompt_representation_can_leave_out_the_last_prompt_token():
     mask = torch.tensor([[0, 1, 1, 1, 1, 1]])  # one left pad, prompt = 4 tokens, response = 2
     full = policy_forward(model, ids, mask, 4, 1.0, with_prompt_repr=True)
     short = policy_forward(model, ids, mask, 4, 1.0, with_prompt_repr=True, prompt_repr_exclude_last=True)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
-                output_hidden_states=True)
+    out = model(
+        input_ids=ids,
+        attention_mask=mask,
+        position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+        output_hidden_states=True,
+    )
     top = out.hidden_states[-1][0]
     torch.testing.assert_close(full.prompt_repr[0], top[1:4].mean(0))
     torch.testing.assert_close(short.prompt_repr[0], top[1:3].mean(0))
@@ -132,8 +158,9 @@ def test_episode_positives_are_the_success_flags_not_reward_above_zero(tmp_path)
     """A failed episode with a partial reward is a negative for ResRL's subspace and W-REINFORCE's +lambda."""
     from resrl.tasks.env_task import EnvTask, EnvTaskConfig
 
-    cfg = EnvTaskConfig(name="partial", factory="tests:unused", train_size=50, test_size=4, max_turns=2,
-                        max_total_tokens=256)
+    cfg = EnvTaskConfig(
+        name="partial", factory="tests:unused", train_size=50, test_size=4, max_turns=2, max_total_tokens=256
+    )
     PartialRewardEnv.built = 0
     task = EnvTask(cfg, factory=lambda split, episodes, seed: [PartialRewardEnv(i) for i in range(episodes)])
     trainer = Trainer(methods.build("w_reinforce"), "tiny-qwen3", task, _cfg(), tmp_path)
@@ -144,8 +171,9 @@ def test_episode_positives_are_the_success_flags_not_reward_above_zero(tmp_path)
     assert 0 < sum(flags) < len(flags)  # ... only some of them succeed
     rec = trainer.update(groups, record)
     assert rec["pass_rate"] == pytest.approx(sum(flags) / len(flags))
-    adv = methods.build("w_reinforce").sequence_advantages(torch.zeros(4), torch.tensor([True, False, True, False]),
-                                                           torch.zeros(4, dtype=torch.long))
+    adv = methods.build("w_reinforce").sequence_advantages(
+        torch.zeros(4), torch.tensor([True, False, True, False]), torch.zeros(4, dtype=torch.long)
+    )
     assert adv.tolist() == pytest.approx([0.1, -1.0, 0.1, -1.0])
 
 
@@ -157,7 +185,9 @@ def test_release_grouping_fits_subspaces_on_group_and_micro_batch():
     lengths = torch.tensor([10, 20, 30, 40, 15, 25, 35, 45])
     assert m.subgroups(groups, lengths).tolist() == [1, 0, 0, 1, 2, 3, 3, 2]
     assert methods.build("resrl").subgroups(groups, lengths) is None
-    with pytest.raises(ValueError, match="7 responses per step cannot be balanced over method.release_world_size=2"):
+    with pytest.raises(
+        ValueError, match="7 responses per step cannot be balanced over method.release_world_size=2"
+    ):
         m.subgroups(groups[:7], lengths[:7])
 
 
@@ -172,11 +202,22 @@ def test_release_grouping_changes_the_weights_the_trainer_uses(tmp_path):
     scores = torch.tensor([1.0, -1.0, 1.0, -1.0])
     sub = torch.tensor([0, 0, 1, 1])
     m = methods.build("resrl", rank=2)
-    inputs = PolicyInputs(log_probs=torch.zeros(4, 6), old_log_probs=torch.zeros(4, 6), response_mask=mask,
-                          rewards=scores, scores=scores, group_ids=torch.zeros(4, dtype=torch.long),
-                          advantages=scores, hidden=hidden, subgroup_ids=sub, sample_seed=5)
+    inputs = PolicyInputs(
+        log_probs=torch.zeros(4, 6),
+        old_log_probs=torch.zeros(4, 6),
+        response_mask=mask,
+        rewards=scores,
+        scores=scores,
+        group_ids=torch.zeros(4, dtype=torch.long),
+        advantages=scores,
+        hidden=hidden,
+        subgroup_ids=sub,
+        sample_seed=5,
+    )
     got = m.token_weights(inputs)
-    want = residual_token_weights(hidden, mask, scores > 0, sub, rank=2, generator=torch.Generator().manual_seed(5))
+    want = residual_token_weights(
+        hidden, mask, scores > 0, sub, rank=2, generator=torch.Generator().manual_seed(5)
+    )
     whole = residual_token_weights(hidden, mask, scores > 0, torch.zeros(4, dtype=torch.long), rank=2)
     assert torch.equal(got, want) and not torch.equal(got, whole)
 
@@ -188,7 +229,9 @@ def test_micro_batch_scales_hand_values():
     masks = [torch.ones(4, 3), torch.tensor([[1, 0, 0], [1, 1, 0], [0, 0, 0], [1, 0, 0]])]  # 12 and 4 tokens
     assert micro_batch_scales(masks, "micro_batch_mean", "token-mean") == [0.5, 0.5]  # the release
     assert micro_batch_scales(masks, "global_token_mean", "token-mean") == pytest.approx([12 / 16, 4 / 16])
-    assert micro_batch_scales(masks, "global_token_mean", "seq-mean-token-mean") == pytest.approx([4 / 7, 3 / 7])
+    assert micro_batch_scales(masks, "global_token_mean", "seq-mean-token-mean") == pytest.approx(
+        [4 / 7, 3 / 7]
+    )
     with pytest.raises(ValueError, match="trainer.loss_aggregation='sum'"):
         micro_batch_scales(masks, "sum", "token-mean")
 
@@ -204,7 +247,12 @@ def test_dapo_trainer_raises_when_generation_batches_run_out(tmp_path):
     trainer = Trainer(methods.build("dapo", max_sampling_tries=2), "tiny-qwen3", AllWrong(), _cfg(), tmp_path)
     with pytest.raises(DynamicSamplingExhausted, match="after 2 generation batches of 2 prompts"):
         trainer.collect()
-    partial = Trainer(methods.build("dapo", max_sampling_tries=2, on_exhausted="partial"), "tiny-qwen3", AllWrong(),
-                      _cfg(), tmp_path / "p")
+    partial = Trainer(
+        methods.build("dapo", max_sampling_tries=2, on_exhausted="partial"),
+        "tiny-qwen3",
+        AllWrong(),
+        _cfg(),
+        tmp_path / "p",
+    )
     groups, stats = partial.collect()
     assert groups == [] and stats["dapo/tries"] == 2.0

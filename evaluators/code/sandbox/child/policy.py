@@ -10,31 +10,83 @@ from __future__ import annotations
 # Modules a program must not import: raw memory / process / signal / subinterpreter access.
 DENIED_MODULES = frozenset(
     {
-        "ctypes", "_ctypes", "marshal", "_posixsubprocess", "subprocess", "multiprocessing", "_multiprocessing",
-        "signal", "_signal", "pty", "termios", "resource", "fcntl", "_posixshmem", "sqlite3", "_sqlite3",
-        "_testcapi", "_testinternalcapi", "_testbuffer", "_testmultiphase", "_xxsubinterpreters",
-        "_xxinterpchannels", "_xxtestfuzz",
+        "ctypes",
+        "_ctypes",
+        "marshal",
+        "_posixsubprocess",
+        "subprocess",
+        "multiprocessing",
+        "_multiprocessing",
+        "signal",
+        "_signal",
+        "pty",
+        "termios",
+        "resource",
+        "fcntl",
+        "_posixshmem",
+        "sqlite3",
+        "_sqlite3",
+        "_testcapi",
+        "_testinternalcapi",
+        "_testbuffer",
+        "_testmultiphase",
+        "_xxsubinterpreters",
+        "_xxinterpchannels",
+        "_xxtestfuzz",
     }
-)  # fmt: skip
+)
 
 # Audit events that are always refused (frame/memory introspection, tracing, code forging, rlimit changes).
 DENIED_EVENTS = frozenset(
     {
-        "sys.settrace", "sys.setprofile", "sys.addaudithook", "sys._current_frames", "sys._current_exceptions",
-        "gc.get_objects", "gc.get_referrers", "gc.get_referents", "code.__new__", "marshal.loads",
-        "marshal.load", "resource.setrlimit", "resource.prlimit", "ctypes.dlopen", "ctypes.dlsym",
-        "ctypes.dlsym/handle", "ctypes.cdata", "ctypes.cdata/buffer", "ctypes.addressof", "ctypes.string_at",
-        "ctypes.wstring_at", "ctypes.call_function", "ctypes.get_errno", "ctypes.set_errno",
-        "cpython.PyInterpreterState_New", "cpython._PySys_ClearAuditHooks",
-        "sys.monitoring.register_callback", "pty.spawn", "os.startfile", "webbrowser.open",
+        "sys.settrace",
+        "sys.setprofile",
+        "sys.addaudithook",
+        "sys._current_frames",
+        "sys._current_exceptions",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "code.__new__",
+        "marshal.loads",
+        "marshal.load",
+        "resource.setrlimit",
+        "resource.prlimit",
+        "ctypes.dlopen",
+        "ctypes.dlsym",
+        "ctypes.dlsym/handle",
+        "ctypes.cdata",
+        "ctypes.cdata/buffer",
+        "ctypes.addressof",
+        "ctypes.string_at",
+        "ctypes.wstring_at",
+        "ctypes.call_function",
+        "ctypes.get_errno",
+        "ctypes.set_errno",
+        "cpython.PyInterpreterState_New",
+        "cpython._PySys_ClearAuditHooks",
+        "sys.monitoring.register_callback",
+        "pty.spawn",
+        "os.startfile",
+        "webbrowser.open",
     }
-)  # fmt: skip
+)
 
 # Audit events that start processes or send signals: refused unless the job lets the kernel bound processes alone.
 PROCESS_EVENTS = frozenset(
-    {"os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen",
-     "os.kill", "os.killpg", "signal.pthread_kill"}
-)  # fmt: skip
+    {
+        "os.fork",
+        "os.forkpty",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.system",
+        "subprocess.Popen",
+        "os.kill",
+        "os.killpg",
+        "signal.pthread_kill",
+    }
+)
 
 # Attributes that lead to frames (and from there to the harness's locals, such as the nonce).
 FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back", "gi_yieldfrom"})
@@ -44,12 +96,28 @@ PROTECTED_FUNCTION_ATTRS = frozenset({"__code__", "__globals__", "__closure__", 
 
 # Audit event -> positions of its path arguments that are written to (checked against the writable roots).
 PATH_EVENTS = {
-    "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.mkdir": (0,), "os.chmod": (0,),
-    "os.chown": (0,), "os.utime": (0,), "os.truncate": (0,), "os.link": (0, 1), "os.symlink": (1,),
-    "shutil.rmtree": (0,), "shutil.copyfile": (1,), "shutil.copytree": (1,), "shutil.move": (0, 1),
-    "os.mkfifo": (0,), "os.mknod": (0,), "os.setxattr": (0,), "os.removexattr": (0,), "os.chflags": (0,),
-    "os.lchown": (0,), "os.lchmod": (0,),
-}  # fmt: skip
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.rename": (0, 1),
+    "os.mkdir": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.utime": (0,),
+    "os.truncate": (0,),
+    "os.link": (0, 1),
+    "os.symlink": (1,),
+    "shutil.rmtree": (0,),
+    "shutil.copyfile": (1,),
+    "shutil.copytree": (1,),
+    "shutil.move": (0, 1),
+    "os.mkfifo": (0,),
+    "os.mknod": (0,),
+    "os.setxattr": (0,),
+    "os.removexattr": (0,),
+    "os.chflags": (0,),
+    "os.lchown": (0,),
+    "os.lchmod": (0,),
+}
 
 # The only /proc files a program may read.
 PROC_READABLE = frozenset({"/proc/cpuinfo", "/proc/meminfo", "/proc/self/status", "/proc/self/stat"})

@@ -240,8 +240,17 @@ def pump_unit(job: Job, unit: Unit, index: int, on_worker=None) -> Observation:
     kill_leftovers(job, pid)
     pump.drain_and_close()
     signaled = os.WIFSIGNALED(status)
-    return Observation(index=index, kind=unit.kind, wall_s=wall_s, cpu_s=rusage.ru_utime + rusage.ru_stime,
-                       exit_signal=os.WTERMSIG(status) if signaled else None,
-                       exit_code=None if signaled else os.WEXITSTATUS(status), stop=pump.stop,
-                       timed_call=pump.timed_call, record=pump.status.record, bad_records=pump.status.bad_records,
-                       stdout=bytes(pump.stdout), stderr_tail=bytes(pump.stderr[-STDERR_KEEP:]))  # fmt: skip
+    return Observation(
+        index=index,
+        kind=unit.kind,
+        wall_s=wall_s,
+        cpu_s=rusage.ru_utime + rusage.ru_stime,
+        exit_signal=os.WTERMSIG(status) if signaled else None,
+        exit_code=None if signaled else os.WEXITSTATUS(status),
+        stop=pump.stop,
+        timed_call=pump.timed_call,
+        record=pump.status.record,
+        bad_records=pump.status.bad_records,
+        stdout=bytes(pump.stdout),
+        stderr_tail=bytes(pump.stderr[-STDERR_KEEP:]),
+    )

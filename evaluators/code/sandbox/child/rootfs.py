@@ -18,8 +18,14 @@ from .protocol import WORKDIR_IN_NS
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
 _MS_NOATIME, _MS_NODIRATIME, _MS_RELATIME = 1024, 2048, 1 << 21
-_ST_TO_MS = ((2, _MS_NOSUID), (4, _MS_NODEV), (8, _MS_NOEXEC), (1024, _MS_NOATIME), (2048, _MS_NODIRATIME),
-             (4096, _MS_RELATIME))  # fmt: skip  # statvfs f_flag bit -> mount flag
+_ST_TO_MS = (
+    (2, _MS_NOSUID),
+    (4, _MS_NODEV),
+    (8, _MS_NOEXEC),
+    (1024, _MS_NOATIME),
+    (2048, _MS_NODIRATIME),
+    (4096, _MS_RELATIME),
+)  # # statvfs f_flag bit -> mount flag
 _MNT_DETACH = 2
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 NEW_ROOT = "/tmp"  # mount point of the new root inside the private mount namespace

@@ -82,9 +82,16 @@ def classify(obs: Observation, limits: Limits, call_limits: tuple[float, ...] = 
     """The ``UnitResult`` of one unit (see the module's rules). ``call_limits`` are the unit's per-call limits."""
     exit_ = exit_text(obs)
     stderr = obs.stderr_tail.decode("utf-8", "replace")
-    result = UnitResult(index=obs.index, status="runtime_error", exit=exit_, wall_s=round(obs.wall_s, 4),
-                        cpu_s=round(obs.cpu_s, 4), stderr_tail=stderr, bad_records=obs.bad_records,
-                        stdout=bytes(obs.stdout[: limits.stdout_cap + 1]) if obs.kind == "stdio" else None)  # fmt: skip
+    result = UnitResult(
+        index=obs.index,
+        status="runtime_error",
+        exit=exit_,
+        wall_s=round(obs.wall_s, 4),
+        cpu_s=round(obs.cpu_s, 4),
+        stderr_tail=stderr,
+        bad_records=obs.bad_records,
+        stdout=bytes(obs.stdout[: limits.stdout_cap + 1]) if obs.kind == "stdio" else None,
+    )
     stop = obs.stop
     if stop == STOP_TIMEOUT and obs.record is not None:
         stop = None  # the harness finished in time; the process was only slow to exit
@@ -93,7 +100,14 @@ def classify(obs: Observation, limits: Limits, call_limits: tuple[float, ...] = 
         return result._replace(status=status, detail=detail, call_index=call_index)
     rec = obs.record
     if rec is not None:
-        return result._replace(status=rec.status, detail=rec.detail, line=rec.line, asserts=rec.asserts,
-                               call_index=rec.call_index, outputs=rec.outputs, times=rec.times)  # fmt: skip
+        return result._replace(
+            status=rec.status,
+            detail=rec.detail,
+            line=rec.line,
+            asserts=rec.asserts,
+            call_index=rec.call_index,
+            outputs=rec.outputs,
+            times=rec.times,
+        )
     status, detail = _without_record(obs, limits, exit_, stderr)
     return result._replace(status=status, detail=detail)

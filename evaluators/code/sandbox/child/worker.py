@@ -158,8 +158,11 @@ def _fresh_main(workdir: str):
     sys.pycache_prefix = "/nonexistent-pycache"
     sys.dont_write_bytecode = True
     saved_builtins = dict(builtins.__dict__)
-    saved_modules = [(m, dict(m.__dict__)) for m in list(sys.modules.values())
-                     if isinstance(m, types.ModuleType) and m is not main_mod]  # fmt: skip
+    saved_modules = [
+        (m, dict(m.__dict__))
+        for m in list(sys.modules.values())
+        if isinstance(m, types.ModuleType) and m is not main_mod
+    ]
 
     def restore():
         for mod, saved in saved_modules:
