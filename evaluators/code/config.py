@@ -8,7 +8,14 @@ from typing import Any
 
 from evaluators.code.prompting import CodePromptConfig
 
-BENCHMARKS = ("humaneval_plus", "livecodebench", "codeforces")
+
+def _benchmark_names() -> tuple[str, ...]:
+    from evaluators.code import benchmarks  # one module per benchmark in evaluators/code/benchmarks/
+
+    return tuple(benchmarks.names())
+
+
+BENCHMARKS = _benchmark_names()
 ENGINES = ("auto", "hf", "vllm")
 FORMATS = ("csv", "parquet")
 
@@ -43,8 +50,9 @@ class CodeBenchmarkConfig:
     elo_upper: float = 4000.0
 
     def __post_init__(self) -> None:
-        if self.name not in BENCHMARKS:
-            raise ValueError(f"benchmark.name={self.name!r}; allowed: {list(BENCHMARKS)}")
+        valid = _benchmark_names()  # what is registered now (a benchmark module may register after import)
+        if self.name not in valid:
+            raise ValueError(f"benchmark.name={self.name!r}; allowed: {list(valid)}")
         for f in (
             "memory_mb",
             "min_time_limit",

@@ -18,32 +18,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from evaluators.code import codeforces, humaneval, livecodebench
+from evaluators.code import benchmarks
+from evaluators.code.benchmarks import CodeTask
 from evaluators.code.config import CodeBenchmarkConfig, CodeEvalConfig
-from evaluators.code.prompting import functional_user, humaneval_user, render, stdin_user
+from evaluators.code.prompting import render
 from evaluators.code.sandbox import detect_mode, run_many
-from evaluators.code.sanitize import sanitize_function_completion
-from evaluators.common import SampleStore, atomic_write_json, write_metrics, write_provenance
+from evaluators.common import SampleStore, write_metrics, write_provenance
 from evaluators.common.schema import MetricRow, rows_to_frame
 from evaluators.metrics import compute_metric_rows
 from resrl.paths import results_dir
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CodeTask:
-    """One problem in benchmark-neutral form: id, the user message, the benchmark's own problem object."""
-
-    id: str
-    user: str
-    problem: Any
-    rating: int | None = None
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -63,65 +52,19 @@ def load_tasks(b: CodeBenchmarkConfig, limit: int | None) -> list[CodeTask]:
 def _data_location(b: CodeBenchmarkConfig) -> Path:
     if b.data_path is not None:
         return Path(b.data_path)
-    shipped = {
-        "humaneval_plus": humaneval.DATA_FILE,
-        "livecodebench": livecodebench.DATA_FILE,
-        "codeforces": codeforces.DATA_DIR,
-    }
     from resrl.paths import data_dir
 
-    return data_dir() / shipped[b.name]
+    return data_dir() / benchmarks.get(b.name).shipped_data
 
 
 def _read_tasks(b: CodeBenchmarkConfig, limit: int | None) -> list[CodeTask]:
-    if b.name == "humaneval_plus":
-        return [
-            CodeTask(p.task_id, humaneval_user(p.prompt), p)
-            for p in humaneval.load_problems(b.data_path, limit)
-        ]
-    if b.name == "livecodebench":
-        problems = livecodebench.load_problems(
-            b.data_path, limit, b.date_from, b.date_to, drop_shared_tests=b.drop_shared_tests
-        )
-        return [
-            CodeTask(
-                p.id,
-                stdin_user(p.statement)
-                if p.kind == "stdin"
-                else functional_user(p.statement, p.starter_code),
-                p,
-            )
-            for p in problems
-        ]
-    if b.name == "codeforces":
-        problems = codeforces.load_problems(b.data_path, limit, b.skip_interactive)
-        return [CodeTask(p.id, stdin_user(p.statement), p, p.rating) for p in problems]
-    raise ValueError(f"unknown benchmark {b.name!r}")
+    tasks = benchmarks.get(b.name).read_tasks(b)
+    return tasks[:limit] if limit is not None else tasks
 
 
-def grade_response(
-    text: str, task: CodeTask, b: CodeBenchmarkConfig, gt: dict | None = None
-) -> dict[str, Any]:
-    """Sanitise and grade one response; returns the program and the verdict fields (``correct`` among them)."""
-    if b.name == "humaneval_plus":
-        p = task.problem
-        program = sanitize_function_completion(text, p.prompt, p.entry_point)
-        res = humaneval.grade_program(
-            program, p, gt[p.task_id], b.min_time_limit, b.gt_time_limit_factor, b.memory_mb
-        )
-        status = res["plus_status"] if res["correct_base"] else res["base_status"]
-        return {"program": program, "status": status, **res}
-    if b.name == "livecodebench":
-        program = livecodebench.program_from_response(text)
-        return {
-            "program": program,
-            **livecodebench.grade_program(program, task.problem, b.timeout_s, b.memory_mb),
-        }
-    program = codeforces.program_from_response(text)
-    return {
-        "program": program,
-        **codeforces.grade_program(program, task.problem, b.time_factor, b.min_timeout_s, b.memory_factor),
-    }
+def grade_response(text: str, task: CodeTask, b: CodeBenchmarkConfig, gt: Any = None) -> dict[str, Any]:
+    """Sanitise and grade one response (the benchmark's own ``grade``); ``gt``: what its ``prepare`` returned."""
+    return benchmarks.get(b.name).grade(text, task, b, gt)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -395,20 +338,15 @@ def _run_locked(
     sampler = LazySampler(cfg)
     mode = detect_mode()
     stats = {"generate_s": 0.0, "grade_s": 0.0, "graded": 0}
-    gt = None
-    if bench == "humaneval_plus":
-        t0 = time.monotonic()
-        gt = humaneval.ground_truth(
-            [t.problem for t in tasks], workers=cfg.workers, path=cfg.benchmark.data_path
-        )
-        stats["expected_outputs_s"] = time.monotonic() - t0
+    benchmark = benchmarks.get(bench)
+    t0 = time.monotonic()
+    gt = benchmark.prepare(tasks, cfg.benchmark, cfg.workers)  # e.g. HumanEval+'s expected outputs
+    stats["expected_outputs_s"] = time.monotonic() - t0
     if cfg.regrade:
         regrade(cfg, tasks, store, gt, stats)
     new = sample_and_grade(cfg, tasks, store, sampler, label, gt, stats)
     records = [r for r in store.records() if r["sample_index"] < cfg.n]
-    table = {bench: correctness(tasks, records, cfg.n)}
-    if bench == "humaneval_plus":
-        table[f"{bench}_base"] = correctness(tasks, records, cfg.n, key="correct_base")
+    table = benchmark.correctness_tables(tasks, records, cfg.n, correctness)
     rows = compute_metric_rows(
         label,
         cfg.method,
@@ -420,9 +358,8 @@ def _run_locked(
         seed=cfg.seed,
         macro=False,
     )
-    extra: dict[str, Any] = {}
-    if bench == "codeforces":
-        rows, extra["elo"] = _elo_rows(cfg, tasks, table[bench], label, rows, metrics_dir)
+    rows, summary = benchmark.extra_rows(cfg, tasks, table, label, rows, metrics_dir)
+    extra: dict[str, Any] = dict(summary or {})
     metrics_path = write_metrics(rows, metrics_dir / f"{bench}.{cfg.format}")
     if settings["model"]["content"].startswith(UNRESOLVED):  # the load may have made it knowable: record it
         settings = sampling_settings(cfg, spec)
@@ -463,34 +400,3 @@ def _run_locked(
         "timings": timings,
         "sandbox_mode": mode,
     }
-
-
-def _elo_rows(cfg, tasks, correct, label, rows, metrics_dir):
-    from evaluators.code.elo import RatingTable, elo_report, estimate_elo
-
-    b = cfg.benchmark
-    est = estimate_elo(
-        [t.rating for t in tasks], correct, (b.elo_lower, b.elo_upper), cfg.n_boot, 1 - cfg.ci, cfg.seed
-    )
-    table_path = codeforces.rating_table_path(b.data_path)
-    report = elo_report(est, RatingTable.load(table_path), str(table_path.name))
-    report["problems"] = [t.id for t in tasks]
-    atomic_write_json(metrics_dir / "codeforces_elo.json", report)
-    rows = rows + [
-        MetricRow(label, cfg.method, "codeforces", "elo", cfg.n, est.rating, est.ci_low, est.ci_high, cfg.n),
-        MetricRow(
-            label,
-            cfg.method,
-            "codeforces",
-            "percentile",
-            cfg.n,
-            report["percentile"],
-            report["percentile_ci"][0],
-            report["percentile_ci"][1],
-            cfg.n,
-        ),
-    ]
-    summary = {
-        k: report[k] for k in ("rating", "ci_low", "ci_high", "at_bound", "percentile", "percentile_ci")
-    }
-    return rows, summary

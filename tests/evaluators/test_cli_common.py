@@ -31,7 +31,7 @@ HELP_EXPECT = {
     ],
     "code": [
         "benchmarks",
-        "valid: humaneval_plus, livecodebench, codeforces",
+        "valid: codeforces, humaneval_plus, livecodebench",
         "model ",
         "smollm2-135m",
         "checkpoint",

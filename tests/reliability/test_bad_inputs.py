@@ -319,14 +319,14 @@ CASES = [
         "code-unknown-benchmark",
         "code",
         (*CODE, "benchmark=nope"),
-        r"^error: unknown code benchmark 'nope'; valid: humaneval_plus, livecodebench, codeforces$",
+        r"^error: unknown code benchmark 'nope'; valid: codeforces, humaneval_plus, livecodebench$",
         absent=("math_eval", "math500", "Could not find"),
     ),
     Case(
         "code-unknown-benchmark-in-list",
         "code",
         (*CODE, "benchmarks=[humaneval_plus,math500]"),
-        r"^error: unknown code benchmark 'math500'; valid: humaneval_plus, livecodebench, codeforces$",
+        r"^error: unknown code benchmark 'math500'; valid: codeforces, humaneval_plus, livecodebench$",
     ),
     Case(
         "code-misspelled-key",
