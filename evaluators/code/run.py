@@ -28,6 +28,7 @@ from evaluators.code.config import CodeBenchmarkConfig, CodeEvalConfig
 from evaluators.code.prompting import render
 from evaluators.code.sandbox import detect_mode, run_many
 from evaluators.common import SampleStore, write_metrics, write_provenance
+from evaluators.common.policy import LazyPolicy
 from evaluators.common.schema import MetricRow, rows_to_frame
 from evaluators.metrics import compute_metric_rows
 from resrl.paths import results_dir
@@ -92,56 +93,14 @@ def model_spec(cfg: CodeEvalConfig):
     return ModelSpec.from_dict(dict(cfg.model))
 
 
-class LazySampler:
-    """Loads the policy and the rollout engine on first use, so a fully resumed run never loads the model."""
+class LazySampler(LazyPolicy):
+    """The policy on first use (``evaluators.common.policy.LazyPolicy``) with the code prompt."""
 
     def __init__(self, cfg: CodeEvalConfig) -> None:
-        self.cfg = cfg
-        self.spec = model_spec(cfg)
-        self.engine = self.device = ""
-        self._sampler = None
-        self.tokenizer = None
-        self.load_seconds = 0.0
-        self.max_context: int | None = None  # prompts this long or longer are not sampled
-        self.prompts_too_long = 0
+        super().__init__(cfg, model_spec(cfg))
 
-    def _load(self) -> None:
-        from evaluators.common.policy import load_sampler
-
-        loaded = load_sampler(self.spec, self.cfg.engine, self.cfg.device, batch_size=self.cfg.batch_size)
-        self._sampler, self.tokenizer, self.max_context = loaded.sampler, loaded.tokenizer, loaded.max_context
-        self.engine, self.device, self.load_seconds = loaded.engine, loaded.device, loaded.load_seconds
-
-    def prompt(self, task: CodeTask) -> str:
-        if self._sampler is None:
-            self._load()
+    def render(self, task: CodeTask) -> str:
         return render(self.tokenizer, task.user, self.cfg.prompt, self.spec.chat_template_kwargs)
-
-    def generate(self, prompts: list[str], n: int, seed: int):
-        from resrl.rollout import SamplingParams
-
-        if self._sampler is None:
-            self._load()
-        params = SamplingParams(
-            n=n,
-            temperature=self.cfg.temperature,
-            top_p=self.cfg.top_p,
-            max_new_tokens=self.cfg.max_new_tokens,
-            seed=seed,
-        )
-        from evaluators.common.context import generate_within_context
-
-        rollouts, too_long = generate_within_context(
-            self._sampler, self.tokenizer, prompts, params, self.max_context
-        )
-        if too_long:
-            log.warning(
-                "%d prompt(s) of >= %d tokens (the model's context) not sampled: empty answers, graded wrong",
-                too_long,
-                self.max_context,
-            )
-        self.prompts_too_long += too_long
-        return rollouts
 
 
 # ------------------------------------------------------------------------------------------------------------

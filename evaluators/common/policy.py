@@ -125,3 +125,56 @@ def load_sampler(
     seconds = time.monotonic() - start
     log.info("loaded %s (%s engine on %s) in %.1f s", spec.name, engine, device, seconds)
     return LoadedPolicy(sampler, tokenizer, engine, device, max_context, seconds)
+
+
+class LazyPolicy:
+    """The policy of a single-turn evaluator, loaded on first use (a fully resumed run never loads the model).
+
+    Subclasses give :meth:`render` (a problem -> the prompt string, with ``self.tokenizer``). ``cfg`` must carry
+    ``engine``, ``device``, ``batch_size``, ``temperature``, ``top_p``, ``max_new_tokens`` and ``prompt``; prompts at
+    least as long as the model's context get empty answers (``prompt_too_long``), counted in ``prompts_too_long``.
+    """
+
+    def __init__(self, cfg: Any, spec: Any) -> None:
+        self.cfg, self.spec = cfg, spec
+        self.engine, self.device = resolve_engine(cfg.engine, cfg.device)
+        self._sampler = None
+        self.tokenizer = None
+        self.load_seconds = 0.0
+        self.max_context: int | None = None  # prompts this long or longer are not sampled
+        self.prompts_too_long = 0
+
+    def _load(self) -> None:
+        loaded = load_sampler(self.spec, self.cfg.engine, self.cfg.device, batch_size=self.cfg.batch_size)
+        self._sampler, self.tokenizer, self.max_context = loaded.sampler, loaded.tokenizer, loaded.max_context
+        self.engine, self.device, self.load_seconds = loaded.engine, loaded.device, loaded.load_seconds
+
+    def render(self, problem: Any) -> str:
+        raise NotImplementedError
+
+    def prompt(self, problem: Any) -> str:
+        if self._sampler is None:
+            self._load()
+        return self.render(problem)
+
+    def generate(self, prompts: list[str], n: int, seed: int):
+        from evaluators.common.context import generate_within_context
+        from resrl.rollout import SamplingParams
+
+        if self._sampler is None:
+            self._load()
+        c = self.cfg
+        params = SamplingParams(
+            n=n, temperature=c.temperature, top_p=c.top_p, max_new_tokens=c.max_new_tokens, seed=seed
+        )
+        rollouts, too_long = generate_within_context(
+            self._sampler, self.tokenizer, prompts, params, self.max_context
+        )
+        if too_long:
+            log.warning(
+                "%d prompt(s) of >= %d tokens (the model's context) not sampled: empty answers, graded wrong",
+                too_long,
+                self.max_context,
+            )
+        self.prompts_too_long += too_long
+        return rollouts

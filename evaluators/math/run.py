@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.common import SampleStore, write_metrics, write_provenance
+from evaluators.common.policy import LazyPolicy
 from evaluators.common.schema import MetricRow, rows_to_frame
 from evaluators.math.benchmarks import MathProblem, load_benchmark
 from evaluators.math.config import MathEvalConfig
@@ -63,58 +64,14 @@ def resolve_model_spec(checkpoint: str):
     return get_model_spec(checkpoint)
 
 
-class _LazySampler:
-    """Loads the model and the rollout engine on first use (a fully resumed run never loads the model)."""
+class _LazySampler(LazyPolicy):
+    """The policy on first use (``evaluators.common.policy.LazyPolicy``) with the math prompt."""
 
     def __init__(self, cfg: MathEvalConfig) -> None:
-        self.cfg = cfg
-        self.spec = resolve_model_spec(cfg.source)
-        from evaluators.common.policy import resolve_engine
+        super().__init__(cfg, resolve_model_spec(cfg.source))
 
-        self.engine, self.device = resolve_engine(cfg.engine, cfg.device)
-        self._sampler = None
-        self.tokenizer = None
-        self.load_seconds = 0.0
-        self.max_context: int | None = None  # prompts this long or longer are not sampled
-        self.prompts_too_long = 0
-
-    def _load(self) -> None:
-        from evaluators.common.policy import load_sampler
-
-        loaded = load_sampler(self.spec, self.cfg.engine, self.cfg.device, batch_size=self.cfg.batch_size)
-        self._sampler, self.tokenizer, self.max_context = loaded.sampler, loaded.tokenizer, loaded.max_context
-        self.engine, self.device, self.load_seconds = loaded.engine, loaded.device, loaded.load_seconds
-
-    def prompt(self, problem: MathProblem) -> str:
-        if self._sampler is None:
-            self._load()
+    def render(self, problem: MathProblem) -> str:
         return render_prompt(self.tokenizer, problem.problem, self.cfg.prompt, self.spec.chat_template_kwargs)
-
-    def generate(self, prompts: list[str], n: int, seed: int):
-        from resrl.rollout import SamplingParams
-
-        if self._sampler is None:
-            self._load()
-        params = SamplingParams(
-            n=n,
-            temperature=self.cfg.temperature,
-            top_p=self.cfg.top_p,
-            max_new_tokens=self.cfg.max_new_tokens,
-            seed=seed,
-        )
-        from evaluators.common.context import generate_within_context
-
-        rollouts, too_long = generate_within_context(
-            self._sampler, self.tokenizer, prompts, params, self.max_context
-        )
-        if too_long:
-            log.warning(
-                "%d prompt(s) of >= %d tokens (the model's context) not sampled: empty answers, graded wrong",
-                too_long,
-                self.max_context,
-            )
-        self.prompts_too_long += too_long
-        return rollouts
 
 
 # ------------------------------------------------------------------------------------------------------
