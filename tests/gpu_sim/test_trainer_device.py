@@ -9,31 +9,19 @@ step runs with the CPU default, as on a GPU torch keeps AdamW's step counters on
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 import torch
 
 import resrl.methods as methods
 from resrl.diagnostics.step import DiagnosticsConfig
-from resrl.tasks.base import Problem
 from resrl.trainer.config import TrainerConfig
 from resrl.trainer.loop import Trainer
+from tests.helpers import HashTask as SharedHashTask
 
 
-class HashTask:
-    enable_thinking = None
-
-    def size(self, split):
-        return 50
-
-    def get(self, split, index):
-        return Problem(
-            id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index}"}], answer=""
-        )
-
-    def reward(self, response, answer):
-        return float(hashlib.sha256(response.encode()).digest()[0] % 2 == 0)
+class HashTask(SharedHashTask):
+    prompt = "q{index}"
+    wrong = 0.0
 
 
 def _update_under_stray_device(name, tmp_path, stray_device, diagnostics=None):

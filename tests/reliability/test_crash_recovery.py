@@ -7,7 +7,6 @@ replaced atomically (a crash or a full disk leaves the previous version)."""
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -19,32 +18,13 @@ import resrl.methods as methods
 import resrl.trainer.checkpoint as ckpt_mod
 from evaluators.common import SampleStore, read_jsonl
 from evaluators.common.schema import MetricRow, read_metrics, write_metrics
-from resrl.tasks.base import Problem
 from resrl.trainer.checkpoint import list_checkpoints
 from resrl.trainer.config import TrainerConfig
 from resrl.trainer.loop import Trainer
 from resrl.trainer.metrics_log import read_jsonl as read_log
+from tests.helpers import HashTask
 
 STEPS = 3
-
-
-class HashTask:
-    """Prompts ``q<i>``; a response is right when a hash of its text is even: mixed, deterministic rewards."""
-
-    enable_thinking = None
-
-    def size(self, split):
-        return 50
-
-    def get(self, split, index):
-        return Problem(
-            id=f"{split}-{index}",
-            prompt_messages=[{"role": "user", "content": f"q{index} {split}"}],
-            answer="",
-        )
-
-    def reward(self, response, answer):
-        return float(hashlib.sha256(response.encode()).digest()[0] % 2 == 0)
 
 
 class Killed(BaseException):

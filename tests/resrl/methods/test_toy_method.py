@@ -4,7 +4,6 @@ through veRL's actor loss, with no code naming it anywhere else."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pytest
@@ -13,6 +12,7 @@ import torch
 import resrl.methods as methods
 from resrl.methods import register
 from resrl.methods.base import Method, PGConfig, PolicyInputs
+from tests.helpers import HashTask as SharedHashTask
 
 
 @dataclass
@@ -61,21 +61,9 @@ def toy():
     return methods.build("toy")
 
 
-class HashTask:
-    enable_thinking = None
-
-    def size(self, split):
-        return 50
-
-    def get(self, split, index):
-        from resrl.tasks.base import Problem
-
-        return Problem(
-            id=f"{split}-{index}", prompt_messages=[{"role": "user", "content": f"q{index}"}], answer=""
-        )
-
-    def reward(self, response, answer):
-        return 1.0 if hashlib.sha256(response.encode()).digest()[0] % 2 == 0 else -1.0
+class HashTask(SharedHashTask):
+    prompt = "q{index}"
+    wrong = -1.0
 
 
 def test_the_local_trainer_and_the_diagnostics_run_the_toy(toy, tmp_path):

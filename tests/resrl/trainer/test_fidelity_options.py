@@ -4,33 +4,19 @@ actor's optimiser, and the prompt representation without the last prompt token."
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 import torch
 
 import resrl.methods as methods
-from resrl.tasks.base import Problem
 from resrl.trainer.config import TrainerConfig, warmup_factor
 from resrl.trainer.loop import Trainer
 from resrl.trainer.policy_forward import policy_forward
+from tests.helpers import HashTask as SharedHashTask
 
 
-class HashTask:
-    enable_thinking = None
-
-    def size(self, split):
-        return 50
-
-    def get(self, split, index):
-        return Problem(
-            id=f"{split}-{index}",
-            prompt_messages=[{"role": "user", "content": f"q{index} {split}"}],
-            answer="",
-        )
-
-    def reward(self, response, answer):
-        return 1.0 if hashlib.sha256(response.encode()).digest()[0] % 2 == 0 else -1.0
+class HashTask(SharedHashTask):
+    prompt = "q{index} {split}"
+    wrong = -1.0
 
 
 def _cfg(**kw):

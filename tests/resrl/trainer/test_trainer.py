@@ -1,7 +1,6 @@
 """The local trainer on tiny-qwen3: every method updates the model; resume is exact; bad checkpoints and
 bad configs are caught."""
 
-import hashlib
 import subprocess
 import sys
 
@@ -14,25 +13,7 @@ from resrl.tasks.base import Problem
 from resrl.trainer.checkpoint import list_checkpoints
 from resrl.trainer.config import TrainerConfig
 from resrl.trainer.loop import Trainer
-
-
-class HashTask:
-    """Prompts ``q<i>``; a response is 'correct' when a hash of its text is even: mixed, deterministic rewards."""
-
-    enable_thinking = None
-
-    def size(self, split):
-        return 50
-
-    def get(self, split, index):
-        return Problem(
-            id=f"{split}-{index}",
-            prompt_messages=[{"role": "user", "content": f"q{index} {split}"}],
-            answer="",
-        )
-
-    def reward(self, response, answer):
-        return float(hashlib.sha256(response.encode()).digest()[0] % 2 == 0)
+from tests.helpers import HashTask
 
 
 def _cfg(**kw):
