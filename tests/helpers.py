@@ -26,3 +26,26 @@ class HashTask:
 
     def reward(self, response, answer):
         return self.right if hashlib.sha256(response.encode()).digest()[0] % 2 == 0 else self.wrong
+
+
+def small_trainer_config(**overrides):
+    """A TrainerConfig for tiny-qwen3 runs of a few seconds: 2 steps of 2 prompts x 4 responses, 6 new tokens,
+    lr 1e-3 without warm-up, a checkpoint every step; ``overrides`` replace any field."""
+    from resrl.trainer.config import TrainerConfig
+
+    fields = dict(
+        steps=2,
+        prompts_per_step=2,
+        n=4,
+        mini_batch_prompts=1,
+        lr=1e-3,
+        warmup_steps=0,
+        max_new_tokens=6,
+        max_prompt_tokens=64,
+        rollout_batch_size=8,
+        save_every=1,
+        eval_problems=2,
+        eval_n=2,
+        temperature=1.0,
+    )
+    return TrainerConfig(**{**fields, **overrides})

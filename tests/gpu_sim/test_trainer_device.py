@@ -14,9 +14,9 @@ import torch
 
 import resrl.methods as methods
 from resrl.diagnostics.step import DiagnosticsConfig
-from resrl.trainer.config import TrainerConfig
 from resrl.trainer.loop import Trainer
 from tests.helpers import HashTask as SharedHashTask
+from tests.helpers import small_trainer_config
 
 
 class HashTask(SharedHashTask):
@@ -26,21 +26,7 @@ class HashTask(SharedHashTask):
 
 def _update_under_stray_device(name, tmp_path, stray_device, diagnostics=None):
     extra = {"rank": 4} if name == "resrl" else {}
-    cfg = TrainerConfig(
-        steps=1,
-        prompts_per_step=2,
-        n=4,
-        mini_batch_prompts=1,
-        lr=1e-3,
-        warmup_steps=0,
-        max_new_tokens=6,
-        max_prompt_tokens=64,
-        save_every=1,
-        eval_problems=2,
-        eval_n=2,
-        temperature=1.0,
-        seed=1,
-    )
+    cfg = small_trainer_config(steps=1, seed=1)
     trainer = Trainer(
         methods.build(name, **extra), "tiny-qwen3", HashTask(), cfg, tmp_path, diagnostics=diagnostics
     )

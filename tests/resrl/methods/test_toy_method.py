@@ -13,6 +13,7 @@ import resrl.methods as methods
 from resrl.methods import register
 from resrl.methods.base import Method, PGConfig, PolicyInputs
 from tests.helpers import HashTask as SharedHashTask
+from tests.helpers import small_trainer_config
 
 
 @dataclass
@@ -68,22 +69,9 @@ class HashTask(SharedHashTask):
 
 def test_the_local_trainer_and_the_diagnostics_run_the_toy(toy, tmp_path):
     from resrl.diagnostics.step import DiagnosticsConfig
-    from resrl.trainer.config import TrainerConfig
     from resrl.trainer.loop import Trainer
 
-    cfg = TrainerConfig(
-        steps=1,
-        prompts_per_step=2,
-        n=4,
-        mini_batch_prompts=1,
-        lr=1e-3,
-        warmup_steps=0,
-        max_new_tokens=6,
-        max_prompt_tokens=64,
-        save_every=1,
-        eval_problems=1,
-        eval_n=1,
-    )
+    cfg = small_trainer_config(steps=1, eval_problems=1, eval_n=1)
     trainer = Trainer(
         toy, "tiny-qwen3", HashTask(), cfg, tmp_path, diagnostics=DiagnosticsConfig(enabled=True, every=1)
     )

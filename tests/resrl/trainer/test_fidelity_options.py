@@ -12,6 +12,7 @@ from resrl.trainer.config import TrainerConfig, warmup_factor
 from resrl.trainer.loop import Trainer
 from resrl.trainer.policy_forward import policy_forward
 from tests.helpers import HashTask as SharedHashTask
+from tests.helpers import small_trainer_config
 
 
 class HashTask(SharedHashTask):
@@ -20,22 +21,7 @@ class HashTask(SharedHashTask):
 
 
 def _cfg(**kw):
-    base = dict(
-        steps=2,
-        prompts_per_step=2,
-        n=4,
-        mini_batch_prompts=1,
-        lr=1e-3,
-        warmup_steps=0,
-        max_new_tokens=6,
-        max_prompt_tokens=64,
-        rollout_batch_size=8,
-        save_every=1,
-        eval_problems=2,
-        eval_n=2,
-    )
-    base.update(kw)
-    return TrainerConfig(**base)
+    return small_trainer_config(**kw)
 
 
 def test_warmup_starts_at_zero_like_verl():

@@ -13,27 +13,11 @@ from resrl.tasks.base import Problem
 from resrl.trainer.checkpoint import list_checkpoints
 from resrl.trainer.config import TrainerConfig
 from resrl.trainer.loop import Trainer
-from tests.helpers import HashTask
+from tests.helpers import HashTask, small_trainer_config
 
 
 def _cfg(**kw):
-    base = dict(
-        steps=2,
-        prompts_per_step=2,
-        n=4,
-        mini_batch_prompts=1,
-        lr=1e-3,
-        warmup_steps=0,
-        max_new_tokens=6,
-        max_prompt_tokens=64,
-        rollout_batch_size=8,
-        save_every=1,
-        eval_problems=2,
-        eval_n=2,
-        temperature=1.0,
-    )
-    base.update(kw)
-    return TrainerConfig(**base)
+    return small_trainer_config(**kw)
 
 
 def _params(trainer):

@@ -18,8 +18,8 @@ from resrl.algorithms.resrl import residual_token_weights
 from resrl.paths import REPO_ROOT
 from resrl.rollout.multi_turn import EnvStep
 from resrl.tasks.env_task import EnvTask, EnvTaskConfig
-from resrl.trainer.config import TrainerConfig
 from resrl.trainer.loop import Trainer
+from tests.helpers import small_trainer_config
 
 
 class ChatterEnv:
@@ -69,23 +69,7 @@ def chatter_task(invalid: bool = False, **kw) -> EnvTask:
 
 
 def _cfg(**kw):
-    base = dict(
-        steps=2,
-        prompts_per_step=2,
-        n=4,
-        mini_batch_prompts=1,
-        lr=1e-3,
-        warmup_steps=0,
-        max_new_tokens=6,
-        max_prompt_tokens=64,
-        rollout_batch_size=8,
-        save_every=1,
-        eval_problems=2,
-        eval_n=2,
-        temperature=1.0,
-    )
-    base.update(kw)
-    return TrainerConfig(**base)
+    return small_trainer_config(**kw)
 
 
 def _params(trainer):
