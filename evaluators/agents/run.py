@@ -13,19 +13,18 @@ Outputs (``R`` = ``results_dir``, default ``results/``; ``<run>`` = ``run_name``
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 from evaluators.agents.config import AgentEvalConfig
 from evaluators.agents.data import resolve_alfworld_dir
 from evaluators.agents.metrics import agent_metric_rows
 from evaluators.agents.registry import make_envs
-from evaluators.common import SampleStore, write_metrics, write_provenance
-from evaluators.common.schema import MetricRow, rows_to_frame
-from resrl.paths import results_dir
+from evaluators.common import SampleStore
+from evaluators.common.policy import EpisodePolicy
+from evaluators.common.provenance import package_versions
+from evaluators.common.run import EvalRun, open_run
 
 log = logging.getLogger(__name__)
 
@@ -45,61 +44,9 @@ EPISODE_KEYS = (
 
 
 # ------------------------------------------------------------------------------------------------ model
-def model_label(cfg: AgentEvalConfig) -> str:
-    if cfg.model_name:
-        return cfg.model_name
-    if cfg.checkpoint:
-        return "-".join(s for s in Path(cfg.checkpoint).resolve().parts[-2:] if s not in ("/", ""))
-    return str(cfg.model.get("name", "model"))
-
-
-def model_spec(cfg: AgentEvalConfig):
-    from resrl.models import ModelSpec
-
-    if cfg.checkpoint:
-        path = Path(cfg.checkpoint)
-        if not (path / "config.json").is_file():
-            raise FileNotFoundError(
-                f"checkpoint folder {path} has no config.json (expected a save_pretrained folder)"
-            )
-        return ModelSpec(name=model_label(cfg), source="hub", hub_id=str(path.resolve()))
-    return ModelSpec.from_dict(dict(cfg.model))
-
-
-@dataclasses.dataclass
-class Policy:
-    """A loaded sampler and its tokenizer; ``context``: the token budget of one episode."""
-
-    sampler: Any
-    tokenizer: Any
-    engine: str
-    device: str
-    context: int | None
-    load_seconds: float
-    enable_thinking: bool | None
-
-
-def load_policy_sampler(cfg: AgentEvalConfig) -> Policy:
-    """The policy's sampler (``evaluators.common.policy.load_sampler``) on the configured engine and device; an
-    episode's token budget is the smaller of the model config's ``max_context`` and the model's own context."""
-    from evaluators.common.policy import load_sampler
-
-    spec = model_spec(cfg)
-    loaded = load_sampler(spec, cfg.engine, cfg.device, batch_size=cfg.batch_size)
-    context = (
-        min(c for c in (spec.max_context, loaded.max_context) if c is not None)
-        if (spec.max_context or loaded.max_context)
-        else None
-    )
-    return Policy(
-        loaded.sampler,
-        loaded.tokenizer,
-        loaded.engine,
-        loaded.device,
-        context,
-        loaded.load_seconds,
-        spec.chat_template_kwargs.get("enable_thinking"),
-    )
+def load_policy_sampler(cfg: AgentEvalConfig) -> EpisodePolicy:
+    """The policy (``evaluators.common.policy.EpisodePolicy``) loaded on the configured engine and device."""
+    return EpisodePolicy(cfg).load()
 
 
 # ------------------------------------------------------------------------------------------------ episodes
@@ -141,34 +88,9 @@ def episode_record(cfg: AgentEvalConfig, env: Any, traj: Any, model: str, seed: 
     }
 
 
-def episode_settings(cfg: AgentEvalConfig, spec: Any = None) -> dict[str, Any]:
-    """The record beside ``<env>.jsonl``: the model's identity and the settings that define an episode."""
-    from evaluators.common.sample_guard import model_identity, sampling_record
-
-    settings = {k: getattr(cfg, k) for k in EPISODE_KEYS}
-    settings["max_steps"] = cfg.resolved_max_steps
-    return sampling_record(model_identity(spec if spec is not None else model_spec(cfg)), **settings)
-
-
-def check_episode_settings(samples_dir: Path, cfg: AgentEvalConfig, spec: Any = None) -> dict[str, Any]:
-    """Record the model identity and episode settings beside the episodes; refuse to mix episodes played by another
-    model or under other settings (``overwrite=true``: delete them). Returns the record."""
-    from evaluators.common.sample_guard import guard_stored_samples
-
-    current = episode_settings(cfg, spec)
-    guard_stored_samples(
-        samples_dir / f"{cfg.env}_settings.json",
-        current,
-        [samples_dir / f"{cfg.env}.jsonl"],
-        overwrite=cfg.overwrite,
-        what="episodes",
-    )
-    return current
-
-
 def play_missing(
     cfg: AgentEvalConfig, envs: list[Any], store: SampleStore, label: str, load_policy=load_policy_sampler
-) -> tuple[int, Policy | None]:
+) -> tuple[int, EpisodePolicy | None]:
     """Play every environment whose episode is not stored, ``episodes_per_chunk`` at a time; returns the number
     of episodes played and the policy (None when nothing was left to play)."""
     from resrl.rollout import SamplingParams
@@ -217,28 +139,10 @@ def play_missing(
     return played, policy
 
 
-def format_table(rows: list[MetricRow]) -> str:
-    """benchmark x metric, percent with the CI half-width."""
-    df = rows_to_frame(rows)
-    if df.empty:
-        return "(no metrics)"
-    df["cell"] = df.apply(lambda r: f"{100 * r.value:5.1f} ±{100 * (r.ci_high - r.ci_low) / 2:4.1f}", axis=1)
-    table = df.pivot(index="benchmark", columns="metric", values="cell")
-    return table.reindex(list(dict.fromkeys(df["benchmark"]))).fillna("").to_string()
-
-
 def run(cfg: AgentEvalConfig, load_policy=load_policy_sampler) -> dict[str, Any]:
     """Run the evaluation described by ``cfg``; returns paths, rows and timings. ``load_policy`` is replaceable
     (tests pass a scripted policy)."""
-    from evaluators.common.policy import check_engine_device
-    from resrl.records import exclusive_lock
-
-    t_start = time.monotonic()
-    check_engine_device(cfg.engine, cfg.device)  # a missing GPU or vLLM: one line before anything else
-    label = model_label(cfg)
-    run_name = cfg.run_name or f"{cfg.method}-{label}"
-    root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
-    samples_dir, metrics_dir = root / "samples" / run_name, root / "metrics" / run_name
+    run = open_run(cfg)  # a bad model, checkpoint, GPU or engine: one line before anything else
     data_source = None
     if cfg.env == "alfworld":
         data_path, data_source = resolve_alfworld_dir(cfg.data_dir)
@@ -259,49 +163,50 @@ def run(cfg: AgentEvalConfig, load_policy=load_policy_sampler) -> dict[str, Any]
         task_types=cfg.task_types,
         webshop_num_products=cfg.webshop_num_products,
     )
-    spec = model_spec(cfg)  # a bad model or checkpoint fails before anything is written
-    with exclusive_lock(samples_dir / f".{cfg.env}.lock", what=f"run {run_name} ({cfg.env})"):
-        return _run_locked(
-            cfg, envs, spec, label, run_name, samples_dir, metrics_dir, data_source, load_policy, t_start
-        )
+    with run.locked(f".{cfg.env}.lock", what=f"run {run.run_name} ({cfg.env})"):
+        return _run_locked(cfg, envs, run, data_source, load_policy)
+
+
+def _guard(cfg: AgentEvalConfig, run: EvalRun) -> dict[str, Any]:
+    """The model's identity and the settings that define an episode, beside ``<env>.jsonl``."""
+    return run.guard(
+        cfg,
+        EPISODE_KEYS,
+        run.samples_dir / f"{cfg.env}_settings.json",
+        [run.samples_dir / f"{cfg.env}.jsonl"],
+        what="episodes",
+        max_steps=cfg.resolved_max_steps,
+    )
 
 
 def _run_locked(
-    cfg: AgentEvalConfig,
-    envs: list[Any],
-    spec: Any,
-    label: str,
-    run_name: str,
-    samples_dir: Path,
-    metrics_dir: Path,
-    data_source: str | None,
-    load_policy,
-    t_start: float,
+    cfg: AgentEvalConfig, envs: list[Any], run: EvalRun, data_source: str | None, load_policy
 ) -> dict[str, Any]:
     from evaluators.common.policy import require_hub_model
     from evaluators.common.sample_guard import UNRESOLVED
 
-    record = check_episode_settings(samples_dir, cfg, spec)
-    store = SampleStore(samples_dir / f"{cfg.env}.jsonl")
+    record = _guard(cfg, run)
+    store = SampleStore(run.samples_dir / f"{cfg.env}.jsonl")
     if store.dropped_partial_line:
         log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
     if any(episode_key(e.episode_id) not in store for e in envs):
-        require_hub_model(spec)  # a Hub model without network: one line now, not a retrying download later
+        require_hub_model(
+            run.spec
+        )  # a Hub model without network: one line now, not a retrying download later
     t_play = time.monotonic()
-    played, policy = play_missing(cfg, envs, store, label, load_policy)
+    played, policy = play_missing(cfg, envs, store, run.label, load_policy)
     play_s = time.monotonic() - t_play
     wanted = {episode_key(e.episode_id) for e in envs}
     records = [r for r in store.records() if (r["problem_id"], r["sample_index"]) in wanted]
     rows = agent_metric_rows(
-        cfg.env, records, label, cfg.method, n_boot=cfg.n_boot, alpha=1 - cfg.ci, seed=cfg.seed
+        cfg.env, records, run.label, cfg.method, n_boot=cfg.n_boot, alpha=1 - cfg.ci, seed=cfg.seed
     )
-    metrics_path = write_metrics(rows, metrics_dir / f"{cfg.env}.{cfg.format}")
     if record["model"]["content"].startswith(UNRESOLVED):  # loading may have made the content knowable
-        record = check_episode_settings(samples_dir, cfg, spec)
+        record = _guard(cfg, run)
     n = max(len(records), 1)
     load_s = policy.load_seconds if policy else 0.0
     timings = {
-        "total_s": round(time.monotonic() - t_start, 2),
+        "total_s": run.elapsed(),
         "model_load_s": round(load_s, 2),
         "play_s": round(play_s - load_s, 2),
         "new_episodes": played,
@@ -313,37 +218,18 @@ def _run_locked(
             for k in sorted({r["finish_reason"] for r in records})
         },
     }
-    info_path = write_provenance(
-        metrics_dir / f"{cfg.env}_run_info.json",
-        config=dataclasses.asdict(cfg),
-        seed=cfg.seed,
-        run_name=run_name,
-        model=label,
-        engine=policy.engine if policy else None,
-        device=policy.device if policy else None,
+    out = run.finish(
+        cfg,
+        rows,
+        f"{cfg.env}.{cfg.format}",
+        policy,
+        record,
+        timings,
+        info_file=f"{cfg.env}_run_info.json",
+        samples_path=store.path,
         data_source=data_source,
         split=cfg.resolved_split,
         max_steps=cfg.resolved_max_steps,
-        samples_path=str(store.path),
-        timings=timings,
-        model_fingerprint=record["model_fingerprint"],
-        packages_agents={k: _version(k) for k in ("textworld", "alfworld", "fast_downward_textworld")},
+        packages_agents=package_versions(("textworld", "alfworld", "fast_downward_textworld")),
     )
-    return {
-        "run_name": run_name,
-        "rows": rows,
-        "metrics_path": metrics_path,
-        "info_path": info_path,
-        "samples_path": store.path,
-        "timings": timings,
-        "data_source": data_source,
-    }
-
-
-def _version(dist: str) -> str | None:
-    import importlib.metadata as md
-
-    try:
-        return md.version(dist)
-    except md.PackageNotFoundError:
-        return None
+    return {**out, "data_source": data_source}

@@ -143,10 +143,4 @@ def grade_program(
         compare="tokens",
         config=config,
     )
-    return {
-        "status": v.status,
-        "detail": v.detail,
-        "correct": v.passed,
-        "tests_passed": v.tests_passed,
-        "tests_total": len(problem.tests),
-    }
+    return v.grade_record(len(problem.tests))

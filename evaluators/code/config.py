@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evaluators.code.prompting import CodePromptConfig
+from evaluators.common.config import EvalConfig
 
 
 def _benchmark_names() -> tuple[str, ...]:
@@ -16,8 +17,6 @@ def _benchmark_names() -> tuple[str, ...]:
 
 
 BENCHMARKS = _benchmark_names()
-ENGINES = ("auto", "hf", "vllm")
-FORMATS = ("csv", "parquet")
 
 
 @dataclass
@@ -69,61 +68,28 @@ class CodeBenchmarkConfig:
 
 
 @dataclass
-class CodeEvalConfig:
-    """One evaluation run. Defaults are the paper's (Sec. 4: Avg@16, Pass@k, temperature 0.6, top-p 1.0, 8,192
-    max response tokens, think mode for code)."""
+class CodeEvalConfig(EvalConfig):
+    """One evaluation run (the shared fields: ``evaluators.common.config.EvalConfig``). Defaults are the paper's
+    (Sec. 4: Avg@16, Pass@k, temperature 0.6, top-p 1.0, 8,192 max response tokens, think mode for code)."""
 
     defaults: list[Any] = field(
         default_factory=lambda: ["_self_", {"benchmark": "humaneval_plus"}, {"model": "smollm2-135m"}]
     )
-    benchmark: CodeBenchmarkConfig = field(default_factory=CodeBenchmarkConfig)
     model: dict[str, Any] = field(default_factory=dict)  # model config name (experiments/model/<name>.yaml)
-    checkpoint: str | None = (
-        None  # a save_pretrained folder to evaluate instead of `model` (e.g. a trained run)
-    )
-    method: str = "base"  # training-method label in the metrics table
-    model_name: str | None = None  # model label in the metrics table (default: the model or checkpoint name)
-    run_name: str | None = None  # default: <method>-<model label>
+    benchmark: CodeBenchmarkConfig = field(default_factory=CodeBenchmarkConfig)
     limit: int | None = None  # first N problems (a quick subset)
     n: int = 16  # samples per problem
     temperature: float = 0.6
     top_p: float = 1.0
     max_new_tokens: int = 8192
-    seed: int = 0
-    engine: str = "auto"  # auto: vllm with a GPU and vllm installed, else hf
-    device: str = "auto"  # auto: cuda when torch sees a GPU, else cpu
-    batch_size: int = 8  # sequences per generate call (hf)
     problems_per_chunk: int = 8  # problems sampled, graded and stored per step (resume granularity)
     workers: int = 2  # sandboxes running at once
     pass_ks: list[int] | None = None  # default: powers of two up to min(n, max_k)
     max_k: int = 128
-    n_boot: int = 1000
-    ci: float = 0.95
-    format: str = "csv"
-    results_dir: str | None = None  # default: resrl.paths.results_dir()
     regrade: bool = False  # re-grade stored samples (e.g. after a grader change)
-    overwrite: bool = (
-        False  # stored samples of another model or other settings: false = refuse, true = delete them
-    )
     prompt: CodePromptConfig = field(default_factory=CodePromptConfig)
 
     def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError(f"n must be >= 1, got {self.n}")
-        if self.limit is not None and self.limit < 1:
-            raise ValueError(f"limit must be >= 1 or null, got {self.limit}")
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine={self.engine!r}; allowed: {list(ENGINES)}")
-        if self.format not in FORMATS:
-            raise ValueError(f"format={self.format!r}; allowed: {list(FORMATS)}")
-        if not 0 < self.ci < 1:
-            raise ValueError(f"ci must be in (0, 1), got {self.ci}")
-        if self.pass_ks is not None and any(not 1 <= k <= self.n for k in self.pass_ks):
-            raise ValueError(f"pass_ks must lie in [1, n={self.n}], got {self.pass_ks}")
-        for name in ("max_new_tokens", "batch_size", "problems_per_chunk", "max_k", "n_boot", "workers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.model and not self.checkpoint:
-            raise ValueError(
-                "no model: select one with model=<name> (experiments/model/) or checkpoint=<folder>"
-            )
+        super().__post_init__()
+        self.require_pass_ks(self.n)
+        self.require_positive("max_new_tokens", "problems_per_chunk", "max_k", "workers")

@@ -202,13 +202,7 @@ def grade_program(
             compare="lines",
             config=config,
         )
-        return {
-            "status": v.status,
-            "detail": v.detail,
-            "correct": v.passed,
-            "tests_passed": v.tests_passed,
-            "tests_total": n,
-        }
+        return v.grade_record(n)
     inputs = [_functional_args(t) for t in problem.tests]
     v = run_calls(
         program,

@@ -15,7 +15,6 @@ Outputs (``R`` = ``results_dir``, default ``results/``; ``<run>`` = ``run_name``
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from functools import partial
@@ -27,11 +26,10 @@ from evaluators.code.benchmarks import CodeTask
 from evaluators.code.config import CodeBenchmarkConfig, CodeEvalConfig
 from evaluators.code.prompting import render
 from evaluators.code.sandbox import detect_mode, run_many
-from evaluators.common import SampleStore, write_metrics, write_provenance
-from evaluators.common.policy import LazyPolicy
-from evaluators.common.schema import MetricRow, rows_to_frame
+from evaluators.common import SampleStore
+from evaluators.common.policy import LazyPolicy, model_spec
+from evaluators.common.run import EvalRun, open_run
 from evaluators.metrics import compute_metric_rows
-from resrl.paths import results_dir
 
 log = logging.getLogger(__name__)
 
@@ -71,28 +69,6 @@ def grade_response(text: str, task: CodeTask, b: CodeBenchmarkConfig, gt: Any = 
 # ------------------------------------------------------------------------------------------------------------
 # Model
 # ------------------------------------------------------------------------------------------------------------
-def model_label(cfg: CodeEvalConfig) -> str:
-    if cfg.model_name:
-        return cfg.model_name
-    if cfg.checkpoint:
-        parts = [s for s in Path(cfg.checkpoint).resolve().parts[-2:] if s not in ("/", "")]
-        return "-".join(parts)
-    return str(cfg.model.get("name", "model"))
-
-
-def model_spec(cfg: CodeEvalConfig):
-    from resrl.models import ModelSpec
-
-    if cfg.checkpoint:
-        path = Path(cfg.checkpoint)
-        if not (path / "config.json").is_file():
-            raise FileNotFoundError(
-                f"checkpoint folder {path} has no config.json (expected a save_pretrained folder)"
-            )
-        return ModelSpec(name=model_label(cfg), source="hub", hub_id=str(path.resolve()))
-    return ModelSpec.from_dict(dict(cfg.model))
-
-
 class LazySampler(LazyPolicy):
     """The policy on first use (``evaluators.common.policy.LazyPolicy``) with the code prompt."""
 
@@ -215,26 +191,6 @@ def correctness(tasks: list[CodeTask], records: list[dict], n: int, key: str = "
     return [[by_key[(t.id, s)] for s in range(n)] for t in tasks]
 
 
-def format_table(rows: list[MetricRow]) -> str:
-    df = rows_to_frame(rows)
-    if df.empty:
-        return "(no metrics)"
-
-    def cell(r) -> str:
-        if r.metric in ("elo", "percentile"):
-            return f"{r.value:7.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]"
-        return f"{100 * r.value:5.1f} ±{100 * (r.ci_high - r.ci_low) / 2:4.1f}"
-
-    df["col"] = [
-        m if m in ("elo", "percentile") else f"{m.split('@')[0]}@{k}"
-        for m, k in zip(df.metric, df.k, strict=True)
-    ]
-    df["cell"] = [cell(r) for r in df.itertuples()]
-    order = list(dict.fromkeys(df["col"]))
-    table = df.pivot(index="benchmark", columns="col", values="cell")[order]
-    return table.reindex(list(dict.fromkeys(df["benchmark"]))).fillna("").to_string()
-
-
 # ------------------------------------------------------------------------------------------------------------
 # Entry point
 # ------------------------------------------------------------------------------------------------------------
@@ -242,58 +198,36 @@ def format_table(rows: list[MetricRow]) -> str:
 SAMPLING_KEYS = ("temperature", "top_p", "max_new_tokens", "seed", "prompt")
 
 
-def sampling_settings(cfg: CodeEvalConfig, spec: Any) -> dict[str, Any]:
-    """The record beside ``<benchmark>.jsonl`` (``evaluators.common.sample_guard``)."""
-    from evaluators.common.sample_guard import model_identity, sampling_record
-
-    return sampling_record(model_identity(spec), **{k: getattr(cfg, k) for k in SAMPLING_KEYS})
-
-
 def run(cfg: CodeEvalConfig) -> dict[str, Any]:
     """Run the evaluation described by ``cfg``; returns paths, rows and timings. One process at a time per run and
     benchmark (a lock beside the samples); stored samples of another model or other settings are refused
     (``overwrite=true`` deletes them)."""
-    from evaluators.common.policy import check_engine_device
-    from resrl.records import exclusive_lock
-
-    t_start = time.monotonic()
-    bench = cfg.benchmark.name
-    label = model_label(cfg)
-    run_name = cfg.run_name or f"{cfg.method}-{label}"
-    root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
-    samples_path = root / "samples" / run_name / f"{bench}.jsonl"
+    run = open_run(cfg)
     tasks = load_tasks(cfg.benchmark, cfg.limit)
-    spec = model_spec(cfg)  # resolves the model or checkpoint folder before any long step
-    check_engine_device(cfg.engine, cfg.device)
-    with exclusive_lock(samples_path.parent / f".{bench}.lock", what=f"run {run_name} ({bench})"):
-        return _run_locked(
-            cfg, tasks, spec, samples_path, root / "metrics" / run_name, run_name, label, t_start
-        )
+    bench = cfg.benchmark.name
+    with run.locked(f".{bench}.lock", what=f"run {run.run_name} ({bench})"):
+        return _run_locked(cfg, tasks, run)
 
 
-def _run_locked(
-    cfg: CodeEvalConfig,
-    tasks: list[CodeTask],
-    spec: Any,
-    samples_path: Path,
-    metrics_dir: Path,
-    run_name: str,
-    label: str,
-    t_start: float,
-) -> dict[str, Any]:
-    from evaluators.common.sample_guard import UNRESOLVED, guard_stored_samples
+def _guard(cfg: CodeEvalConfig, run: EvalRun, samples_path: Path) -> dict[str, Any]:
+    record_path = samples_path.with_name(f"{cfg.benchmark.name}_sampling.json")
+    return run.guard(cfg, SAMPLING_KEYS, record_path, [samples_path])
+
+
+def _run_locked(cfg: CodeEvalConfig, tasks: list[CodeTask], run: EvalRun) -> dict[str, Any]:
+    from evaluators.common.policy import require_hub_model
+    from evaluators.common.sample_guard import UNRESOLVED
 
     bench = cfg.benchmark.name
-    record = samples_path.with_name(f"{bench}_sampling.json")
-    settings = sampling_settings(cfg, spec)
-    guard_stored_samples(record, settings, [samples_path], overwrite=cfg.overwrite)
+    samples_path = run.samples_dir / f"{bench}.jsonl"
+    record = _guard(cfg, run, samples_path)
     store = SampleStore(samples_path)
     if store.dropped_partial_line:
         log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
     if any((t.id, s) not in store for t in tasks for s in range(cfg.n)):
-        from evaluators.common.policy import require_hub_model
-
-        require_hub_model(spec)  # a Hub model without network: one line now, not a retrying download later
+        require_hub_model(
+            run.spec
+        )  # a Hub model without network: one line now, not a retrying download later
     sampler = LazySampler(cfg)
     mode = detect_mode()
     stats = {"generate_s": 0.0, "grade_s": 0.0, "graded": 0}
@@ -303,11 +237,11 @@ def _run_locked(
     stats["expected_outputs_s"] = time.monotonic() - t0
     if cfg.regrade:
         regrade(cfg, tasks, store, gt, stats)
-    new = sample_and_grade(cfg, tasks, store, sampler, label, gt, stats)
+    new = sample_and_grade(cfg, tasks, store, sampler, run.label, gt, stats)
     records = [r for r in store.records() if r["sample_index"] < cfg.n]
     table = benchmark.correctness_tables(tasks, records, cfg.n, correctness)
     rows = compute_metric_rows(
-        label,
+        run.label,
         cfg.method,
         table,
         pass_ks=cfg.pass_ks,
@@ -317,14 +251,11 @@ def _run_locked(
         seed=cfg.seed,
         macro=False,
     )
-    rows, summary = benchmark.extra_rows(cfg, tasks, table, label, rows, metrics_dir)
-    extra: dict[str, Any] = dict(summary or {})
-    metrics_path = write_metrics(rows, metrics_dir / f"{bench}.{cfg.format}")
-    if settings["model"]["content"].startswith(UNRESOLVED):  # the load may have made it knowable: record it
-        settings = sampling_settings(cfg, spec)
-        guard_stored_samples(record, settings, [samples_path])
+    rows, summary = benchmark.extra_rows(cfg, tasks, table, run.label, rows, run.metrics_dir)
+    if record["model"]["content"].startswith(UNRESOLVED):  # the load may have made it knowable: record it
+        record = _guard(cfg, run, samples_path)
     timings = {
-        "total_s": round(time.monotonic() - t_start, 2),
+        "total_s": run.elapsed(),
         "model_load_s": round(sampler.load_seconds, 2),
         "generate_s": round(stats["generate_s"] - sampler.load_seconds, 2),
         "grade_s": round(stats["grade_s"], 2),
@@ -334,28 +265,18 @@ def _run_locked(
         "new_samples": new,
         "prompts_too_long": getattr(sampler, "prompts_too_long", 0),
     }
-    info_path = write_provenance(
-        metrics_dir / f"{bench}_run_info.json",
-        config=dataclasses.asdict(cfg),
-        seed=cfg.seed,
-        run_name=run_name,
-        model=label,
-        engine=sampler.engine,
-        device=sampler.device,
+    out = run.finish(
+        cfg,
+        rows,
+        f"{bench}.{cfg.format}",
+        sampler,
+        record,
+        timings,
+        info_file=f"{bench}_run_info.json",
+        samples_path=samples_path,
         sandbox_mode=mode,
         sandbox_workers=cfg.workers,
-        samples_path=str(samples_path),
-        model_fingerprint=settings["model_fingerprint"],
         n_problems=len(tasks),
-        timings=timings,
-        **extra,
+        **dict(summary or {}),
     )
-    return {
-        "run_name": run_name,
-        "rows": rows,
-        "metrics_path": metrics_path,
-        "info_path": info_path,
-        "samples_path": samples_path,
-        "timings": timings,
-        "sandbox_mode": mode,
-    }
+    return {**out, "sandbox_mode": mode}

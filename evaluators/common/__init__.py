@@ -7,7 +7,12 @@
 - :mod:`evaluators.common.provenance`: resolved config, git commit, package versions and seed of a run.
 - :mod:`evaluators.common.sample_guard`: stored samples are reused only when the same model (content fingerprint)
   drew them under the same settings.
-- :mod:`evaluators.common.cli`: the shared command line (argument names, one-line errors, ``--help``).
+- :mod:`evaluators.common.config`: :class:`EvalConfig`, the fields every evaluator's config shares.
+- :mod:`evaluators.common.policy`: which model (``model_spec``, ``model_label``) and one loader (``load_sampler``,
+  ``LazyPolicy`` for single-turn families, ``EpisodePolicy`` for multi-turn ones).
+- :mod:`evaluators.common.run`: a run's name, folders, lock, settings guard, metrics and run info, terminal table.
+- :mod:`evaluators.common.cli`: :class:`EvaluatorCLI`, one declared command line per family (argument names,
+  one-line errors, ``--help``, ``--cfg``, presets).
 """
 
 from evaluators.common.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text

@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from evaluators.common.config import FORMATS
+from evaluators.common.policy import DEVICES, ENGINES
 from resrl.cli_errors import UsageError, check_overrides, exit_on_user_error
 
 T = TypeVar("T")
@@ -33,8 +35,7 @@ T = TypeVar("T")
 #: ``method=resrl`` is a label here, not a choice of that group, so it is set after composing.
 LABEL_FIELDS: tuple[str, ...] = ("method",)
 
-DEVICES = ("auto", "cpu", "cuda", "cuda:<index>")
-FORMATS = ("csv", "parquet")
+__all__ = ["DEVICES", "ENGINES", "FORMATS", "EvaluatorCLI", "compose_config", "model_names", "render_help"]
 
 
 def model_names() -> list[str]:
@@ -126,12 +127,16 @@ def compose_config(
             labels[key] = value
         else:
             rest.append(o)
-    ConfigStore.instance().store(name=config_name, node=schema)
+    from_file = (config_dir / f"{config_name}.yaml").is_file()  # a preset file, typed by the schema
+    if not from_file:
+        ConfigStore.instance().store(name=config_name, node=schema)
     rest = check_overrides(config_dir, config_name, rest, schema=schema, groups=groups)
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir), version_base=None):
         cfg = hydra_compose(config_name=config_name, overrides=rest)
+    if from_file:
+        cfg = OmegaConf.merge(OmegaConf.structured(schema), cfg)
     for key, value in labels.items():
         cfg[key] = value
     return OmegaConf.to_object(cfg)
@@ -231,7 +236,10 @@ def render_help(
     rows: list[tuple[str, str, str]] = list(extra)
 
     def walk(cls: type, prefix: str, vals: Mapping[str, Any]) -> None:
-        notes_of = field_comments(cls)
+        notes_of: dict[str, str] = {}
+        for base in reversed(cls.__mro__):  # a family's config inherits the shared fields and their comments
+            if dataclasses.is_dataclass(base):
+                notes_of.update(field_comments(base))
         for f in dataclasses.fields(cls):
             name = prefix + f.name
             if f.name == "defaults":
@@ -332,3 +340,129 @@ def run_cli(
     for conf in confs:
         with exit_on_user_error():
             run_one(conf)
+
+
+# ------------------------------------------------------------------------------------------------ one evaluator CLI
+@dataclasses.dataclass(frozen=True)
+class EvaluatorCLI:
+    """One evaluator's command line, declared: ``python -m evaluators.<family> key=value ... [--cfg] [--help]``.
+
+    ``config_name`` is composed from ``config_dir`` (a YAML file there, else the dataclass ``schema`` itself) and
+    validated against ``schema``. ``presets``: the valid ``--config-name`` values (YAML files of ``config_dir``).
+    ``repeat``: ``(field, list names, valid values, noun)``: a list argument such as ``benchmarks=[a,b]`` runs the
+    evaluation once per value with ``<field>=<value>``. ``run``: the module whose ``run(cfg)`` evaluates;
+    ``headline(cfg, out)``: the words after the run name in the terminal summary.
+    """
+
+    prog: str
+    summary: str
+    examples: Sequence[str]
+    config_name: str
+    schema: type
+    run: str
+    headline: Callable[[Any, dict[str, Any]], str]
+    config_dir: Path = Path()
+    choices: Mapping[str, Sequence[str] | Callable[[], Sequence[str]]] = dataclasses.field(
+        default_factory=dict
+    )
+    groups: Mapping[str, Sequence[str]] | None = None
+    repeat: tuple[str, tuple[str, ...], Sequence[str], str] | None = None
+    presets: Sequence[str] = ()
+    extra: Sequence[tuple[str, str, str]] = ()
+    hide: Sequence[str] = ()
+    notes: Sequence[str] = ()
+
+    # -- composing
+    def compose(self, overrides: list[str], config_name: str | None = None) -> Any:
+        """The validated config of ``overrides`` (Hydra syntax); one value of the ``repeat`` list at most."""
+        confs = self.compose_all(overrides, config_name)
+        if len(confs) != 1:
+            raise UsageError(
+                f"compose() takes one {self.repeat[0] if self.repeat else 'run'}; use compose_all"
+            )
+        return confs[0]
+
+    def compose_all(self, overrides: list[str], config_name: str | None = None) -> list[Any]:
+        """One validated config per value of the ``repeat`` list (every value checked before any is composed)."""
+        name = config_name or self.config_name
+        if self.presets and name not in self.presets:
+            raise UsageError(f"--config-name {name}: no such config; valid: {', '.join(self.presets)}")
+        overrides = normalize_model_overrides(overrides)
+        if self.repeat is None:
+            return [self._compose_one(name, overrides)]
+        field_name, list_names, valid, noun = self.repeat
+        values, rest = pop_list_arg(overrides, list_names)
+        for v in values or []:
+            if v not in valid:
+                raise UsageError(f"unknown {noun} '{v}'; valid: {', '.join(valid)}")
+        if values is None:
+            return [self._compose_one(name, rest)]
+        return [self._compose_one(name, [f"{field_name}={v}", *rest]) for v in dict.fromkeys(values)]
+
+    def _compose_one(self, name: str, overrides: list[str]) -> Any:
+        return compose_config(self.config_dir, name, self.schema, overrides, groups=self.groups)
+
+    # -- help and entry point
+    def help_text(self) -> str:
+        notes = list(self.notes)
+        if self.presets:
+            notes.append(
+                f"presets (--config-name NAME): {', '.join(self.presets)} (default {self.config_name})."
+            )
+        notes.append("--cfg prints the composed config and exits.")
+        return render_help(
+            self.prog,
+            self.summary,
+            self.examples,
+            self.config_dir,
+            self.config_name,
+            self.schema,
+            self.choices,
+            extra=self.extra,
+            hide=self.hide,
+            notes=notes,
+        )
+
+    def run_one(self, conf: Any) -> None:
+        import importlib
+
+        from evaluators.common.run import print_result
+
+        out = importlib.import_module(self.run).run(conf)
+        print_result(out, self.headline(conf, out))
+
+    def main(self, argv: Sequence[str] | None = None) -> None:
+        """``--help``; ``--config-name NAME`` (a preset); ``--cfg`` (print the composed configs, exit); else run."""
+        from omegaconf import OmegaConf
+
+        args = list(sys.argv[1:] if argv is None else argv)
+        config_name = None
+        with exit_on_user_error():
+            args, config_name = _pop_config_name(args)
+        run_cli(
+            args,
+            help_text=self.help_text,
+            compose=lambda overrides: self.compose_all(overrides, config_name),
+            run_one=self.run_one,
+            show=lambda conf: OmegaConf.to_yaml(OmegaConf.structured(conf)),
+        )
+
+
+def _pop_config_name(args: list[str]) -> tuple[list[str], str | None]:
+    """``--config-name NAME`` / ``--config-name=NAME`` (also ``-cn``) out of ``args``."""
+    rest, name, i = [], None, 0
+    while i < len(args):
+        a = args[i]
+        if a in ("--config-name", "-cn"):
+            if i + 1 >= len(args):
+                raise UsageError(f"{a} needs a config name")
+            name, i = args[i + 1], i + 2
+            continue
+        if a.startswith("--config-name="):
+            name = a.partition("=")[2]
+        elif a == "job" and rest and rest[-1] == "--cfg":  # Hydra's spelling "--cfg job"
+            pass
+        else:
+            rest.append(a)
+        i += 1
+    return rest, name

@@ -17,7 +17,9 @@ from __future__ import annotations
 import importlib.util
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,66 @@ VLLM_HINT = (
 )
 
 
+# ------------------------------------------------------------------------------------------------ which model
+def _folder_label(folder: str) -> str:
+    """``/x/runs/resrl/final_model`` -> ``resrl-final_model`` (the last two path parts)."""
+    return "-".join(s for s in Path(folder).resolve().parts[-2:] if s not in ("/", ""))
+
+
+def _model_name(model: Any) -> str | None:
+    """The name of ``cfg.model``: a model config name (str) or a composed ``experiments/model`` group (mapping)."""
+    if isinstance(model, str):
+        return model or None
+    if isinstance(model, Mapping) and model:
+        return str(model.get("name", "model"))
+    return None
+
+
+def model_label(cfg: Any) -> str:
+    """The model's label in the metrics table: ``cfg.model_name``, else the checkpoint folder's last two path parts
+    (or the model name given as ``checkpoint``), else the model config's name."""
+    if cfg.model_name:
+        return cfg.model_name
+    if cfg.checkpoint:
+        return _folder_label(cfg.checkpoint) if Path(cfg.checkpoint).is_dir() else cfg.checkpoint
+    return _model_name(cfg.model) or "model"
+
+
+def checkpoint_spec(folder: str | Path, name: str) -> Any:
+    """A ``ModelSpec`` for a ``save_pretrained`` folder; its context is the folder's ``max_position_embeddings``."""
+    import json
+
+    from resrl.models import ModelSpec
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise FileNotFoundError(f"checkpoint folder not found: {folder}")
+    config = path / "config.json"
+    if not config.is_file():
+        raise FileNotFoundError(
+            f"checkpoint folder {path} has no config.json: expected a save_pretrained folder (model + tokenizer), "
+            "or a model name from experiments/model/"
+        )
+    context = json.loads(config.read_text()).get("max_position_embeddings")
+    extra = {"max_context": int(context)} if isinstance(context, int) and context > 0 else {}
+    return ModelSpec(name=name, source="hub", hub_id=str(path.resolve()), **extra)
+
+
+def model_spec(cfg: Any) -> Any:
+    """The ``resrl.models.ModelSpec`` an evaluation config names: ``checkpoint`` (a folder, or a model name) wins
+    over ``model`` (a name, or the composed ``experiments/model/<name>.yaml``)."""
+    from resrl.models import ModelSpec, get_model_spec
+
+    if cfg.checkpoint:
+        if Path(cfg.checkpoint).is_dir() or "/" in cfg.checkpoint or cfg.checkpoint.startswith((".", "~")):
+            return checkpoint_spec(Path(cfg.checkpoint).expanduser(), model_label(cfg))
+        return get_model_spec(cfg.checkpoint)
+    if isinstance(cfg.model, str):
+        return get_model_spec(cfg.model)
+    return ModelSpec.from_dict(dict(cfg.model))
+
+
+# ------------------------------------------------------------------------------------------------ loading
 @dataclass
 class LoadedPolicy:
     sampler: Any  # resrl.rollout Sampler (generate / generate_from_ids)
@@ -37,6 +99,12 @@ class LoadedPolicy:
     device: str
     max_context: int | None  # prompts of at least this many tokens are not sent to the engine
     load_seconds: float
+
+    def context_budget(self, spec: Any) -> int | None:
+        """Tokens one prompt plus its answers may take: the model's own context, capped by the model config's
+        ``max_context``."""
+        known = [c for c in (self.max_context, getattr(spec, "max_context", None)) if c]
+        return min(known) if known else None
 
 
 def resolve_engine(engine: str, device: str) -> tuple[str, str]:
@@ -178,3 +246,32 @@ class LazyPolicy:
             )
         self.prompts_too_long += too_long
         return rollouts
+
+
+class EpisodePolicy:
+    """The policy of a multi-turn evaluator (agents, BFCL): sampler, tokenizer, the token budget of one episode
+    (``context``: the model's own context capped by the model config's ``max_context``) and Qwen3's think switch,
+    loaded by :meth:`load` on first use (a fully resumed run never loads the model)."""
+
+    def __init__(self, cfg: Any, spec: Any = None) -> None:
+        self.cfg = cfg
+        self.spec = spec if spec is not None else model_spec(cfg)
+        self.sampler: Any = None
+        self.tokenizer: Any = None
+        self.context: int | None = None
+        self.engine = self.device = ""
+        self.load_seconds = 0.0
+
+    def load(self) -> EpisodePolicy:
+        if self.sampler is None:
+            loaded = load_sampler(self.spec, self.cfg.engine, self.cfg.device, batch_size=self.cfg.batch_size)
+            self.sampler, self.tokenizer = loaded.sampler, loaded.tokenizer
+            self.context = loaded.context_budget(self.spec)
+            self.engine, self.device, self.load_seconds = loaded.engine, loaded.device, loaded.load_seconds
+        return self
+
+    @property
+    def enable_thinking(self) -> bool | None:
+        """``cfg.enable_thinking`` when set, else the model config's chat-template default."""
+        own = getattr(self.cfg, "enable_thinking", None)
+        return own if own is not None else self.spec.chat_template_kwargs.get("enable_thinking")

@@ -15,60 +15,31 @@ Outputs (``R`` = ``results_dir``, default ``results/``):
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
-from evaluators.common import SampleStore, write_metrics, write_provenance
-from evaluators.common.policy import LazyPolicy
-from evaluators.common.schema import MetricRow, rows_to_frame
+from evaluators.common import SampleStore
+from evaluators.common.policy import LazyPolicy, model_spec
+from evaluators.common.run import EvalRun, open_run
 from evaluators.math.benchmarks import MathProblem, load_benchmark
 from evaluators.math.config import MathEvalConfig
 from evaluators.math.grading_pool import GradingPool
 from evaluators.math.prompting import render_prompt
 from evaluators.metrics import compute_metric_rows
-from resrl.paths import results_dir
 
 log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------------------------------------------
-# Model and sampler
+# Sampler
 # ------------------------------------------------------------------------------------------------------
-def model_label(checkpoint: str) -> str:
-    """``smollm2-135m`` -> itself; ``/x/runs/resrl/final`` -> ``resrl-final`` (the last two path parts)."""
-    p = Path(checkpoint)
-    if p.is_dir():
-        parts = [s for s in p.resolve().parts[-2:] if s not in ("/", "")]
-        return "-".join(parts)
-    return checkpoint
-
-
-def resolve_model_spec(checkpoint: str):
-    """A ``resrl.models.ModelSpec`` for a model name or a ``save_pretrained`` folder."""
-    from resrl.models import ModelSpec, get_model_spec
-
-    path = Path(checkpoint)
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise FileNotFoundError(
-                f"checkpoint folder {path} has no config.json: expected a save_pretrained folder "
-                "(model + tokenizer), or a model name from experiments/model/"
-            )
-        return ModelSpec(name=model_label(checkpoint), source="hub", hub_id=str(path.resolve()))
-    if "/" in checkpoint or checkpoint.startswith("."):
-        raise FileNotFoundError(f"checkpoint folder not found: {checkpoint}")
-    return get_model_spec(checkpoint)
-
-
-class _LazySampler(LazyPolicy):
+class LazySampler(LazyPolicy):
     """The policy on first use (``evaluators.common.policy.LazyPolicy``) with the math prompt."""
 
     def __init__(self, cfg: MathEvalConfig) -> None:
-        super().__init__(cfg, resolve_model_spec(cfg.source))
+        super().__init__(cfg, model_spec(cfg))
 
     def render(self, problem: MathProblem) -> str:
         return render_prompt(self.tokenizer, problem.problem, self.cfg.prompt, self.spec.chat_template_kwargs)
@@ -92,7 +63,7 @@ def sample_benchmark(
     bench: str,
     problems: list[MathProblem],
     store: SampleStore,
-    sampler: _LazySampler,
+    sampler: LazySampler,
     pool: GradingPool,
     model: str,
 ) -> int:
@@ -164,72 +135,36 @@ def regrade_records(records: list[dict[str, Any]], pool: GradingPool) -> list[di
 # ------------------------------------------------------------------------------------------------------
 # Table and entry point
 # ------------------------------------------------------------------------------------------------------
-def format_table(rows: list[MetricRow]) -> str:
-    """A benchmark x metric table of percentages with the CI half-width, for the terminal."""
-    df = rows_to_frame(rows)
-    if df.empty:
-        return "(no metrics)"
-    df["col"] = df.apply(lambda r: ("avg@" if r.metric == "avg@k" else "pass@") + str(r.k), axis=1)
-    df["cell"] = df.apply(lambda r: f"{100 * r.value:5.1f} ±{100 * (r.ci_high - r.ci_low) / 2:4.1f}", axis=1)
-    order = list(dict.fromkeys(df["col"]))
-    table = df.pivot(index="benchmark", columns="col", values="cell")[order]
-    table = table.reindex(list(dict.fromkeys(df["benchmark"])))
-    return table.fillna("").to_string()
-
-
 #: Settings that change what a sample is (with the model's identity); stored samples are only reused under the same.
 SAMPLING_KEYS = ("temperature", "top_p", "max_new_tokens", "seed", "prompt")
-
-
-def check_sampling_settings(samples_dir: Path, cfg: MathEvalConfig, spec: Any = None) -> dict[str, Any]:
-    """Record the model identity and sampling settings beside the samples (``sampling.json``); refuse to mix samples
-    drawn by another model or under other settings (``overwrite=true``: delete them). Returns the record."""
-    from evaluators.common.sample_guard import guard_stored_samples, model_identity, sampling_record
-
-    spec = spec if spec is not None else resolve_model_spec(cfg.source)
-    current = sampling_record(model_identity(spec), **{k: getattr(cfg, k) for k in SAMPLING_KEYS})
-    guard_stored_samples(
-        samples_dir / "sampling.json", current, sorted(samples_dir.glob("*.jsonl")), overwrite=cfg.overwrite
-    )
-    return current
 
 
 def run(cfg: MathEvalConfig) -> dict[str, Any]:
     """Run the evaluation described by ``cfg``; returns paths, rows and timings. Holds the run's lock
     (``samples/<run>/.lock``) throughout: a second process on the same run stops at once, naming the first."""
-    from evaluators.common.policy import check_engine_device
-    from resrl.records import exclusive_lock
-
-    t0 = time.monotonic()
-    label = cfg.model_name or model_label(cfg.source)
-    run_name = cfg.run_name or f"{cfg.method}-{label}"
-    root = Path(cfg.results_dir) if cfg.results_dir else results_dir()
-    samples_dir = root / "samples" / run_name
+    run = open_run(cfg)
     data = {b: load_benchmark(b, limit=cfg.limit) for b in cfg.benchmarks}  # fail fast on a bad file
-    spec = resolve_model_spec(cfg.source)  # the model name or folder (fails before anything is written)
-    check_engine_device(cfg.engine, cfg.device)
-    with exclusive_lock(samples_dir / ".lock", what=f"evaluation run {run_name}"):
-        return _run_locked(cfg, data, spec, label, run_name, samples_dir, root / "metrics" / run_name, t0)
+    with run.locked():
+        return _run_locked(cfg, data, run)
 
 
-def _run_locked(
-    cfg: MathEvalConfig,
-    data: dict[str, list[MathProblem]],
-    spec: Any,
-    label: str,
-    run_name: str,
-    samples_dir: Path,
-    metrics_dir: Path,
-    t0: float,
-) -> dict[str, Any]:
+def _guard(cfg: MathEvalConfig, run: EvalRun) -> dict[str, Any]:
+    return run.guard(
+        cfg, SAMPLING_KEYS, run.samples_dir / "sampling.json", sorted(run.samples_dir.glob("*.jsonl"))
+    )
+
+
+def _run_locked(cfg: MathEvalConfig, data: dict[str, list[MathProblem]], run: EvalRun) -> dict[str, Any]:
     from evaluators.common.policy import require_hub_model
     from evaluators.common.sample_guard import UNRESOLVED
 
-    record = check_sampling_settings(samples_dir, cfg, spec)
-    stores = {b: SampleStore(samples_dir / f"{b}.jsonl") for b in data}
+    record = _guard(cfg, run)
+    stores = {b: SampleStore(run.samples_dir / f"{b}.jsonl") for b in data}
     if any(missing_samples(p, cfg.n, stores[b].done_keys()) for b, p in data.items()):
-        require_hub_model(spec)  # a Hub model without network: one line now, not a retrying download later
-    sampler = _LazySampler(cfg)
+        require_hub_model(
+            run.spec
+        )  # a Hub model without network: one line now, not a retrying download later
+    sampler = LazySampler(cfg)
     correct: dict[str, list[list[bool]]] = {}
     new_samples = 0
     gen_seconds = 0.0
@@ -239,56 +174,41 @@ def _run_locked(
             if store.dropped_partial_line:
                 log.warning("%s: dropped a truncated last line (crash during a write)", store.path)
             t = time.monotonic()
-            new_samples += sample_benchmark(cfg, bench, problems, store, sampler, pool, label)
+            new_samples += sample_benchmark(cfg, bench, problems, store, sampler, pool, run.label)
             gen_seconds += time.monotonic() - t
-            records = store.records()
             wanted = {p.id for p in problems}
-            records = [r for r in records if r["problem_id"] in wanted and r["sample_index"] < cfg.n]
+            records = [r for r in store.records() if r["problem_id"] in wanted and r["sample_index"] < cfg.n]
             if cfg.regrade:
                 records = regrade_records(records, pool)
             correct[bench] = correctness_table(problems, records, cfg.n)
         grader_kills = pool.n_killed
 
-    alpha = 1 - cfg.ci
     rows = compute_metric_rows(
-        label,
+        run.label,
         cfg.method,
         correct,
         pass_ks=cfg.pass_ks,
         max_k=cfg.max_k,
         n_boot=cfg.n_boot,
-        alpha=alpha,
+        alpha=1 - cfg.ci,
         seed=cfg.seed,
     )
-    metrics_path = write_metrics(rows, metrics_dir / f"metrics.{cfg.format}")
     if record["model"]["content"].startswith(UNRESOLVED):  # loading may have made the content knowable
-        record = check_sampling_settings(samples_dir, cfg, spec)
+        record = _guard(cfg, run)
     timings = {
-        "total_s": round(time.monotonic() - t0, 2),
+        "total_s": run.elapsed(),
         "model_load_s": round(sampler.load_seconds, 2),
         "sample_and_grade_s": round(gen_seconds - sampler.load_seconds, 2),
         "new_samples": new_samples,
         "grader_workers_killed": grader_kills,
         "prompts_too_long": getattr(sampler, "prompts_too_long", 0),
     }
-    info_path = write_provenance(
-        metrics_dir / "run_info.json",
-        config=dataclasses.asdict(cfg),
-        seed=cfg.seed,
-        run_name=run_name,
-        model=label,
-        engine=sampler.engine,
-        device=sampler.device,
-        samples_dir=str(samples_dir),
-        model_fingerprint=record["model_fingerprint"],
+    return run.finish(
+        cfg,
+        rows,
+        f"metrics.{cfg.format}",
+        sampler,
+        record,
+        timings,
         n_problems={b: len(p) for b, p in data.items()},
-        timings=timings,
     )
-    return {
-        "run_name": run_name,
-        "rows": rows,
-        "metrics_path": metrics_path,
-        "info_path": info_path,
-        "samples_dir": samples_dir,
-        "timings": timings,
-    }

@@ -84,15 +84,11 @@ def test_help_lists_fields_defaults_and_valid_values(cli):
 
 
 def test_every_evaluator_takes_model_and_checkpoint(tmp_path):
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-
     from evaluators.agents.__main__ import compose as agents
     from evaluators.bfcl.__main__ import compose as bfcl
     from evaluators.code.__main__ import compose as code
     from evaluators.code.__main__ import compose_all as code_all
-    from evaluators.math.__main__ import CONFIG_DIR, to_config
-    from resrl.cli_errors import check_overrides
+    from evaluators.math.__main__ import compose as math
 
     folder = tmp_path / "final_model"
     folder.mkdir()
@@ -104,12 +100,8 @@ def test_every_evaluator_takes_model_and_checkpoint(tmp_path):
         assert compose([f"model={folder}"]).checkpoint == str(folder)  # a folder given as model=
         assert compose([f"checkpoint={folder}"]).checkpoint == str(folder)
 
-    def math(overrides):
-        overrides = check_overrides(CONFIG_DIR, "math_eval", overrides)
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
-            return to_config(hydra_compose("math_eval", overrides=overrides))
-
     assert math(["model=tiny-qwen3"]).source == "tiny-qwen3"
+    assert math([f"model={folder}"]).checkpoint == str(folder)
     assert math(["checkpoint=tiny-qwen3"]).source == "tiny-qwen3"
     assert math([f"checkpoint={folder}", "model=tiny-qwen3"]).source == str(folder)  # checkpoint wins
     assert math(["benchmarks=math500"]).benchmarks == ["math500"]  # a bare value is a one-element list
@@ -130,3 +122,49 @@ def test_every_evaluator_takes_model_and_checkpoint(tmp_path):
             ["envs=[alfworld,textworld]", "model=tiny-qwen3"]
         )
     ] == ["alfworld", "textworld"]
+
+
+def test_every_evaluator_is_one_declared_cli():
+    """One CLI entry: each family's ``__main__`` declares an ``EvaluatorCLI`` and its ``main`` is that CLI's."""
+    import importlib
+
+    from evaluators.common.cli import EvaluatorCLI
+    from evaluators.common.config import EvalConfig
+
+    for family in ("math", "code", "agents", "bfcl"):
+        mod = importlib.import_module(f"evaluators.{family}.__main__")
+        assert isinstance(mod.CLI, EvaluatorCLI) and mod.main == mod.CLI.main
+        assert issubclass(mod.CLI.schema, EvalConfig), family
+        assert mod.CLI.run == f"evaluators.{family}.run"
+
+
+def test_one_model_resolution_for_every_family(tmp_path):
+    """``model_spec``/``model_label`` serve all four configs alike; a checkpoint's context is its own."""
+    import json
+
+    from evaluators.agents.config import AgentEvalConfig
+    from evaluators.bfcl.config import BFCLEvalConfig
+    from evaluators.code.config import CodeEvalConfig
+    from evaluators.common.policy import model_label, model_spec
+    from evaluators.math.config import MathEvalConfig
+
+    folder = tmp_path / "grpo" / "final_model"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"max_position_embeddings": 40960}))
+    for cls in (MathEvalConfig, CodeEvalConfig, AgentEvalConfig, BFCLEvalConfig):
+        cfg = cls(checkpoint=str(folder))
+        spec = model_spec(cfg)
+        assert model_label(cfg) == "grpo-final_model" and spec.hub_id == str(folder.resolve())
+        assert spec.max_context == 40960, cls  # not ModelSpec's 4096 default
+        assert model_label(cls(checkpoint=str(folder), model_name="mine")) == "mine"
+    assert model_spec(MathEvalConfig(model="tiny-qwen3")).name == "tiny-qwen3"
+    assert model_spec(CodeEvalConfig(model={"name": "x", "source": "random"})).name == "x"
+
+
+def test_episode_context_is_the_smaller_of_model_and_config():
+    from evaluators.common.policy import LoadedPolicy
+
+    loaded = LoadedPolicy(None, None, "hf", "cpu", max_context=8192, load_seconds=0.0)
+    assert loaded.context_budget(type("S", (), {"max_context": 1024})()) == 1024
+    assert loaded.context_budget(type("S", (), {"max_context": 32768})()) == 8192
+    assert LoadedPolicy(None, None, "hf", "cpu", None, 0.0).context_budget(None) is None

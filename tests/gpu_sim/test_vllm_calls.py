@@ -60,9 +60,9 @@ def test_sampler_calls_match_vllm(fake_vllm, checkpoint):
 
 def _math(checkpoint):
     from evaluators.math.config import MathEvalConfig
-    from evaluators.math.run import _LazySampler
+    from evaluators.math.run import LazySampler
 
-    s = _LazySampler(MathEvalConfig(checkpoint=str(checkpoint), engine="vllm", device="cuda"))
+    s = LazySampler(MathEvalConfig(checkpoint=str(checkpoint), engine="vllm", device="cuda"))
     s._load()
     return s._sampler, s.tokenizer, s.max_context
 
@@ -86,11 +86,10 @@ def _agents(checkpoint):
 
 def _bfcl(checkpoint):
     from evaluators.bfcl.config import BFCLEvalConfig
-    from evaluators.bfcl.run import Policy
+    from evaluators.bfcl.run import EpisodePolicy
 
-    p = Policy(BFCLEvalConfig(checkpoint=str(checkpoint), engine="vllm", device="cuda"))
-    p.load()
-    return p.sampler, p.tokenizer, p.max_context
+    p = EpisodePolicy(BFCLEvalConfig(checkpoint=str(checkpoint), engine="vllm", device="cuda")).load()
+    return p.sampler, p.tokenizer, p.context
 
 
 @pytest.mark.parametrize("load", [_math, _code, _agents, _bfcl], ids=["math", "code", "agents", "bfcl"])

@@ -99,7 +99,7 @@ def test_evaluation_same_seed_same_samples_and_resume_draws_the_same(tmp_path, m
     _check_provenance(info, dataclasses.asdict(_eval_cfg(tmp_path / "a")), seed=0)
 
     # a run that dies after two of its four chunks, then the same command again
-    real_generate = run_mod._LazySampler.generate
+    real_generate = run_mod.LazySampler.generate
     calls = []
 
     def dies_on_third_chunk(self, prompts, n, seed):
@@ -108,7 +108,7 @@ def test_evaluation_same_seed_same_samples_and_resume_draws_the_same(tmp_path, m
             raise KeyboardInterrupt  # stands for the kill
         return real_generate(self, prompts, n, seed)
 
-    monkeypatch.setattr(run_mod._LazySampler, "generate", dies_on_third_chunk)
+    monkeypatch.setattr(run_mod.LazySampler, "generate", dies_on_third_chunk)
     with pytest.raises(KeyboardInterrupt):
         run_mod.run(_eval_cfg(tmp_path / "c"))
     monkeypatch.undo()

@@ -216,7 +216,7 @@ def test_the_lock_is_held_while_samples_are_written(tmp_path, monkeypatch):
     from resrl.records import FolderLocked, exclusive_lock
 
     lock = tmp_path / "samples" / "same-run" / ".lock"
-    real = run_mod._LazySampler.generate
+    real = run_mod.LazySampler.generate
     seen = []
 
     def generate(self, prompts, n, seed):
@@ -225,7 +225,7 @@ def test_the_lock_is_held_while_samples_are_written(tmp_path, monkeypatch):
         seen.append(seed)
         return real(self, prompts, n, seed)
 
-    monkeypatch.setattr(run_mod._LazySampler, "generate", generate)
+    monkeypatch.setattr(run_mod.LazySampler, "generate", generate)
     run_mod.run(_math_cfg(tmp_path, "tiny-qwen3"))
     assert seen
     with exclusive_lock(lock):  # released

@@ -76,6 +76,16 @@ class Verdict:
     def passed(self) -> bool:
         return self.status == "passed"
 
+    def grade_record(self, tests_total: int) -> dict[str, Any]:
+        """What a benchmark stores for one graded program: status, detail, correctness and test counts."""
+        return {
+            "status": self.status,
+            "detail": self.detail,
+            "correct": self.passed,
+            "tests_passed": self.tests_passed,
+            "tests_total": tests_total,
+        }
+
     def to_dict(self) -> dict:
         d = {
             k: getattr(self, k)

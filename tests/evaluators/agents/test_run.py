@@ -2,13 +2,14 @@
 ``run_episodes``: stored transcripts, metrics rows, resume, refusal to mix settings, the CLI config."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from evaluators.agents.__main__ import compose
 from evaluators.agents.config import AgentEvalConfig
 from evaluators.agents.registry import make_envs
-from evaluators.agents.run import Policy, episode_key, run
+from evaluators.agents.run import episode_key, run
 from evaluators.common import read_metrics
 from resrl.paths import REPO_ROOT
 
@@ -47,7 +48,15 @@ def _script(episodes, fail=()):
 def _loader(scripted_agent, tokenizer, script, calls):
     def load(cfg):
         calls.append(cfg)
-        return Policy(scripted_agent(tokenizer, script), tokenizer, "scripted", "cpu", None, 0.0, None)
+        return SimpleNamespace(
+            sampler=scripted_agent(tokenizer, script),
+            tokenizer=tokenizer,
+            engine="scripted",
+            device="cpu",
+            context=None,
+            load_seconds=0.0,
+            enable_thinking=None,
+        )
 
     return load
 

@@ -56,15 +56,15 @@ class OracleSampler:
 
 
 class FakePolicy:
-    """Stands in for run.Policy: the byte tokenizer and an OracleSampler, no model."""
+    """Stands in for run.EpisodePolicy: the byte tokenizer and an OracleSampler, no model."""
 
     instances: list[FakePolicy] = []
 
-    def __init__(self, cfg, solve) -> None:
+    def __init__(self, cfg, solve, spec=None) -> None:
         self.cfg, self.tokenizer = cfg, build_byte_tokenizer()
         entries = [e for c in cfg.categories for e in load_category(c, cfg.data_dir, cfg.limit)]
         self.sampler = OracleSampler(self.tokenizer, entries, solve)
-        self.max_context, self.engine, self.device, self.load_seconds = None, "scripted", "cpu", 0.0
+        self.context, self.engine, self.device, self.load_seconds = None, "scripted", "cpu", 0.0
         self.enable_thinking = None
         FakePolicy.instances.append(self)
 
@@ -76,7 +76,7 @@ class FakePolicy:
 def fake_policy(monkeypatch):
     def install(solve):
         FakePolicy.instances.clear()
-        monkeypatch.setattr(run_mod, "Policy", lambda cfg: FakePolicy(cfg, solve))
+        monkeypatch.setattr(run_mod, "EpisodePolicy", lambda cfg, spec=None: FakePolicy(cfg, solve))
 
     return install
 

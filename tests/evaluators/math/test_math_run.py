@@ -9,6 +9,8 @@ import pytest
 
 import evaluators.math.run as run_mod
 from evaluators.common import read_jsonl, read_metrics
+from evaluators.common.policy import model_spec
+from evaluators.common.run import format_table, open_run
 from evaluators.math.benchmarks import MathProblem, load_benchmark
 from evaluators.math.config import GraderConfig, MathEvalConfig
 from evaluators.math.grading_pool import GradingPool
@@ -99,7 +101,7 @@ def test_partial_problem_samples_only_missing_indices(tmp_path):
 def test_run_writes_metrics_samples_and_info(tmp_path, monkeypatch):
     problems = _problems(4)
     right = dict(zip([p.id for p in problems], [0, 1, 2, 4], strict=True))  # of n = 4
-    monkeypatch.setattr(run_mod, "_LazySampler", lambda cfg: ScriptedSampler(cfg, right))
+    monkeypatch.setattr(run_mod, "LazySampler", lambda cfg: ScriptedSampler(cfg, right))
     cfg = MathEvalConfig(
         checkpoint="smollm2-135m",
         method="grpo",
@@ -123,7 +125,7 @@ def test_run_writes_metrics_samples_and_info(tmp_path, monkeypatch):
     assert {"text", "num_tokens", "extracted_answer", "correct"} <= set(samples[0])
     info = json.loads(Path(out["info_path"]).read_text())
     assert info["config"]["n"] == 4 and info["seed"] == 0 and "packages" in info
-    table = run_mod.format_table(out["rows"])
+    table = format_table(out["rows"])
     assert "amc23" in table and "pass@4" in table
 
 
@@ -153,36 +155,34 @@ def test_default_prompt_is_dapos_answer_line_wrapper():
         PromptConfig(template="no placeholder")
 
 
-def test_hydra_config_composes_and_validates():
-    from hydra import compose, initialize_config_dir
+def test_config_composes_and_validates():
+    from evaluators.math.__main__ import CLI
+    from resrl.cli_errors import UsageError
 
-    from evaluators.math.__main__ import CONFIG_DIR, to_config
-
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
-        cfg = to_config(
-            compose("math_eval", overrides=["checkpoint=x", "benchmarks=[aime24,OlympiadBench]", "n=16"])
-        )
-        assert cfg.benchmarks == ["aime24", "olympiad"] and cfg.n == 16
-        assert cfg.temperature == 0.6 and cfg.max_new_tokens == 8192 and cfg.prompt.enable_thinking is False
-        for name in ("math_paper", "math_passk", "math_smoke"):
-            assert to_config(compose(name)).n in (2, 16, 128)
-        with pytest.raises(Exception, match="nope"):
-            to_config(compose("math_eval", overrides=["+nope=1"]))
-        with pytest.raises(KeyError, match="valid"):
-            to_config(compose("math_eval", overrides=["benchmarks=[gsm8k]"]))
+    cfg = CLI.compose(["checkpoint=x", "benchmarks=[aime24,OlympiadBench]", "n=16"])
+    assert cfg.benchmarks == ["aime24", "olympiad"] and cfg.n == 16
+    assert cfg.temperature == 0.6 and cfg.max_new_tokens == 8192 and cfg.prompt.enable_thinking is False
+    assert [CLI.compose([], name).n for name in ("math_paper", "math_passk", "math_smoke")] == [16, 128, 2]
+    with pytest.raises(UsageError, match="nope"):
+        CLI.compose(["+nope=1"])
+    with pytest.raises(Exception, match="valid"):
+        CLI.compose(["benchmarks=[gsm8k]"])
 
 
 def test_checkpoint_folder_without_config_is_rejected(tmp_path):
     with pytest.raises(FileNotFoundError, match="config.json"):
-        run_mod.resolve_model_spec(str(tmp_path))
+        model_spec(MathEvalConfig(checkpoint=str(tmp_path)))
     with pytest.raises(FileNotFoundError, match="not found"):
-        run_mod.resolve_model_spec("./no/such/folder")
+        model_spec(MathEvalConfig(checkpoint="./no/such/folder"))
 
 
 def test_samples_from_other_settings_are_not_mixed(tmp_path):
-    cfg = MathEvalConfig(benchmarks=["amc23"], max_new_tokens=256)
-    run_mod.check_sampling_settings(tmp_path, cfg)
-    (tmp_path / "amc23.jsonl").write_text('{"problem_id": "amc23-0", "sample_index": 0}\n')
-    run_mod.check_sampling_settings(tmp_path, MathEvalConfig(benchmarks=["amc23"], max_new_tokens=256, n=4))
+    def guard(**kw):
+        cfg = MathEvalConfig(benchmarks=["amc23"], results_dir=str(tmp_path), run_name="r", **kw)
+        return run_mod._guard(cfg, open_run(cfg))
+
+    guard(max_new_tokens=256)
+    (tmp_path / "samples" / "r" / "amc23.jsonl").write_text('{"problem_id": "amc23-0", "sample_index": 0}\n')
+    guard(max_new_tokens=256, n=4)  # n is not a sampling setting: more samples of the same kind
     with pytest.raises(ValueError, match="max_new_tokens"):
-        run_mod.check_sampling_settings(tmp_path, MathEvalConfig(benchmarks=["amc23"], max_new_tokens=512))
+        guard(max_new_tokens=512)

@@ -7,8 +7,9 @@ import importlib.util
 import pytest
 
 from evaluators.common import read_jsonl, read_metrics
+from evaluators.common.run import format_table
 from evaluators.math.config import GraderConfig, MathEvalConfig
-from evaluators.math.run import format_table, run
+from evaluators.math.run import run
 
 
 @pytest.mark.slow
