@@ -23,8 +23,8 @@ test-slow: venv
 	$(PY) -m pytest -q -m slow
 
 lint: venv
-	$(PY) -m ruff check resrl evaluators tests paper_figures benchmarks
-	$(PY) -m ruff format --check resrl evaluators tests paper_figures benchmarks
+	$(PY) -m ruff check resrl evaluators tests paper_figures benchmarks scripts
+	$(PY) -m ruff format --check resrl evaluators tests paper_figures benchmarks scripts
 
 # veRL backend tests in their own venv (veRL pins transformers < 5.11); about 5 minutes to create the first time.
 test-verl:

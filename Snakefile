@@ -2,14 +2,14 @@
 #   snakemake --cores 2                                   # the tiny profile (CPU, SmolLM2-135M), the default
 #   snakemake --cores 2 --config ablation=rank            # plus a ResRL ablation sweep
 #   snakemake -n --config profile=paper                   # list the paper's grid (GPU cluster)
-#   snakemake --profile experiments/snakemake/slurm --config profile=smoke   # first run on a new cluster (1 GPU)
-#   snakemake --profile experiments/snakemake/slurm --config profile=paper   # run it on SLURM
+#   snakemake --profile experiments/executor/slurm --config profile=smoke   # first run on a new cluster (1 GPU)
+#   snakemake --profile experiments/executor/slurm --config profile=paper   # run it on SLURM
 # Every rule calls a project CLI (so each step also runs by hand); outputs live under results/ and paper_figures/.
 
-include: "experiments/workflow/common.smk"
-include: "experiments/workflow/train.smk"
-include: "experiments/workflow/evaluate.smk"
-include: "experiments/workflow/report.smk"
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

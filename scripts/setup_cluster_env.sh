@@ -73,4 +73,4 @@ print("[cluster-env] " + ", ".join(f"{p} {md.version(p)}" for p in
       ("torch", "vllm", "verl", "transformers", "ray", "snakemake", "snakemake-executor-plugin-slurm")))
 print(f"[cluster-env] torch CUDA {torch.version.cuda}; GPU visible here: {torch.cuda.is_available()}")
 PY
-echo "[cluster-env] done: $VENV/bin/snakemake --profile experiments/snakemake/slurm --config profile=smoke" >&2
+echo "[cluster-env] done: $VENV/bin/snakemake --profile experiments/executor/slurm --config profile=smoke" >&2

@@ -14,7 +14,6 @@ import dataclasses
 import inspect
 import json
 import sys
-import typing
 
 
 def _annotation(obj) -> str:

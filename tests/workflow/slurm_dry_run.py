@@ -1,6 +1,6 @@
 """`snakemake -n` with every job also put through snakemake-executor-plugin-slurm's own checks and sbatch builder.
 
-Usage: ``python slurm_dry_run.py OUT.jsonl <snakemake arguments...>`` (e.g. ``--profile experiments/snakemake/slurm
+Usage: ``python slurm_dry_run.py OUT.jsonl <snakemake arguments...>`` (e.g. ``--profile experiments/executor/slurm
 --config profile=paper``); exits with Snakemake's status and writes one JSON line per job.
 
 Why not a real submission: the plugin submits with ``sbatch`` and then polls ``sacct``/``squeue``, and validates

@@ -91,9 +91,9 @@ def test_every_rule_runs_the_profiles_interpreter(tmp_path, config, python):
     if "profile=tiny" in config:
         return
     for launcher, merger in train_commands(dry_run(tmp_path, *config, until="train")).values():
-        # the veRL launcher runs its veRL command (Ray's driver, whose workers inherit it) with profile.python
+        # the veRL launcher runs its veRL command (Ray's driver, whose workers inherit it) with cluster.python
         assert (
-            launcher[1:3] == ["-m", "resrl.backends.verl.launch"] and f"profile.python={python}" in launcher
+            launcher[1:3] == ["-m", "resrl.backends.verl.launch"] and f"cluster.python={python}" in launcher
         )
         # the checkpoint merger runs `python -m verl.model_merger` with --python
         assert merger[1:3] == ["-m", "resrl.backends.verl.checkpoint"]
@@ -119,7 +119,7 @@ def test_launcher_and_merger_get_the_same_absolute_run_dir(tmp_path):
     assert plan.returncode == 0, plan.stderr[-2000:]
     summary = json.loads(plan.stdout[: plan.stdout.index("\n# veRL command")])
     assert summary["run_dir"] == run_dir and summary["checkpoint_dir"] == f"{run_dir}/verl_checkpoints"
-    assert summary["profile"]["python"] == CLUSTER_PY and summary["command"][0] == CLUSTER_PY
+    assert summary["cluster"]["python"] == CLUSTER_PY and summary["command"][0] == CLUSTER_PY
     merge = subprocess.run(
         [sys.executable, *merger[1:]], cwd=elsewhere, capture_output=True, text=True, timeout=120
     )
@@ -141,7 +141,7 @@ def test_smoke_profile_lists_both_methods_and_every_table(tmp_path):
     for variant, (launcher, _) in train_commands(
         dry_run(tmp_path / "work", "profile=smoke", until="train")
     ).items():
-        assert launcher[3] == "profile=smoke" and "model=qwen3-0.6b" in launcher
+        assert launcher[3] == "cluster=smoke" and "model=qwen3-0.6b" in launcher
         plan = subprocess.run(
             [sys.executable, *launcher[1:], "dry_run=true"],
             cwd=ROOT,
@@ -151,7 +151,7 @@ def test_smoke_profile_lists_both_methods_and_every_table(tmp_path):
         )
         assert plan.returncode == 0, plan.stderr[-2000:]
         summary = json.loads(plan.stdout[: plan.stdout.index("\n# veRL command")])
-        assert summary["method"]["name"] == variant and summary["profile"]["gpus_per_node"] == 1
+        assert summary["method"]["name"] == variant and summary["cluster"]["gpus_per_node"] == 1
         assert {
             "trainer.total_training_steps=4",
             "data.train_batch_size=8",

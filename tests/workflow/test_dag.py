@@ -43,7 +43,7 @@ def _workflow_copy(root: Path, profile: str) -> Path:
     profile `custom` holding `profile`; returns the copy's Snakefile."""
     root.mkdir(parents=True)
     shutil.copy(REPO_ROOT / "Snakefile", root / "Snakefile")
-    for part in ("experiments/workflow", "experiments/profile", "experiments/ablation"):
+    for part in ("workflow", "experiments/profile", "experiments/ablation"):
         shutil.copytree(REPO_ROOT / part, root / part)
     (root / "results" / "paper").mkdir(parents=True)
     shutil.copy(
@@ -183,7 +183,7 @@ def test_paper_training_goes_through_the_verl_launcher(tmp_path):
         "train",
     ]
     out = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300).stdout
-    assert "-m resrl.backends.verl.launch profile=paper profile.python=" in out
+    assert "-m resrl.backends.verl.launch cluster=paper cluster.python=" in out
     assert " 'method=resrl' 'model=qwen3-4b'" in out
     assert f"-m resrl.backends.verl.checkpoint {tmp_path}/results/runs/paper/qwen3-4b/resrl --python " in out
 
@@ -213,20 +213,44 @@ evals: {math: {benchmarks: [math500]}}
 @pytest.mark.parametrize(
     "section, message",
     [
-        ("agents: {envs: [alfworld], episodes: 5}", "agents: unknown keys ['episodes']"),
-        ("bfcl: {categories: [base], limit: 2}", "bfcl: unknown keys ['limit']"),
-        ("agents: {envs: [alfworld, scienceworld]}", "agents.envs: unknown names ['scienceworld']"),
-        ("bfcl: {categories: [base, multi_turn]}", "bfcl.categories: unknown names ['multi_turn']"),
+        (
+            "agents: {envs: [alfworld], episodes: 5}",
+            "agents: Additional properties are not allowed ('episodes'",
+        ),
+        ("bfcl: {categories: [base], limit: 2}", "bfcl: Additional properties are not allowed ('limit'"),
+        ("agents: {envs: [alfworld, scienceworld]}", "agents.envs.1: 'scienceworld' is not one of"),
+        ("bfcl: {categories: [base, multi_turn]}", "bfcl.categories.1: 'multi_turn' is not one of"),
+        ("bfcl: {categories: [base, base]}", "bfcl.categories: ['base', 'base'] has non-unique elements"),
+        ("train: {backend: slurm, task: arith, trainer: cpu}", "train.backend: 'slurm' is not one of"),
         (
             "agents: {envs: [alfworld], env_overrides: {webshop: [max_steps=5]}}",
-            "agents.env_overrides: expected",
+            "agents.env_overrides.webshop: 'webshop' is not in agents.envs",
         ),
         ("bfcl: {categories: [base], overrides: [run_name=x]}", "bfcl.overrides: ['run_name'] are set by"),
     ],
 )
-def test_unknown_agent_and_bfcl_settings_are_named(tmp_path, section, message):
+def test_bad_profile_settings_are_named(tmp_path, section, message):
+    """workflow/schemas/profile.schema.yaml (snakemake.utils.validate) and the cross-field checks after it."""
     proc = _custom_dry_run(tmp_path, BASE_PROFILE + section + "\n")
     assert proc.returncode != 0 and message in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
+
+
+def test_profile_schema_names_what_the_evaluators_know():
+    """The schema's environment and category lists are the evaluators' own (Tables 3 and 4 read them)."""
+    import yaml
+
+    from evaluators.agents.registry import ENVS
+    from evaluators.bfcl.data import CATEGORIES
+
+    schema = yaml.safe_load((REPO_ROOT / "workflow" / "schemas" / "profile.schema.yaml").read_text())
+    envs = schema["properties"]["agents"]["properties"]["envs"]["items"]["enum"]
+    cats = schema["properties"]["bfcl"]["properties"]["categories"]["items"]["enum"]
+    assert set(envs) <= set(ENVS) and "textworld" not in envs
+    assert cats == list(CATEGORIES)
+    for profile in (REPO_ROOT / "experiments" / "profile").glob("*.yaml"):  # every shipped profile passes it
+        import jsonschema
+
+        jsonschema.validate(yaml.safe_load(profile.read_text()), schema)
 
 
 def test_bfcl_categories_short_of_all_four_run_one_job_each(tmp_path):

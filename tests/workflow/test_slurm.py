@@ -1,4 +1,4 @@
-"""The SLURM profile (experiments/snakemake/slurm/) against snakemake-executor-plugin-slurm itself: every job the
+"""The SLURM profile (experiments/executor/slurm/) against snakemake-executor-plugin-slurm itself: every job the
 paper and smoke DAGs would submit passes the plugin's own checks and asks for GPUs the way the plugin reads them
 (the `gpu` resource -> sbatch --gpus; `slurm_extra` may not carry --gres/--gpus), and the report rules never leave
 the submit host."""
@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 HELPER = Path(__file__).with_name("slurm_dry_run.py")
-SLURM_PROFILE = ROOT / "experiments" / "snakemake" / "slurm"
+SLURM_PROFILE = ROOT / "experiments" / "executor" / "slurm"
 
 # rule -> GPUs of each of its jobs: training takes the veRL cluster profile's GPUs (paper: 8, smoke: 1), every
 # vLLM sampling or evaluation job one
@@ -54,7 +54,7 @@ def test_the_installed_plugin_is_the_one_the_project_declares():
 
 @pytest.fixture(scope="module", params=["paper", "smoke"])
 def slurm_jobs(request, tmp_path_factory):
-    """Every job of `snakemake -n --profile experiments/snakemake/slurm --config profile=<p>`, each put through the
+    """Every job of `snakemake -n --profile experiments/executor/slurm --config profile=<p>`, each put through the
     plugin's validation and sbatch/srun builders (tests/workflow/slurm_dry_run.py says how and why)."""
     tmp = tmp_path_factory.mktemp(f"slurm-{request.param}")
     out = tmp / "jobs.jsonl"

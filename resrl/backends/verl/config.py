@@ -1,4 +1,4 @@
-"""Translate one composed experiment config (method/model/task/trainer + a cluster profile) into veRL's.
+"""Translate one composed experiment config (method/model/task/trainer + a cluster settings) into veRL's.
 
 Pure Python: nothing here imports ``verl``. The output is a :class:`VerlPlan`: Hydra overrides for veRL's
 ``ppo_trainer`` config (read from verl 0.9.1's ``trainer/config/_generated_ppo_trainer.yaml``), the
@@ -49,8 +49,8 @@ ATTN_IMPLEMENTATIONS = ("flash_attention_2", "sdpa", "eager")
 
 
 @dataclass
-class ClusterProfile:
-    """Where and how the Ray job runs (``experiments/verl/profile/<name>.yaml``).
+class ClusterSettings:
+    """Where and how the Ray job runs (``experiments/verl/cluster/<name>.yaml``).
 
     Defaults are the authors' ``train_command.sh`` (1 node x 8 GPUs, vLLM tensor parallel 4,
     ``gpu_memory_utilization`` 0.65, gradient checkpointing, no offload, save every 50 steps).
@@ -82,20 +82,20 @@ class ClusterProfile:
     def __post_init__(self) -> None:
         for name in ("nnodes", "gpus_per_node", "rollout_tp", "total_epochs"):
             if getattr(self, name) < 1:
-                raise ValueError(f"profile.{name} must be >= 1, got {getattr(self, name)}")
+                raise ValueError(f"cluster.{name} must be >= 1, got {getattr(self, name)}")
         if not 0.0 < self.gpu_memory_utilization <= 1.0:
             raise ValueError(
-                f"profile.gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}"
+                f"cluster.gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}"
             )
         if self.strategy not in ("fsdp", "fsdp2"):
-            raise ValueError(f"profile.strategy={self.strategy!r}; valid: fsdp, fsdp2")
+            raise ValueError(f"cluster.strategy={self.strategy!r}; valid: fsdp, fsdp2")
         if self.train_rows is not None and self.train_rows < 1:
-            raise ValueError(f"profile.train_rows must be >= 1 or null, got {self.train_rows}")
+            raise ValueError(f"cluster.train_rows must be >= 1 or null, got {self.train_rows}")
         if self.ray_num_cpus is not None and self.ray_num_cpus < 1:
-            raise ValueError(f"profile.ray_num_cpus must be >= 1 or null, got {self.ray_num_cpus}")
+            raise ValueError(f"cluster.ray_num_cpus must be >= 1 or null, got {self.ray_num_cpus}")
         if self.attn_implementation not in ATTN_IMPLEMENTATIONS:
             raise ValueError(
-                f"profile.attn_implementation={self.attn_implementation!r}; valid: "
+                f"cluster.attn_implementation={self.attn_implementation!r}; valid: "
                 f"{', '.join(ATTN_IMPLEMENTATIONS)}"
             )
         if self.attn_implementation != "flash_attention_2" and self.use_remove_padding:
@@ -106,11 +106,11 @@ class ClusterProfile:
             self.python = os.path.abspath(self.python)
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> ClusterProfile:
+    def from_mapping(cls, values: Mapping[str, Any]) -> ClusterSettings:
         valid = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - valid)
         if unknown:
-            raise ValueError(f"unknown profile field(s) {unknown}; valid: {', '.join(sorted(valid))}")
+            raise ValueError(f"unknown cluster field(s) {unknown}; valid: {', '.join(sorted(valid))}")
         return cls(
             **{
                 k: (dict(v) if isinstance(v, Mapping) else list(v) if isinstance(v, (list, tuple)) else v)
@@ -213,17 +213,17 @@ def method_from_env(environ: Mapping[str, str] | None = None) -> methods.Method:
     return methods.build(**data)
 
 
-def check_sizes(trainer: TrainerConfig, profile: ClusterProfile, model_name: str) -> None:
+def check_sizes(trainer: TrainerConfig, cluster: ClusterSettings, model_name: str) -> None:
     """Batch-size constraints of veRL's V1 trainer plus 'whole prompt groups per rank' (ValueError)."""
-    world = profile.world_size
-    tp = profile.tp_for(model_name)
+    world = cluster.world_size
+    tp = cluster.tp_for(model_name)
     if world % tp:
         raise ValueError(
-            f"rollout tensor parallel size {tp} must divide the {world} GPUs (profile.rollout_tp)"
+            f"rollout tensor parallel size {tp} must divide the {world} GPUs (cluster.rollout_tp)"
         )
-    if profile.gpus_per_node % tp and tp <= profile.gpus_per_node:
+    if cluster.gpus_per_node % tp and tp <= cluster.gpus_per_node:
         raise ValueError(
-            f"rollout tensor parallel size {tp} must divide profile.gpus_per_node={profile.gpus_per_node}"
+            f"rollout tensor parallel size {tp} must divide cluster.gpus_per_node={cluster.gpus_per_node}"
         )
     for name in ("prompts_per_step", "mini_batch_prompts"):
         value = getattr(trainer, name)
@@ -234,8 +234,8 @@ def check_sizes(trainer: TrainerConfig, profile: ClusterProfile, model_name: str
             )
 
 
-def ray_num_cpus(profile: ClusterProfile, environ: Mapping[str, str]) -> int | None:
-    """CPUs for ``ray.init`` when the job starts its own Ray: the profile's, else SLURM's allocation.
+def ray_num_cpus(cluster: ClusterSettings, environ: Mapping[str, str]) -> int | None:
+    """CPUs for ``ray.init`` when the job starts its own Ray: the cluster's, else SLURM's allocation.
 
     veRL 0.9.1 (``trainer/config/ppo_trainer.yaml``, ``ray_kwargs.ray_init.num_cpus``): "Use a fixed number instead
     of null when using SLURM"; with null Ray counts every core of the node and can hang in a SLURM cgroup. When
@@ -243,8 +243,8 @@ def ray_num_cpus(profile: ClusterProfile, environ: Mapping[str, str]) -> int | N
     """
     if environ.get("RAY_ADDRESS"):
         return None
-    if profile.ray_num_cpus is not None:
-        return profile.ray_num_cpus
+    if cluster.ray_num_cpus is not None:
+        return cluster.ray_num_cpus
     for var in ("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"):
         value = environ.get(var, "").split("(")[0].split(",")[0]
         if value.isdigit() and int(value) > 0:
@@ -289,7 +289,7 @@ def check_extra_overrides(extra: Sequence[str], n: int) -> None:
 
 def translate(
     config: Mapping[str, Any],
-    profile: ClusterProfile,
+    cluster: ClusterSettings,
     run_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> VerlPlan:
@@ -312,7 +312,7 @@ def translate(
         raise ValueError(
             "method.length_end_scale must be > 0 on veRL: the actor tells positives by shaped reward > 0"
         )
-    check_sizes(trainer, profile, model["name"])
+    check_sizes(trainer, cluster, model["name"])
 
     run_dir = Path(run_dir if run_dir is not None else config.get("output_dir", f"results/runs/verl-{name}"))
     train_parquet = run_dir / "data" / "train.parquet"
@@ -343,12 +343,12 @@ def translate(
         "data.reward_fn_key": "data_source",
         # model
         f"{ar}.model.path": model["hub_id"],
-        f"{ar}.model.use_remove_padding": profile.use_remove_padding,
-        f"+{ar}.model.override_config.attn_implementation": profile.attn_implementation,
-        f"{ar}.model.enable_gradient_checkpointing": profile.gradient_checkpointing
+        f"{ar}.model.use_remove_padding": cluster.use_remove_padding,
+        f"+{ar}.model.override_config.attn_implementation": cluster.attn_implementation,
+        f"{ar}.model.enable_gradient_checkpointing": cluster.gradient_checkpointing
         or trainer.gradient_checkpointing,
         # actor: optimiser (linear warm-up, then constant)
-        f"{ar}.actor.strategy": profile.strategy,
+        f"{ar}.actor.strategy": cluster.strategy,
         f"{ar}.actor.optim.lr": trainer.lr,
         f"{ar}.actor.optim.lr_warmup_steps": trainer.warmup_steps,
         f"{ar}.actor.optim.lr_scheduler_type": "constant",
@@ -374,8 +374,8 @@ def translate(
         f"{ar}.actor.use_kl_loss": needs_ref,
         f"{ar}.actor.kl_loss_coef": cfg.kl_coef,
         f"{ar}.actor.kl_loss_type": KL_TYPES[cfg.kl_type],
-        f"{ar}.actor.fsdp_config.param_offload": profile.param_offload,
-        f"{ar}.actor.fsdp_config.optimizer_offload": profile.optimizer_offload,
+        f"{ar}.actor.fsdp_config.param_offload": cluster.param_offload,
+        f"{ar}.actor.fsdp_config.optimizer_offload": cluster.optimizer_offload,
         f"{ar}.actor.checkpoint.save_contents": ["model", "optimizer", "extra"],  # merged by .checkpoint
         # rollout (vLLM)
         f"{ar}.rollout.name": "vllm",
@@ -386,8 +386,8 @@ def translate(
         f"{ar}.rollout.val_kwargs.top_p": trainer.eval_top_p,
         f"{ar}.rollout.top_k": -1,
         f"{ar}.rollout.seed": trainer.seed,
-        f"{ar}.rollout.tensor_model_parallel_size": profile.tp_for(model["name"]),
-        f"{ar}.rollout.gpu_memory_utilization": profile.gpu_memory_utilization,
+        f"{ar}.rollout.tensor_model_parallel_size": cluster.tp_for(model["name"]),
+        f"{ar}.rollout.gpu_memory_utilization": cluster.gpu_memory_utilization,
         f"{ar}.rollout.max_num_batched_tokens": seq_len,
         f"{ar}.rollout.log_prob_micro_batch_size_per_gpu": n,
         f"{ar}.rollout.log_prob_use_dynamic_bsz": False,
@@ -396,7 +396,7 @@ def translate(
         f"{ar}.ref.log_prob_micro_batch_size_per_gpu": n,
         f"{ar}.ref.log_prob_use_dynamic_bsz": False,
         f"{ar}.ref.log_prob_max_token_len_per_gpu": seq_len,
-        f"{ar}.ref.fsdp_config.param_offload": profile.param_offload,
+        f"{ar}.ref.fsdp_config.param_offload": cluster.param_offload,
         # algorithm
         "algorithm.adv_estimator": adv_estimator_for(method),
         "algorithm.norm_adv_by_std_in_grpo": cfg.norm_std,
@@ -410,10 +410,10 @@ def translate(
         "reward.custom_reward_function.name": "compute_score",
         # trainer
         "trainer.v1.trainer_mode": TRAINER_MODE,
-        "trainer.nnodes": profile.nnodes,
-        "trainer.n_gpus_per_node": profile.gpus_per_node,
+        "trainer.nnodes": cluster.nnodes,
+        "trainer.n_gpus_per_node": cluster.gpus_per_node,
         "trainer.total_training_steps": trainer.steps,
-        "trainer.total_epochs": profile.total_epochs,
+        "trainer.total_epochs": cluster.total_epochs,
         "trainer.save_freq": trainer.save_every,
         "trainer.max_actor_ckpt_to_keep": trainer.keep_checkpoints,
         "trainer.test_freq": -1,
@@ -421,14 +421,14 @@ def translate(
         "trainer.critic_warmup": 0,
         "trainer.resume_mode": "auto" if trainer.resume else "disable",
         "trainer.default_local_dir": str(ckpt_dir),
-        "trainer.project_name": profile.project_name,
+        "trainer.project_name": cluster.project_name,
         "trainer.experiment_name": str(config.get("run_name", f"{name}-{model['name']}")),
-        "trainer.logger": list(profile.logger),
+        "trainer.logger": list(cluster.logger),
         # every Ray process imports our registrations before it runs anything, with the job's interpreter
         "+ray_kwargs.ray_init.runtime_env.worker_process_setup_hook": SETUP_HOOK,
-        "ray_kwargs.ray_init.runtime_env.py_executable": interpreter_path(profile.python),
+        "ray_kwargs.ray_init.runtime_env.py_executable": interpreter_path(cluster.python),
     }
-    cpus = ray_num_cpus(profile, os.environ if environ is None else environ)
+    cpus = ray_num_cpus(cluster, os.environ if environ is None else environ)
     if cpus is not None:
         o["ray_kwargs.ray_init.num_cpus"] = cpus
     for key, value in sorted(chat_kwargs.items()):
@@ -444,14 +444,14 @@ def translate(
     )
 
 
-def plan_summary(plan: VerlPlan, config: Mapping[str, Any], profile: ClusterProfile) -> dict[str, Any]:
+def plan_summary(plan: VerlPlan, config: Mapping[str, Any], cluster: ClusterSettings) -> dict[str, Any]:
     """What the dry run prints besides the command: the inputs, resolved."""
     return {
         "method": dict(config["method"]),
         "model": dict(config["model"]),
         "task": dict(config["task"]),
         "trainer": dict(config["trainer"]),
-        "profile": asdict(profile),
+        "cluster": asdict(cluster),
         "run_dir": str(plan.run_dir),
         "train_parquet": str(plan.train_parquet),
         "checkpoint_dir": str(plan.checkpoint_dir),

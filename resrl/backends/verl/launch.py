@@ -1,6 +1,6 @@
-"""CLI: ``python -m resrl.backends.verl.launch profile=paper method=resrl model=qwen3-4b [dry_run=true]``.
+"""CLI: ``python -m resrl.backends.verl.launch cluster=paper method=resrl model=qwen3-4b [dry_run=true]``.
 
-Composes ``experiments/verl/launch.yaml`` (group ``profile/`` there; ``method/``, ``model/``, ``task/``,
+Composes ``experiments/verl/launch.yaml`` (group ``cluster/`` there; ``method/``, ``model/``, ``task/``,
 ``trainer/`` from ``experiments/``), translates it with :func:`resrl.backends.verl.config.translate`, writes
 the training parquet and ``verl_plan.json`` into the run directory, then runs
 ``python -m resrl.backends.verl.main <veRL overrides>`` with ``$RESRL_VERL_METHOD`` set. That process starts
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from resrl.backends.verl.config import (
-    ClusterProfile,
+    ClusterSettings,
     VerlPlan,
     check_extra_overrides,
     plan_summary,
@@ -35,7 +35,7 @@ SHARED_CONFIG_DIR = REPO_ROOT / "experiments"
 
 
 def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """The resolved launch config as a plain dict (Hydra compose; our groups plus ``profile/``)."""
+    """The resolved launch config as a plain dict (Hydra compose; our groups plus ``cluster/``)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -54,17 +54,17 @@ def compose(overrides: Sequence[str] = ()) -> dict[str, Any]:
     return OmegaConf.to_container(cfg, resolve=True)
 
 
-def build_plan(config: dict[str, Any]) -> tuple[VerlPlan, ClusterProfile]:
-    profile = ClusterProfile.from_mapping(config["profile"])
+def build_plan(config: dict[str, Any]) -> tuple[VerlPlan, ClusterSettings]:
+    cluster = ClusterSettings.from_mapping(config["cluster"])
     run_dir = Path(
         config["output_dir"]
     ).absolute()  # relative to the working directory, as the checkpoint merger
-    return translate(config, profile, run_dir), profile
+    return translate(config, cluster, run_dir), cluster
 
 
-def train_rows(config: dict[str, Any], profile: ClusterProfile) -> int:
+def train_rows(config: dict[str, Any], cluster: ClusterSettings) -> int:
     t = config["trainer"]
-    return profile.train_rows or int(t["steps"]) * int(t["prompts_per_step"])
+    return cluster.train_rows or int(t["steps"]) * int(t["prompts_per_step"])
 
 
 def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> int:
@@ -107,29 +107,29 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
     return len(rows)
 
 
-def preflight(profile: ClusterProfile) -> None:
+def preflight(cluster: ClusterSettings) -> None:
     """Checks on the job's interpreter that would otherwise fail inside Ray workers (RuntimeError naming the fix):
-    it imports verl and vllm, and flash_attn when the profile needs it (veRL's default attention kernels)."""
-    modules = ["verl", "vllm"] + (["flash_attn"] if profile.needs_flash_attn else [])
+    it imports verl and vllm, and flash_attn when the cluster needs it (veRL's default attention kernels)."""
+    modules = ["verl", "vllm"] + (["flash_attn"] if cluster.needs_flash_attn else [])
     code = (
         "import importlib.util, sys; missing = [m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]; "
         "print(' '.join(missing))"
     )
     try:
         out = subprocess.run(
-            [profile.python, "-c", code, *modules], capture_output=True, text=True, timeout=120
+            [cluster.python, "-c", code, *modules], capture_output=True, text=True, timeout=120
         )
     except OSError as err:
-        raise RuntimeError(f"profile.python={profile.python!r} cannot run: {err}") from None
+        raise RuntimeError(f"cluster.python={cluster.python!r} cannot run: {err}") from None
     missing = out.stdout.split()
     if out.returncode != 0 or missing:
         hint = (
-            "; install flash-attn (scripts/setup_cluster_env.sh does) or set profile.attn_implementation=sdpa"
+            "; install flash-attn (scripts/setup_cluster_env.sh does) or set cluster.attn_implementation=sdpa"
             if "flash_attn" in missing
             else "; use the cluster environment (make cluster-env, docs/cluster.md)"
         )
         raise RuntimeError(
-            f"profile.python={profile.python} lacks {', '.join(missing) or out.stderr.strip()[-200:]}{hint}"
+            f"cluster.python={cluster.python} lacks {', '.join(missing) or out.stderr.strip()[-200:]}{hint}"
         )
 
 
@@ -146,25 +146,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours, extra = split_argv(sys.argv[1:] if argv is None else argv)
     try:
         config = compose(ours)
-        plan, profile = build_plan(config)
+        plan, cluster = build_plan(config)
         check_extra_overrides(extra, int(config["trainer"]["n"]))
     except Exception as err:  # composition and validation errors name the field
         print(f"error: {err}", file=sys.stderr)
         return 2
     plan.extra = list(extra)
-    rows = train_rows(config, profile)
-    summary = plan_summary(plan, config, profile) | {
+    rows = train_rows(config, cluster)
+    summary = plan_summary(plan, config, cluster) | {
         "train_rows": rows,
         "extra_overrides": plan.extra,
-        "command": plan.command(profile.python),
+        "command": plan.command(cluster.python),
     }
     if config.get("dry_run"):
         print(json.dumps(summary, indent=2, default=str))
         print("\n# veRL command (dry run, nothing written or started):")
-        print(plan.shell(profile.python))
+        print(plan.shell(cluster.python))
         return 0
     try:
-        preflight(profile)
+        preflight(cluster)
     except RuntimeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -175,8 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp.write_text(json.dumps(summary, indent=2, default=str))
     os.replace(tmp, plan.run_dir / "verl_plan.json")
     env = {**os.environ, **plan.env}
-    print(f"[verl] {plan.shell(profile.python)}", file=sys.stderr)
-    return subprocess.call(plan.command(profile.python), env=env, cwd=REPO_ROOT)
+    print(f"[verl] {plan.shell(cluster.python)}", file=sys.stderr)
+    return subprocess.call(plan.command(cluster.python), env=env, cwd=REPO_ROOT)
 
 
 if __name__ == "__main__":

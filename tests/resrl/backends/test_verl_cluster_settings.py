@@ -10,15 +10,15 @@ import sys
 import pytest
 import torch
 
-from resrl.backends.verl.config import ClusterProfile, check_extra_overrides, ray_num_cpus, translate
+from resrl.backends.verl.config import ClusterSettings, check_extra_overrides, ray_num_cpus, translate
 from resrl.backends.verl.grouping import check_whole_groups
 from resrl.backends.verl.launch import compose, main
 from resrl.paths import REPO_ROOT
 
 
-def _plan(environ, **profile):
+def _plan(environ, **cluster):
     config = compose(["method=resrl", "model=qwen3-1.7b"])
-    prof = ClusterProfile.from_mapping({**config["profile"], **profile})
+    prof = ClusterSettings.from_mapping({**config["cluster"], **cluster})
     return translate(config, prof, REPO_ROOT / "r", environ=environ)
 
 
@@ -34,7 +34,7 @@ def test_ray_gets_slurms_cpu_count_and_nothing_when_joining_a_cluster():
     assert (
         _plan({"SLURM_CPUS_PER_TASK": "16"}, ray_num_cpus=12).overrides["ray_kwargs.ray_init.num_cpus"] == 12
     )
-    assert ray_num_cpus(ClusterProfile(), {"SLURM_CPUS_PER_TASK": ""}) is None
+    assert ray_num_cpus(ClusterSettings(), {"SLURM_CPUS_PER_TASK": ""}) is None
 
 
 def test_every_ray_worker_uses_the_jobs_interpreter():
@@ -43,7 +43,7 @@ def test_every_ray_worker_uses_the_jobs_interpreter():
     plan = _plan({}, python=".venv-cluster/bin/python")
     want = os.path.abspath(".venv-cluster/bin/python")
     assert plan.overrides["ray_kwargs.ray_init.runtime_env.py_executable"] == want
-    assert plan.command(ClusterProfile(python=".venv-cluster/bin/python").python)[0] == want
+    assert plan.command(ClusterSettings(python=".venv-cluster/bin/python").python)[0] == want
 
 
 def test_check_whole_groups():
@@ -79,23 +79,23 @@ def test_attention_kernels_are_a_profile_setting():
         plan.overrides["actor_rollout_ref.model.use_remove_padding"] is False
     )  # remove-padding needs flash_attn
     with pytest.raises(
-        ValueError, match="profile.attn_implementation='flash'; valid: flash_attention_2, sdpa"
+        ValueError, match="cluster.attn_implementation='flash'; valid: flash_attention_2, sdpa"
     ):
-        ClusterProfile(attn_implementation="flash")
+        ClusterSettings(attn_implementation="flash")
 
 
 def test_launch_refuses_an_interpreter_without_the_gpu_stack_before_writing_anything(tmp_path, capsys):
     """A job interpreter without verl/vllm/flash_attn would fail inside Ray workers after minutes; the launcher
     checks it first (this test venv has none of them) and leaves no run folder behind."""
     out = tmp_path / "run"
-    code = main(["method=grpo", "model=qwen3-1.7b", f"output_dir={out}", f"profile.python={sys.executable}"])
+    code = main(["method=grpo", "model=qwen3-1.7b", f"output_dir={out}", f"cluster.python={sys.executable}"])
     err = capsys.readouterr().err
     assert code == 2 and not out.exists()
     # the main venv lacks all three; .venv-verl (make test-verl) has verl but not vllm or flash_attn
     assert re.search(
-        rf"error: profile.python={re.escape(sys.executable)} lacks (verl, )?vllm, flash_attn", err
+        rf"error: cluster.python={re.escape(sys.executable)} lacks (verl, )?vllm, flash_attn", err
     ), err
-    assert "profile.attn_implementation=sdpa" in err
+    assert "cluster.attn_implementation=sdpa" in err
 
 
 def test_release_grouping_is_refused_on_verl():
@@ -103,7 +103,7 @@ def test_release_grouping_is_refused_on_verl():
     with pytest.raises(
         ValueError, match="method.grouping='release_micro_batch' runs on the local trainer only"
     ):
-        translate(config, ClusterProfile.from_mapping(config["profile"]), REPO_ROOT / "r", environ={})
+        translate(config, ClusterSettings.from_mapping(config["cluster"]), REPO_ROOT / "r", environ={})
 
 
 def test_loss_aggregation_reaches_the_actor_and_scales_micro_batches():

@@ -10,7 +10,7 @@ import torch
 from resrl.backends.verl.config import (
     LOSS_AGG_ENV,
     METHOD_ENV,
-    ClusterProfile,
+    ClusterSettings,
     format_override,
     method_from_env,
     translate,
@@ -34,9 +34,9 @@ def composed():
 @pytest.mark.parametrize("method", METHODS)
 def test_paper_translation(composed, method, model):
     config = composed[(method, model)]
-    plan = translate(config, ClusterProfile.from_mapping(config["profile"]), REPO_ROOT / "results/runs/x")
+    plan = translate(config, ClusterSettings.from_mapping(config["cluster"]), REPO_ROOT / "results/runs/x")
     o = plan.overrides
-    # the paper's settings (trainer/paper.yaml) and the authors' layout (profile/paper.yaml)
+    # the paper's settings (trainer/paper.yaml) and the authors' layout (cluster/paper.yaml)
     assert o["data.train_batch_size"] == 256
     assert o[f"{AR}.actor.ppo_mini_batch_size"] == 64
     assert o[f"{AR}.rollout.n"] == 4
@@ -73,7 +73,7 @@ def test_paper_translation(composed, method, model):
 
 def test_resrl_length_reward_travels_with_the_method(composed):
     config = composed[("resrl", "qwen3-4b")]
-    plan = translate(config, ClusterProfile(), REPO_ROOT / "r")
+    plan = translate(config, ClusterSettings(), REPO_ROOT / "r")
     sent = json.loads(plan.env[METHOD_ENV])
     assert (sent["length_reward"], sent["length_max"], sent["length_start"], sent["length_end_scale"]) == (
         True,
@@ -93,30 +93,30 @@ def test_size_and_model_errors(composed):
     with pytest.raises(ValueError, match="mini_batch_prompts=12 must be a multiple of the 8 GPUs"):
         translate(
             {**config, "trainer": {**config["trainer"], "mini_batch_prompts": 12, "prompts_per_step": 24}},
-            ClusterProfile(),
+            ClusterSettings(),
             REPO_ROOT,
         )
     with pytest.raises(ValueError, match="tensor parallel size 3"):
-        translate(config, ClusterProfile(rollout_tp=3), REPO_ROOT)
+        translate(config, ClusterSettings(rollout_tp=3), REPO_ROOT)
     with pytest.raises(ValueError, match="source 'gguf_package'"):
         translate(
             {**config, "model": {"name": "smollm2-135m", "source": "gguf_package"}},
-            ClusterProfile(),
+            ClusterSettings(),
             REPO_ROOT,
         )
-    with pytest.raises(ValueError, match="unknown profile field"):
-        ClusterProfile.from_mapping({"gpus": 8})
-    assert ClusterProfile(rollout_tp_by_model={"qwen3-8b": 8}).tp_for("qwen3-8b") == 8
+    with pytest.raises(ValueError, match="unknown cluster field"):
+        ClusterSettings.from_mapping({"gpus": 8})
+    assert ClusterSettings(rollout_tp_by_model={"qwen3-8b": 8}).tp_for("qwen3-8b") == 8
 
 
 def test_profiles_compose():
-    two = compose(["profile=two_nodes", "method=grpo"])
-    plan = translate(two, ClusterProfile.from_mapping(two["profile"]), REPO_ROOT)
+    two = compose(["cluster=two_nodes", "method=grpo"])
+    plan = translate(two, ClusterSettings.from_mapping(two["cluster"]), REPO_ROOT)
     assert plan.overrides["trainer.nnodes"] == 2 and plan.overrides["trainer.n_gpus_per_node"] == 8
     smoke = compose(
-        ["profile=smoke", "trainer.prompts_per_step=2", "trainer.mini_batch_prompts=1", "trainer.steps=2"]
+        ["cluster=smoke", "trainer.prompts_per_step=2", "trainer.mini_batch_prompts=1", "trainer.steps=2"]
     )
-    plan = translate(smoke, ClusterProfile.from_mapping(smoke["profile"]), REPO_ROOT)
+    plan = translate(smoke, ClusterSettings.from_mapping(smoke["cluster"]), REPO_ROOT)
     assert plan.overrides[f"{AR}.rollout.tensor_model_parallel_size"] == 1
     assert plan.overrides["data.train_batch_size"] == 2 and plan.overrides["trainer.logger"] == ["console"]
 
@@ -184,7 +184,7 @@ def test_launcher_dry_run_prints_full_command(tmp_path):
             sys.executable,
             "-m",
             "resrl.backends.verl.launch",
-            "profile=paper",
+            "cluster=paper",
             "method=resrl",
             "model=qwen3-4b",
             "dry_run=true",

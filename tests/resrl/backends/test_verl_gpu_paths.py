@@ -13,7 +13,7 @@ import json
 import pytest
 import torch
 
-from resrl.backends.verl.config import METHOD_ENV, ClusterProfile, translate
+from resrl.backends.verl.config import METHOD_ENV, ClusterSettings, translate
 from resrl.paths import REPO_ROOT
 
 try:
@@ -51,7 +51,7 @@ def _verl_config(method: str, environ=None):
 
     config = our_compose([f"method={method}", "model=qwen3-1.7b"])
     plan = translate(
-        config, ClusterProfile.from_mapping(config["profile"]), REPO_ROOT / "r", environ=environ or {}
+        config, ClusterSettings.from_mapping(config["cluster"]), REPO_ROOT / "r", environ=environ or {}
     )
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=VERL_CONFIG_DIR, version_base=None):

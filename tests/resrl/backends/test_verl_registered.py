@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from resrl.backends.verl.config import METHOD_ENV, ClusterProfile, translate
+from resrl.backends.verl.config import METHOD_ENV, ClusterSettings, translate
 from resrl.paths import REPO_ROOT
 
 try:
@@ -201,7 +201,7 @@ def test_translated_overrides_compose_in_verl(method):
     from resrl.backends.verl.main import VERL_CONFIG_DIR
 
     config = our_compose([f"method={method}", "model=qwen3-1.7b"])
-    plan = translate(config, ClusterProfile.from_mapping(config["profile"]), REPO_ROOT / "r")
+    plan = translate(config, ClusterSettings.from_mapping(config["cluster"]), REPO_ROOT / "r")
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=VERL_CONFIG_DIR, version_base=None):
         cfg = compose(config_name="ppo_trainer", overrides=plan.argv())

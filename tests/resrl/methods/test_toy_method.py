@@ -83,12 +83,12 @@ def test_the_local_trainer_and_the_diagnostics_run_the_toy(toy, tmp_path):
 
 
 def test_verl_translation_asks_the_toy(toy):
-    from resrl.backends.verl.config import ADV_GRPO, ClusterProfile, translate
+    from resrl.backends.verl.config import ADV_GRPO, ClusterSettings, translate
     from resrl.backends.verl.launch import compose
 
     config = compose(["method=grpo", "model=qwen3-1.7b"])
     config["method"] = {"name": "toy", "layer": -3}
-    plan = translate(config, ClusterProfile.from_mapping(config["profile"]), environ={})
+    plan = translate(config, ClusterSettings.from_mapping(config["cluster"]), environ={})
     assert plan.overrides["algorithm.adv_estimator"] == ADV_GRPO
     try:
         from resrl.backends.verl.workers import capture_layers

@@ -7,19 +7,23 @@ def _list(xs):
     return "[" + ",".join(xs) + "]"
 
 
+def evaluator_command(module, wildcards, part, extra):
+    """The one command builder of every evaluation rule: `python -m <module>` on the backbone (by name) or the
+    trained folder, labelled (model, variant) in the metrics table; run_name and results_dir put its outputs under
+    results/{samples,metrics}/<profile>/<model>/<variant>/<part>/."""
+    w = wildcards
+    overrides = [f"model={w.model}"]
+    if w.variant != "base":
+        overrides.append(f"checkpoint={checkpoint_of(w.model, w.variant)}")
+    overrides += [f"method={w.variant}", f"model_name={w.model}", f"run_name={PNAME}/{w.model}/{w.variant}/{part}",
+                  "results_dir=results"] + list(extra)
+    return f"{PY} -m {module} " + " ".join(f"'{o}'" for o in overrides)
+
+
 def math_command(wildcards, part):
     spec = P["evals"][part]
-    overrides = [
-        f"checkpoint={checkpoint_of(wildcards.model, wildcards.variant)}",
-        f"model_name={wildcards.model}",
-        f"method={wildcards.variant}",
-        f"run_name={PNAME}/{wildcards.model}/{wildcards.variant}/{part}",
-        f"benchmarks={_list(spec['benchmarks'])}",
-        "results_dir=results",
-    ] + list(spec.get("overrides", []))
-    return f"{PY} -m evaluators.math " + " ".join(
-        f"'{o}'" for o in overrides
-    )
+    extra = [f"benchmarks={_list(spec['benchmarks'])}"] + list(spec.get("overrides", []))
+    return evaluator_command("evaluators.math", wildcards, part, extra)
 
 
 def trained_model_input(wildcards):
@@ -86,27 +90,12 @@ if P.get("code"):
         log:
             f"results/logs/{PNAME}/code/{{model}}/{{variant}}/{{bench}}.log",
         params:
-            checkpoint=lambda w: "" if w.variant == "base" else f"checkpoint={checkpoint_of(w.model, w.variant)}",
-            extra=" ".join(P["code"].get("overrides", [])),
-            run=lambda w: f"{PNAME}/{w.model}/{w.variant}/code",
+            cmd=lambda w: evaluator_command("evaluators.code", w, "code",
+                                            [f"benchmark={w.bench}"] + list(P["code"].get("overrides") or [])),
         resources:
             gpu=1,
         shell:
-            "{PY} -m evaluators.code benchmark={wildcards.bench} model={wildcards.model} {params.checkpoint} method={wildcards.variant} "
-            "model_name={wildcards.model} run_name={params.run} results_dir=results {params.extra} > {log} 2>&1"
-
-
-def evaluator_command(module, wildcards, part, extra):
-    """`python -m <module>` on the backbone (by name) or the trained folder, labelled (model, variant) in the
-    metrics table; run_name and results_dir put its outputs under results/{samples,metrics}/<profile>/<model>/
-    <variant>/<part>/."""
-    w = wildcards
-    overrides = [f"model={w.model}"]
-    if w.variant != "base":
-        overrides.append(f"checkpoint={checkpoint_of(w.model, w.variant)}")
-    overrides += [f"method={w.variant}", f"model_name={w.model}", f"run_name={PNAME}/{w.model}/{w.variant}/{part}",
-                  "results_dir=results"] + list(extra)
-    return f"{PY} -m {module} " + " ".join(f"'{o}'" for o in overrides)
+            "{params.cmd} > {log} 2>&1"
 
 
 def model_job_gpus(overrides):

@@ -5,25 +5,25 @@ VERL = P["train"].get("backend", "local") == "verl"
 VERL_CLUSTER = P["train"].get("cluster", "paper")
 
 
-def verl_cluster_profile(name, seen=()):
-    """experiments/verl/profile/<name>.yaml with its Hydra `defaults` parents merged in (the fields the DAG needs:
+def verl_cluster_settings(name, seen=()):
+    """experiments/verl/cluster/<name>.yaml with its Hydra `defaults` parents merged in (the fields the DAG needs:
     nnodes, gpus_per_node)."""
-    path = VERL_PROFILE_DIR / f"{name}.yaml"
+    path = VERL_CLUSTER_DIR / f"{name}.yaml"
     if not path.is_file() or name in seen:
-        valid = ", ".join(sorted(p.stem for p in VERL_PROFILE_DIR.glob("*.yaml")))
-        raise ValueError(f"{PROFILE_DIR / (PNAME + '.yaml')}: train.cluster={name!r} is not a veRL cluster profile "
-                         f"(experiments/verl/profile/); valid: {valid}")
+        valid = ", ".join(sorted(p.stem for p in VERL_CLUSTER_DIR.glob("*.yaml")))
+        raise ValueError(f"{PROFILE_DIR / (PNAME + '.yaml')}: train.cluster={name!r} is not a veRL cluster setting "
+                         f"(experiments/verl/cluster/); valid: {valid}")
     raw = yaml.safe_load(path.read_text()) or {}
     merged = {}
     for parent in raw.get("defaults") or []:
         if isinstance(parent, str) and parent != "_self_":
-            merged.update(verl_cluster_profile(parent, (*seen, name)))
+            merged.update(verl_cluster_settings(parent, (*seen, name)))
     merged.update({k: v for k, v in raw.items() if k != "defaults"})
     return merged
 
 
 if VERL:
-    _cluster = verl_cluster_profile(VERL_CLUSTER)
+    _cluster = verl_cluster_settings(VERL_CLUSTER)
     if int(_cluster.get("nnodes", 1)) != 1:
         # One Snakemake job is one SLURM allocation on one node; a multi-node Ray cluster needs the hand-written
         # sbatch script of docs/cluster.md (ray start on every node), not the DAG.
@@ -51,9 +51,9 @@ def train_command(wildcards):
     args = " ".join(f"'{o}'" for o in overrides)
     if not VERL:
         return f"{PY} -m resrl.train {args}"
-    # veRL on a GPU node (Ray's driver and workers run profile.python = this DAG's interpreter), then its FSDP
+    # veRL on a GPU node (Ray's driver and workers run cluster.python = this DAG's interpreter), then its FSDP
     # checkpoint converted to final_model/ (what the evaluators load) by the same interpreter's veRL merger
-    return (f"{PY} -m resrl.backends.verl.launch profile={VERL_CLUSTER} {shlex.quote('profile.python=' + PY_PATH)} "
+    return (f"{PY} -m resrl.backends.verl.launch cluster={VERL_CLUSTER} {shlex.quote('cluster.python=' + PY_PATH)} "
             f"{args} && {PY} -m resrl.backends.verl.checkpoint {shlex.quote(out_dir)} --python {PY}")
 
 
@@ -73,7 +73,7 @@ rule train:
         cmd=train_command,
     threads: JOB_THREADS
     # SLURM (snakemake-executor-plugin-slurm): `gpu` becomes sbatch --gpus, cpus_per_task --cpus-per-task,
-    # mem_mb --mem, runtime (minutes) --time; the SLURM profile adds partition and account.
+    # mem_mb --mem, runtime (minutes) --time; the SLURM executor profile adds partition and account.
     resources:
         gpu=TRAIN_GPUS,
         cpus_per_task=8 * TRAIN_GPUS if VERL else JOB_THREADS,

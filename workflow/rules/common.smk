@@ -9,9 +9,8 @@ import yaml
 BASE = Path(workflow.basedir)  # the repository (configs); outputs go to the working directory (-d)
 PROFILE_DIR = BASE / "experiments" / "profile"
 ABLATION_DIR = BASE / "experiments" / "ablation"
-VERL_PROFILE_DIR = BASE / "experiments" / "verl" / "profile"
-PROFILE_KEYS = {"keep_final_models", "profile", "models", "methods", "evaluate_base", "train", "evals", "passk", "code", "agents", "bfcl", "ablation",
-                "job_threads", "python"}
+VERL_CLUSTER_DIR = BASE / "experiments" / "verl" / "cluster"
+PROFILE_SCHEMA = BASE / "workflow" / "schemas" / "profile.schema.yaml"
 
 
 def _load_yaml(path, kind, valid_dir):
@@ -22,22 +21,35 @@ def _load_yaml(path, kind, valid_dir):
 
 
 def load_profile(name):
-    prof = _load_yaml(PROFILE_DIR / f"{name}.yaml", "profile", PROFILE_DIR)
-    unknown = sorted(set(prof) - PROFILE_KEYS)
-    missing = sorted({"profile", "models", "methods", "train", "evals"} - set(prof))
-    if unknown or missing:
-        raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: unknown keys {unknown}, missing keys {missing}")
-    for part, spec in prof["evals"].items():
-        bad = sorted(set(spec) - {"benchmarks", "overrides", "table1"})
-        if bad or not spec.get("benchmarks"):
-            raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: evals.{part}: unknown keys {bad} or no benchmarks")
+    """experiments/profile/<name>.yaml, validated against workflow/schemas/profile.schema.yaml (structure, types,
+    known names), then the cross-field rules a schema cannot state; every error names the file."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    path = PROFILE_DIR / f"{name}.yaml"
+    prof = _load_yaml(path, "profile", PROFILE_DIR)
+    try:
+        validate(prof, str(PROFILE_SCHEMA))
+    except WorkflowError as err:
+        raise ValueError(f"{path}: {_schema_error(err)}") from None
     if prof.get("passk") and prof["passk"] not in prof["evals"]:
-        raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: passk={prof['passk']!r} is not one of evals {sorted(prof['evals'])}")
-    _check_section(prof, "agents", "envs", AGENT_ENVS, {"envs", "overrides", "env_overrides"}, name)
-    _check_section(prof, "bfcl", "categories", BFCL_CATEGORIES, {"categories", "overrides"}, name)
-    if "python" in prof and not (isinstance(prof["python"], str) and prof["python"].strip()):
-        raise ValueError(f"{PROFILE_DIR / (name + '.yaml')}: python: expected an interpreter path, got {prof['python']!r}")
+        raise ValueError(f"{path}: passk={prof['passk']!r} is not one of evals {sorted(prof['evals'])}")
+    _check_rule_keys(prof, path)
     return prof
+
+
+def _schema_error(err):
+    """jsonschema's message in one line, with the path of the bad field (train.backend, agents.envs.0, ...)."""
+    import jsonschema
+
+    cause = None
+    for e in (err, err.__context__, *getattr(err, "args", ())):  # snakemake raises it while handling jsonschema's
+        if isinstance(e, jsonschema.ValidationError):
+            cause = e
+    if isinstance(cause, jsonschema.ValidationError):
+        where = ".".join(str(p) for p in cause.absolute_path) or "(top level)"
+        return f"{where}: {cause.message.splitlines()[0]}"
+    return str(err).splitlines()[0]
 
 
 # Names the agent and BFCL evaluators know and Tables 3 and 4 read (evaluators/agents/registry.py ENVS without
@@ -48,38 +60,21 @@ BFCL_CATEGORIES = ("base", "miss_func", "miss_param", "long_context")
 RULE_SET_KEYS = {"model", "checkpoint", "method", "model_name", "run_name", "results_dir", "format", "env", "subset"}
 
 
-def _check_section(prof, section, names_key, valid, keys, name):
-    """agents / bfcl: null, or a mapping with the allowed keys, a non-empty list of known names and override
-    lists that leave the rule's own settings alone; errors name the profile file and the bad key."""
-    spec = prof.get(section)
-    where = f"{PROFILE_DIR / (name + '.yaml')}: {section}"
-    if spec is None:
-        return
-    if not isinstance(spec, dict):
-        raise ValueError(f"{where}: expected null or a mapping with keys {sorted(keys)}, got {spec!r}")
-    bad = sorted(set(spec) - keys)
-    if bad:
-        raise ValueError(f"{where}: unknown keys {bad}; allowed: {sorted(keys)}")
-    names = spec.get(names_key)
-    if not isinstance(names, list) or not names:
-        raise ValueError(f"{where}.{names_key}: expected a non-empty list of {list(valid)}, got {names!r}")
-    unknown = [n for n in names if n not in valid]
-    if unknown:
-        raise ValueError(f"{where}.{names_key}: unknown names {unknown}; allowed: {list(valid)}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"{where}.{names_key}: names repeated in {names}")
-    per_name = spec.get("env_overrides") or {}  # agents only: overrides of one environment (e.g. its data_dir)
-    if not isinstance(per_name, dict) or any(k not in names for k in per_name):
-        raise ValueError(f"{where}.env_overrides: expected a mapping from names in {section}.{names_key} {names} to "
-                         f"override lists, got {per_name!r}")
-    lists = {"overrides": spec.get("overrides") or []}
-    lists.update({f"env_overrides.{k}": v or [] for k, v in per_name.items()})
+def _check_rule_keys(prof, path):
+    """Evaluator overrides must leave alone what the rules set themselves (outputs are found by them)."""
+    lists = {f"evals.{k}.overrides": v.get("overrides") for k, v in prof["evals"].items()}
+    for section in ("code", "agents", "bfcl"):
+        spec = prof.get(section) or {}
+        lists[f"{section}.overrides"] = spec.get("overrides")
+        for env, overrides in (spec.get("env_overrides") or {}).items():
+            lists[f"{section}.env_overrides.{env}"] = overrides
     for key, overrides in lists.items():
-        if not isinstance(overrides, list) or not all(isinstance(o, str) and "=" in o for o in overrides):
-            raise ValueError(f"{where}.{key}: expected a list of key=value overrides, got {overrides!r}")
-        taken = sorted({o.split("=", 1)[0].lstrip("+~") for o in overrides} & RULE_SET_KEYS)
+        taken = sorted({o.split("=", 1)[0].lstrip("+~") for o in overrides or []} & RULE_SET_KEYS)
         if taken:
-            raise ValueError(f"{where}.{key}: {taken} are set by the workflow's rules")
+            raise ValueError(f"{path}: {key}: {taken} are set by the workflow's rules")
+    for env in (prof.get("agents") or {}).get("env_overrides") or {}:
+        if env not in prof["agents"]["envs"]:
+            raise ValueError(f"{path}: agents.env_overrides.{env}: {env!r} is not in agents.envs {prof['agents']['envs']}")
 
 
 P = load_profile(str(config.get("profile", "tiny")))
