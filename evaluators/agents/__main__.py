@@ -15,8 +15,7 @@ from __future__ import annotations
 from evaluators.agents.config import AgentEvalConfig
 from evaluators.agents.registry import ENVS
 from evaluators.agents.tasks import TASK_TYPES
-from evaluators.common.cli import DEVICES, ENGINES, FORMATS, EvaluatorCLI, model_names
-from resrl.paths import REPO_ROOT
+from evaluators.common.cli import EvaluatorCLI
 
 CLI = EvaluatorCLI(
     prog="evaluators.agents",
@@ -28,10 +27,8 @@ CLI = EvaluatorCLI(
         "python -m evaluators.agents env=alfworld model=smollm2-135m episodes=2 max_new_tokens=48",
         "python -m evaluators.agents envs=[alfworld,webshop] checkpoint=results/runs/<run>/final_model method=resrl",
     ],
-    config_dir=REPO_ROOT / "experiments",
     config_name="agent_eval",
     schema=AgentEvalConfig,
-    run="evaluators.agents.run",
     headline=lambda conf, out: (
         f"env {conf.env}, split {conf.resolved_split}, episodes {conf.episodes}, "
         f"max_steps {conf.resolved_max_steps}, max_new_tokens {conf.max_new_tokens}, data {out['data_source']}"
@@ -40,18 +37,11 @@ CLI = EvaluatorCLI(
     choices={
         "env": ENVS,
         "envs": ENVS,
-        "model": model_names,
-        "engine": ENGINES,
-        "device": DEVICES,
-        "format": FORMATS,
         "task_types": TASK_TYPES,
     },
     extra=[("envs", "[alfworld]", "environments to evaluate, one after the other (same as env= for one)")],
 )
-compose = CLI.compose
-compose_all = CLI.compose_all
-help_text = CLI.help_text
-main = CLI.main
+main = CLI.main  # and CLI.compose, CLI.compose_all, CLI.help_text
 
 if __name__ == "__main__":
     main()

@@ -90,3 +90,12 @@ def parse_action(reply: str, admissible: Sequence[str] | None = None) -> ParsedA
     if canonical is not None:
         return ParsedAction(canonical, admissible=True)
     return ParsedAction(action, admissible=False)
+
+
+def check_can_step(env) -> None:
+    """An environment's ``step`` guard: reset first, and no step after the episode ended (RuntimeError naming the
+    episode)."""
+    if env._env is None:
+        raise RuntimeError(f"{env.episode_id}: step() before reset()")
+    if env.done:
+        raise RuntimeError(f"{env.episode_id}: step() after the episode ended")

@@ -21,7 +21,7 @@ import os
 import re
 from typing import Any
 
-from evaluators.agents.actions import parse_action
+from evaluators.agents.actions import check_can_step, parse_action
 from evaluators.agents.data import GameSpec
 from evaluators.agents.prompting import AgentPrompt
 from resrl.rollout.multi_turn import EnvStep, Message
@@ -159,10 +159,7 @@ class TextGameEnv:
         return self.prompt.opening(self.task, observation, self._shown_actions())
 
     def step(self, action: str) -> EnvStep:
-        if self._env is None:
-            raise RuntimeError(f"{self.episode_id}: step() before reset()")
-        if self.done:
-            raise RuntimeError(f"{self.episode_id}: step() after the episode ended")
+        check_can_step(self)
         self.steps += 1
         parsed = parse_action(action, self.admissible)
         if parsed.action is None:

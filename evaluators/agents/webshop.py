@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from evaluators.agents.actions import parse_action
+from evaluators.agents.actions import check_can_step, parse_action
 from evaluators.agents.data import check_webshop_dir
 from evaluators.agents.prompting import AgentPrompt
 from resrl.rollout.multi_turn import EnvStep, Message
@@ -170,10 +170,7 @@ class WebShopEnv:
         return self.prompt.opening(self.instruction, observation, admissible_actions(self.available))
 
     def step(self, action: str) -> EnvStep:
-        if self._env is None:
-            raise RuntimeError(f"{self.episode_id}: step() before reset()")
-        if self.done:
-            raise RuntimeError(f"{self.episode_id}: step() after the episode ended")
+        check_can_step(self)
         self.steps += 1
         parsed = parse_action(action)
         if parsed.action is None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 from evaluators.bfcl.config import BFCLEvalConfig
 from evaluators.bfcl.data import CATEGORIES
 from evaluators.bfcl.prompts import CALL_FORMATS
-from evaluators.common.cli import DEVICES, ENGINES, FORMATS, EvaluatorCLI, model_names
-from resrl.paths import REPO_ROOT
+from evaluators.common.cli import EvaluatorCLI
 
 CLI = EvaluatorCLI(
     prog="evaluators.bfcl",
@@ -22,10 +21,8 @@ CLI = EvaluatorCLI(
         "python -m evaluators.bfcl model=smollm2-135m subset=base limit=2 max_new_tokens=64",
         "python -m evaluators.bfcl checkpoint=results/runs/<run>/final_model method=resrl subset=all",
     ],
-    config_dir=REPO_ROOT / "experiments",
     config_name="bfcl_eval",
     schema=BFCLEvalConfig,
-    run="evaluators.bfcl.run",
     headline=lambda conf, out: (
         f"subset {conf.subset}, limit={conf.limit}, call_format={conf.call_format}, "
         f"max_new_tokens={conf.max_new_tokens}, max_turn_steps={conf.max_turn_steps}"
@@ -33,15 +30,9 @@ CLI = EvaluatorCLI(
     choices={
         "subset": ("all", *CATEGORIES),
         "call_format": CALL_FORMATS,
-        "model": model_names,
-        "engine": ENGINES,
-        "device": DEVICES,
-        "format": FORMATS,
     },
 )
-compose = CLI.compose
-help_text = CLI.help_text
-main = CLI.main
+main = CLI.main  # and CLI.compose, CLI.compose_all, CLI.help_text
 
 if __name__ == "__main__":
     main()

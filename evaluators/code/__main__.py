@@ -9,8 +9,7 @@ once per benchmark of ``benchmarks=[...]`` (``benchmark=<name>`` is the same as 
 from __future__ import annotations
 
 from evaluators.code.config import BENCHMARKS, CodeEvalConfig
-from evaluators.common.cli import DEVICES, ENGINES, FORMATS, EvaluatorCLI, model_names
-from resrl.paths import REPO_ROOT
+from evaluators.common.cli import EvaluatorCLI
 
 CLI = EvaluatorCLI(
     prog="evaluators.code",
@@ -23,10 +22,8 @@ CLI = EvaluatorCLI(
         "method=resrl",
         "python -m evaluators.code benchmark=humaneval_plus benchmark.memory_mb=2048 --cfg",
     ],
-    config_dir=REPO_ROOT / "experiments",
     config_name="code_eval",
     schema=CodeEvalConfig,
-    run="evaluators.code.run",
     headline=lambda conf, out: (
         f"benchmark {conf.benchmark.name}, n={conf.n}, limit={conf.limit}, "
         f"max_new_tokens={conf.max_new_tokens}, sandbox {out['sandbox_mode']} mode, {conf.workers} workers"
@@ -35,10 +32,6 @@ CLI = EvaluatorCLI(
     repeat=("benchmark", ("benchmarks", "benchmark"), BENCHMARKS, "code benchmark"),
     choices={
         "benchmarks": BENCHMARKS,
-        "model": model_names,
-        "engine": ENGINES,
-        "device": DEVICES,
-        "format": FORMATS,
     },
     extra=[
         (
@@ -53,10 +46,7 @@ CLI = EvaluatorCLI(
         "holds the defaults shown for humaneval_plus)."
     ],
 )
-compose = CLI.compose
-compose_all = CLI.compose_all
-help_text = CLI.help_text
-main = CLI.main
+main = CLI.main  # and CLI.compose, CLI.compose_all, CLI.help_text
 
 if __name__ == "__main__":
     main()

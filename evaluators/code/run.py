@@ -29,7 +29,6 @@ from evaluators.code.sandbox import detect_mode, run_many
 from evaluators.common import SampleStore
 from evaluators.common.policy import LazyPolicy, model_spec
 from evaluators.common.run import EvalRun, open_run
-from evaluators.metrics import compute_metric_rows
 
 log = logging.getLogger(__name__)
 
@@ -240,17 +239,7 @@ def _run_locked(cfg: CodeEvalConfig, tasks: list[CodeTask], run: EvalRun) -> dic
     new = sample_and_grade(cfg, tasks, store, sampler, run.label, gt, stats)
     records = [r for r in store.records() if r["sample_index"] < cfg.n]
     table = benchmark.correctness_tables(tasks, records, cfg.n, correctness)
-    rows = compute_metric_rows(
-        run.label,
-        cfg.method,
-        table,
-        pass_ks=cfg.pass_ks,
-        max_k=cfg.max_k,
-        n_boot=cfg.n_boot,
-        alpha=1 - cfg.ci,
-        seed=cfg.seed,
-        macro=False,
-    )
+    rows = run.sampled_rows(cfg, table, macro=False)
     rows, summary = benchmark.extra_rows(cfg, tasks, table, run.label, rows, run.metrics_dir)
     if record["model"]["content"].startswith(UNRESOLVED):  # the load may have made it knowable: record it
         record = _guard(cfg, run, samples_path)

@@ -28,12 +28,15 @@ from typing import Any, TypeVar
 from evaluators.common.config import FORMATS
 from evaluators.common.policy import DEVICES, ENGINES
 from resrl.cli_errors import UsageError, check_overrides, exit_on_user_error
+from resrl.paths import REPO_ROOT
 
 T = TypeVar("T")
 
 #: Plain string fields whose name is also a Hydra config group folder under ``experiments/`` (``method/``):
 #: ``method=resrl`` is a label here, not a choice of that group, so it is set after composing.
 LABEL_FIELDS: tuple[str, ...] = ("method",)
+
+EXPERIMENTS_DIR = REPO_ROOT / "experiments"  # the evaluators' Hydra configs (groups model/, benchmark/, ...)
 
 __all__ = ["DEVICES", "ENGINES", "FORMATS", "EvaluatorCLI", "compose_config", "model_names", "render_help"]
 
@@ -350,7 +353,7 @@ class EvaluatorCLI:
     ``config_name`` is composed from ``config_dir`` (a YAML file there, else the dataclass ``schema`` itself) and
     validated against ``schema``. ``presets``: the valid ``--config-name`` values (YAML files of ``config_dir``).
     ``repeat``: ``(field, list names, valid values, noun)``: a list argument such as ``benchmarks=[a,b]`` runs the
-    evaluation once per value with ``<field>=<value>``. ``run``: the module whose ``run(cfg)`` evaluates;
+    evaluation once per value with ``<field>=<value>``. ``<prog>.run``'s ``run(cfg)`` evaluates;
     ``headline(cfg, out)``: the words after the run name in the terminal summary.
     """
 
@@ -359,9 +362,8 @@ class EvaluatorCLI:
     examples: Sequence[str]
     config_name: str
     schema: type
-    run: str
     headline: Callable[[Any, dict[str, Any]], str]
-    config_dir: Path = Path()
+    config_dir: Path = EXPERIMENTS_DIR
     choices: Mapping[str, Sequence[str] | Callable[[], Sequence[str]]] = dataclasses.field(
         default_factory=dict
     )
@@ -403,6 +405,10 @@ class EvaluatorCLI:
         return compose_config(self.config_dir, name, self.schema, overrides, groups=self.groups)
 
     # -- help and entry point
+    def all_choices(self) -> dict[str, Sequence[str] | Callable[[], Sequence[str]]]:
+        """The valid values of choice fields: the shared ones (model, engine, device, format), then the family's."""
+        return {"model": model_names, "engine": ENGINES, "device": DEVICES, "format": FORMATS, **self.choices}
+
     def help_text(self) -> str:
         notes = list(self.notes)
         if self.presets:
@@ -417,7 +423,7 @@ class EvaluatorCLI:
             self.config_dir,
             self.config_name,
             self.schema,
-            self.choices,
+            self.all_choices(),
             extra=self.extra,
             hide=self.hide,
             notes=notes,
@@ -428,7 +434,7 @@ class EvaluatorCLI:
 
         from evaluators.common.run import print_result
 
-        out = importlib.import_module(self.run).run(conf)
+        out = importlib.import_module(f"{self.prog}.run").run(conf)
         print_result(out, self.headline(conf, out))
 
     def main(self, argv: Sequence[str] | None = None) -> None:

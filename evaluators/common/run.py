@@ -113,6 +113,25 @@ class EvalRun:
             **where,
         }
 
+    def sampled_rows(
+        self, cfg: Any, correct: dict[str, list[list[bool]]], *, macro: bool = True
+    ) -> list[MetricRow]:
+        """Avg@n and Pass@k rows (``evaluators.metrics``) of ``correct[benchmark][problem][sample]`` with the run's
+        label, the config's method, ``pass_ks``/``max_k``, bootstrap size, interval level and seed."""
+        from evaluators.metrics import compute_metric_rows
+
+        return compute_metric_rows(
+            self.label,
+            cfg.method,
+            correct,
+            pass_ks=cfg.pass_ks,
+            max_k=cfg.max_k,
+            n_boot=cfg.n_boot,
+            alpha=1 - cfg.ci,
+            seed=cfg.seed,
+            macro=macro,
+        )
+
     def elapsed(self) -> float:
         return round(time.monotonic() - self.started, 2)
 

@@ -8,8 +8,7 @@ field with its default and valid values; a bad field is one ``error: ...`` line 
 
 from __future__ import annotations
 
-from evaluators.common.cli import DEVICES, FORMATS, EvaluatorCLI, model_names
-from evaluators.common.policy import ENGINES
+from evaluators.common.cli import EvaluatorCLI
 from evaluators.math.benchmarks import BENCHMARKS
 from evaluators.math.config import MathEvalConfig
 from resrl.cli_errors import group_options
@@ -32,25 +31,18 @@ CLI = EvaluatorCLI(
     config_name="math_eval",
     schema=MathEvalConfig,
     presets=PRESETS,
-    run="evaluators.math.run",
     headline=lambda conf, out: (
         f"model {conf.source}, method {conf.method}, n={conf.n}, limit={conf.limit}, "
         f"max_new_tokens={conf.max_new_tokens}"
     ),
     choices={
-        "model": model_names,
         "benchmarks": sorted(BENCHMARKS),
-        "engine": ENGINES,
-        "device": DEVICES,
-        "format": FORMATS,
         "prompt": lambda: group_options(CONFIG_DIR, "prompt"),
     },
     hide=("prompt.name", "prompt.instruction", "prompt.template", "prompt.demos"),
     notes=["prompt=<name> picks a prompt preset; prompt.<field>=... changes one of its fields."],
 )
-compose = CLI.compose
-help_text = CLI.help_text
-main = CLI.main
+main = CLI.main  # and CLI.compose, CLI.compose_all, CLI.help_text
 
 if __name__ == "__main__":
     main()

@@ -27,7 +27,6 @@ from evaluators.math.benchmarks import MathProblem, load_benchmark
 from evaluators.math.config import MathEvalConfig
 from evaluators.math.grading_pool import GradingPool
 from evaluators.math.prompting import render_prompt
-from evaluators.metrics import compute_metric_rows
 
 log = logging.getLogger(__name__)
 
@@ -183,16 +182,7 @@ def _run_locked(cfg: MathEvalConfig, data: dict[str, list[MathProblem]], run: Ev
             correct[bench] = correctness_table(problems, records, cfg.n)
         grader_kills = pool.n_killed
 
-    rows = compute_metric_rows(
-        run.label,
-        cfg.method,
-        correct,
-        pass_ks=cfg.pass_ks,
-        max_k=cfg.max_k,
-        n_boot=cfg.n_boot,
-        alpha=1 - cfg.ci,
-        seed=cfg.seed,
-    )
+    rows = run.sampled_rows(cfg, correct)
     if record["model"]["content"].startswith(UNRESOLVED):  # loading may have made the content knowable
         record = _guard(cfg, run)
     timings = {

@@ -84,11 +84,18 @@ def test_help_lists_fields_defaults_and_valid_values(cli):
 
 
 def test_every_evaluator_takes_model_and_checkpoint(tmp_path):
-    from evaluators.agents.__main__ import compose as agents
-    from evaluators.bfcl.__main__ import compose as bfcl
-    from evaluators.code.__main__ import compose as code
-    from evaluators.code.__main__ import compose_all as code_all
-    from evaluators.math.__main__ import compose as math
+    from evaluators.agents.__main__ import CLI as AGENTS
+    from evaluators.bfcl.__main__ import CLI as BFCL
+    from evaluators.code.__main__ import CLI as CODE
+    from evaluators.math.__main__ import CLI as MATH
+
+    agents, bfcl, code, code_all, math = (
+        AGENTS.compose,
+        BFCL.compose,
+        CODE.compose,
+        CODE.compose_all,
+        MATH.compose,
+    )
 
     folder = tmp_path / "final_model"
     folder.mkdir()
@@ -116,12 +123,10 @@ def test_every_evaluator_takes_model_and_checkpoint(tmp_path):
     ]
     assert code(["benchmark=codeforces"]).benchmark.name == "codeforces"  # the old spelling
     assert code_all(["benchmarks=[livecodebench]", "benchmark.timeout_s=3"])[0].benchmark.timeout_s == 3
-    assert [
-        c.env
-        for c in __import__("evaluators.agents.__main__", fromlist=["x"]).compose_all(
-            ["envs=[alfworld,textworld]", "model=tiny-qwen3"]
-        )
-    ] == ["alfworld", "textworld"]
+    assert [c.env for c in AGENTS.compose_all(["envs=[alfworld,textworld]", "model=tiny-qwen3"])] == [
+        "alfworld",
+        "textworld",
+    ]
 
 
 def test_every_evaluator_is_one_declared_cli():
@@ -135,7 +140,7 @@ def test_every_evaluator_is_one_declared_cli():
         mod = importlib.import_module(f"evaluators.{family}.__main__")
         assert isinstance(mod.CLI, EvaluatorCLI) and mod.main == mod.CLI.main
         assert issubclass(mod.CLI.schema, EvalConfig), family
-        assert mod.CLI.run == f"evaluators.{family}.run"
+        assert mod.CLI.prog == f"evaluators.{family}"  # its run(cfg) is evaluators.<family>.run.run
 
 
 def test_one_model_resolution_for_every_family(tmp_path):

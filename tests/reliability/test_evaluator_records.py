@@ -129,7 +129,9 @@ def test_changed_model_is_one_line_on_the_command_line(tmp_path):
 def test_code_evaluator_refuses_samples_of_another_model(tmp_path, monkeypatch):
     """The code evaluator had no check at all: any stored sample was reused."""
     from evaluators.code import run as code_run
-    from evaluators.code.__main__ import compose
+    from evaluators.code.__main__ import CLI
+
+    compose = CLI.compose
     from resrl.rollout.base import Rollout
 
     class Scripted:

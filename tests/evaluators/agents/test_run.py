@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from evaluators.agents.__main__ import compose
+from evaluators.agents.__main__ import CLI
 from evaluators.agents.config import AgentEvalConfig
 from evaluators.agents.registry import make_envs
 from evaluators.agents.run import episode_key, run
@@ -113,14 +113,14 @@ def test_episode_key():
 
 
 def test_cli_config_composition():
-    conf = compose(["env=alfworld", "model=smollm2-135m", "episodes=2", "max_new_tokens=48"])
+    conf = CLI.compose(["env=alfworld", "model=smollm2-135m", "episodes=2", "max_new_tokens=48"])
     assert conf.model["name"] == "smollm2-135m" and conf.episodes == 2 and conf.max_new_tokens == 48
     assert conf.resolved_split == "valid_unseen" and conf.resolved_max_steps == 50
-    assert compose(["env=webshop", "model=tiny-qwen3"]).resolved_max_steps == 15
+    assert CLI.compose(["env=webshop", "model=tiny-qwen3"]).resolved_max_steps == 15
     with pytest.raises(ValueError, match="env='sciworld'"):
-        compose(["env=sciworld", "model=tiny-qwen3"])
+        CLI.compose(["env=sciworld", "model=tiny-qwen3"])
     with pytest.raises(ValueError, match="task_types has unknown types"):
-        compose(["model=tiny-qwen3", "task_types=[pick]"])
+        CLI.compose(["model=tiny-qwen3", "task_types=[pick]"])
 
 
 def test_missing_alfworld_data_fails_before_anything_is_written(tmp_path):

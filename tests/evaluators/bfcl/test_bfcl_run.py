@@ -15,7 +15,7 @@ pytest.importorskip(
 )
 
 from evaluators.bfcl import run as run_mod  # noqa: E402
-from evaluators.bfcl.__main__ import compose, main  # noqa: E402
+from evaluators.bfcl.__main__ import CLI, main  # noqa: E402
 from evaluators.bfcl.data import load_category  # noqa: E402
 from evaluators.common.schema import METRIC_COLUMNS  # noqa: E402
 from resrl.models.tiny import build_byte_tokenizer  # noqa: E402
@@ -82,22 +82,22 @@ def fake_policy(monkeypatch):
 
 
 def test_compose_and_validate():
-    conf = compose(["model=smollm2-135m", "subset=base", "limit=2"])
+    conf = CLI.compose(["model=smollm2-135m", "subset=base", "limit=2"])
     assert conf.model["name"] == "smollm2-135m" and conf.subset == "base" and conf.limit == 2
-    assert conf.categories == ["base"] and compose([]).categories == [
+    assert conf.categories == ["base"] and CLI.compose([]).categories == [
         "base",
         "miss_func",
         "miss_param",
         "long_context",
     ]
-    assert compose(["subset=multi_turn_long_context"]).subset == "long_context"
+    assert CLI.compose(["subset=multi_turn_long_context"]).subset == "long_context"
     for bad, msg in (
         ("subset=simple", "unknown BFCL multi-turn category"),
         ("call_format=xml", "call_format"),
         ("max_turn_steps=0", "max_turn_steps must be"),
     ):
         with pytest.raises(Exception, match=msg):
-            compose([bad])
+            CLI.compose([bad])
 
 
 def test_cli_reports_bad_values_in_one_line(capsys):
@@ -112,7 +112,7 @@ def test_cli_reports_bad_values_in_one_line(capsys):
 
 def test_run_scores_transcripts_and_resumes(tmp_path, fake_policy):
     fake_policy({"multi_turn_base_0"})
-    conf = compose(
+    conf = CLI.compose(
         [
             "subset=base",
             "limit=2",
@@ -149,12 +149,12 @@ def test_run_scores_transcripts_and_resumes(tmp_path, fake_policy):
     assert pd.read_csv(out2["metrics_path"]).equals(df)
     # other episode settings in the same run folder are refused
     with pytest.raises(ValueError, match="different \\['max_turn_steps'\\]"):
-        run_mod.run(compose(["subset=base", "limit=2", f"results_dir={tmp_path}", "max_turn_steps=5"]))
+        run_mod.run(CLI.compose(["subset=base", "limit=2", f"results_dir={tmp_path}", "max_turn_steps=5"]))
 
 
 def test_all_categories_give_the_overall_row(tmp_path, fake_policy):
     fake_policy({"multi_turn_base_0", "multi_turn_miss_func_0", "multi_turn_miss_param_0"})
-    out = run_mod.run(compose(["limit=1", "n_boot=20", f"results_dir={tmp_path}", "progress=false"]))
+    out = run_mod.run(CLI.compose(["limit=1", "n_boot=20", f"results_dir={tmp_path}", "progress=false"]))
     got = {r.benchmark: r.value for r in out["rows"]}
     assert got == {
         "bfcl_base": 1.0,
@@ -176,12 +176,12 @@ def test_transcripts_of_another_model_are_not_reused(tmp_path, fake_policy):
         f"results_dir={tmp_path}",
         "progress=false",
     ]
-    assert run_mod.run(compose(args))["timings"]["new_episodes"] == 1
+    assert run_mod.run(CLI.compose(args))["timings"]["new_episodes"] == 1
     with pytest.raises(
         ValueError, match=r"different \['model\.seed'\].*use another run_name=, or overwrite=true"
     ):
-        run_mod.run(compose([*args, "model.seed=1"]))
-    assert run_mod.run(compose([*args, "model.seed=1", "overwrite=true"]))["timings"]["new_episodes"] == 1
+        run_mod.run(CLI.compose([*args, "model.seed=1"]))
+    assert run_mod.run(CLI.compose([*args, "model.seed=1", "overwrite=true"]))["timings"]["new_episodes"] == 1
 
 
 def test_second_process_on_the_same_run_is_refused(tmp_path, fake_policy):
@@ -190,14 +190,16 @@ def test_second_process_on_the_same_run_is_refused(tmp_path, fake_policy):
     fake_policy(set())
     with exclusive_lock(tmp_path / "samples" / "base-tiny-qwen3" / ".lock"):
         with pytest.raises(FolderLocked, match=r"evaluation run base-tiny-qwen3 is in use .*pid"):
-            run_mod.run(compose(["model=tiny-qwen3", "subset=base", "limit=1", f"results_dir={tmp_path}"]))
+            run_mod.run(
+                CLI.compose(["model=tiny-qwen3", "subset=base", "limit=1", f"results_dir={tmp_path}"])
+            )
 
 
 @pytest.mark.slow
 def test_real_smollm2_episode(tmp_path):
     """SmolLM2-135M on one base entry, two replies of 8 tokens (its ~7,500-token prompt makes each reply slow on
     CPU). It does not answer in BFCL's format: the entry is cut off and scored invalid."""
-    conf = compose(
+    conf = CLI.compose(
         [
             "model=smollm2-135m",
             "subset=base",

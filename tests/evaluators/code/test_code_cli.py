@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from evaluators.code import run as run_mod
-from evaluators.code.__main__ import compose, main
+from evaluators.code.__main__ import CLI, main
 from evaluators.common.schema import METRIC_COLUMNS
 from resrl.rollout.base import Rollout
 
@@ -51,12 +51,12 @@ class ScriptedSampler:
 
 def test_compose_each_code_benchmark():
     for name in ("humaneval_plus", "livecodebench", "codeforces"):
-        conf = compose([f"benchmark={name}", "model=smollm2-135m", "limit=2", "n=4"])
+        conf = CLI.compose([f"benchmark={name}", "model=smollm2-135m", "limit=2", "n=4"])
         assert conf.benchmark.name == name and conf.limit == 2 and conf.n == 4
         assert conf.model["name"] == "smollm2-135m" and conf.prompt.enable_thinking is True
-    assert compose(["benchmark=livecodebench", "benchmark.timeout_s=3"]).benchmark.timeout_s == 3
+    assert CLI.compose(["benchmark=livecodebench", "benchmark.timeout_s=3"]).benchmark.timeout_s == 3
     with pytest.raises(Exception, match="n must be"):
-        compose(["n=0"])
+        CLI.compose(["n=0"])
 
 
 def test_cfg_flag_prints_the_config(capsys):
@@ -69,7 +69,7 @@ def test_humaneval_run_writes_tidy_metrics_and_resumes(tmp_path, monkeypatch):
     answers = {"HumanEval/0": HE0, "HumanEval/1": HE1}
     monkeypatch.setattr(run_mod, "LazySampler", lambda cfg: ScriptedSampler(cfg, answers))
     ScriptedSampler.calls = 0
-    conf = compose(["benchmark=humaneval_plus", "limit=2", "n=2", "n_boot=50", f"results_dir={tmp_path}"])
+    conf = CLI.compose(["benchmark=humaneval_plus", "limit=2", "n=2", "n_boot=50", f"results_dir={tmp_path}"])
     out = run_mod.run(conf)
     df = pd.read_csv(out["metrics_path"])
     assert tuple(df.columns) == METRIC_COLUMNS
@@ -92,14 +92,14 @@ def test_humaneval_run_writes_tidy_metrics_and_resumes(tmp_path, monkeypatch):
     assert pd.read_csv(out2["metrics_path"]).equals(df)
     # A larger n samples only the missing indices.
     out3 = run_mod.run(
-        compose(["benchmark=humaneval_plus", "limit=2", "n=3", "n_boot=50", f"results_dir={tmp_path}"])
+        CLI.compose(["benchmark=humaneval_plus", "limit=2", "n=3", "n_boot=50", f"results_dir={tmp_path}"])
     )
     assert ScriptedSampler.calls == 2 and out3["timings"]["graded_programs"] == 2
 
 
 def test_codeforces_run_reports_elo_and_percentile(tmp_path, monkeypatch):
     monkeypatch.setattr(run_mod, "LazySampler", lambda cfg: ScriptedSampler(cfg, {"1971A": CF0}))
-    conf = compose(["benchmark=codeforces", "limit=3", "n=2", "n_boot=50", f"results_dir={tmp_path}"])
+    conf = CLI.compose(["benchmark=codeforces", "limit=3", "n=2", "n_boot=50", f"results_dir={tmp_path}"])
     out = run_mod.run(conf)
     df = pd.read_csv(out["metrics_path"])
     elo = df[df.metric == "elo"].iloc[0]
