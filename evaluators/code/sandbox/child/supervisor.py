@@ -11,18 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 
-from .protocol import (
-    CONTINUE,
-    Error,
-    Job,
-    ProtocolError,
-    Ready,
-    Unit,
-    UnitResult,
-    WorkerStarted,
-    decode_frame,
-    encode_frame,
-)
+from . import protocol as wire
 from .pump import pump_unit
 from .rootfs import enter_new_root
 from .verdict import classify
@@ -58,19 +47,19 @@ class ControlReader:
 
 def emit(msg) -> None:
     """Send one frame to the parent (stdout, unbuffered)."""
-    data = encode_frame(msg)
+    data = wire.encode_frame(msg)
     while data:
         data = data[os.write(1, data) :]
 
 
 def _fail(detail: str) -> None:
-    emit(Error(detail))
+    emit(wire.Error(detail))
     os._exit(2)
 
 
-def run_unit(job: Job, unit: Unit, index: int) -> UnitResult:
+def run_unit(job: wire.Job, unit: wire.Unit, index: int) -> wire.UnitResult:
     """Run ``unit`` (number ``index``) in a fresh worker under ``job``'s settings and judge it."""
-    on_worker = None if job.mode == "namespace" else (lambda pid: emit(WorkerStarted(pid)))
+    on_worker = None if job.mode == "namespace" else (lambda pid: emit(wire.WorkerStarted(pid)))
     return classify(pump_unit(job, unit, index, on_worker), job.limits, unit.call_limits)
 
 
@@ -79,8 +68,8 @@ def main() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     control = ControlReader()
     try:
-        job = decode_frame(control.readline(), expect=Job)
-    except ProtocolError as exc:
+        job = wire.decode_frame(control.readline(), expect=wire.Job)
+    except wire.ProtocolError as exc:
         _fail(f"bad job: {exc}")
     try:
         if job.mode == "namespace":
@@ -89,9 +78,9 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises
         _fail(f"sandbox set-up failed in {job.mode} mode: {exc!r}")
     units, job = job.units, job._replace(units=())  # a worker needs its own unit only
-    emit(Ready(job.mode, os.getpid()))
+    emit(wire.Ready(job.mode, os.getpid()))
     for i, unit in enumerate(units):
         emit(run_unit(job, unit, i))
-        if i + 1 < len(units) and control.read1() != CONTINUE:
+        if i + 1 < len(units) and control.read1() != wire.CONTINUE:
             break
     os._exit(0)
