@@ -1,4 +1,5 @@
-"""Shared command line of the table scripts: ``--metrics FILE... --out STEM [--k K]``."""
+"""Shared command line of the table scripts: ``--metrics FILE... --out STEM [--k K] [--reference CSV --reported
+NAME...]`` (``--reported``: baselines not run here, shown with the paper's numbers and marked "(reported)")."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import argparse
 import glob
 from collections.abc import Callable, Sequence
 
-from paper_figures.common import Column, build_table, load_metrics, present_columns, write_table
+from paper_figures.common import (
+    Column,
+    build_table,
+    load_metrics,
+    present_columns,
+    reported_rows,
+    write_table,
+)
 
 
 def table_main(
@@ -22,10 +30,25 @@ def table_main(
     ap.add_argument(
         "--k", type=int, default=None, help="k of Avg@k/Pass@k columns (default: the largest present)"
     )
+    ap.add_argument("--reference", default=None, help="the paper's numbers (results/paper/reference.csv)")
+    ap.add_argument(
+        "--reported",
+        nargs="*",
+        default=[],
+        help="paper method names to show with the paper's numbers (e.g. EMPG)",
+    )
     args = ap.parse_args(argv)
     paths = sorted({p for pattern in args.metrics for p in (glob.glob(pattern) or [pattern])})
     columns = columns_for_k(args.k)
-    table = build_table(load_metrics(paths), columns)
+    df = load_metrics(paths)
+    if args.reported:
+        if not args.reference:
+            ap.error("--reported needs --reference")
+        import pandas as pd
+
+        extra = reported_rows(pd.read_csv(args.reference), name, args.reported)
+        df = pd.concat([df, extra], ignore_index=True) if len(extra) else df
+    table = build_table(df, columns)
     columns = present_columns(table, columns)
     table = table[[c.header for c in columns]]
     for p in write_table(args.out, table, columns, title, label):

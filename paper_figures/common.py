@@ -61,6 +61,42 @@ def _order_methods(methods: Iterable[str]) -> list[str]:
     return sorted(ms, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m))
 
 
+#: Metrics the paper writes in percent (tidy metrics hold fractions).
+PERCENT_METRICS = {"avg@k", "pass@k", "success", "score", "accuracy", "overall_acc"}
+#: Paper benchmark names -> ours where they differ.
+PAPER_BENCHMARK_NAMES = {"math_average": "macro", "bfcl_multi_turn": "bfcl_multi_turn"}
+REPORTED = " (reported)"
+
+
+def reported_rows(reference: pd.DataFrame, table: str, methods: Sequence[str]) -> pd.DataFrame:
+    """Tidy rows holding the paper's own numbers of ``methods`` (paper names, e.g. ``EMPG``) in ``table``, for
+    baselines the DAG does not run. Model ``paper``, method ``<name> (reported)``: never shown as ours."""
+    import re
+
+    rows = []
+    for _, ref in reference[
+        (reference["table"] == table) & (reference["method"].isin(list(methods)))
+    ].iterrows():
+        m = re.fullmatch(r"(avg|pass)@(\d+)", str(ref["metric"]))
+        metric, k = (f"{m.group(1)}@k", int(m.group(2))) if m else (str(ref["metric"]), 0)
+        metric = "accuracy" if metric == "overall_acc" else metric
+        scale = 100.0 if metric in PERCENT_METRICS else 1.0
+        rows.append(
+            {
+                "model": "paper",
+                "method": f"{ref['method']}{REPORTED}",
+                "benchmark": PAPER_BENCHMARK_NAMES.get(ref["benchmark"], ref["benchmark"]),
+                "metric": metric,
+                "k": k,
+                "value": float(ref["value"]) / scale,
+                "ci_low": math.nan,
+                "ci_high": math.nan,
+                "n_samples": 0,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+
+
 def build_table(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
     """Rows (model, method), one column per :class:`Column`; NaN where a cell was not measured."""
     records = {}

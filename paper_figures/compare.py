@@ -1,5 +1,10 @@
 """Paper vs reproduced: every number the paper reports (``results/paper/reference.csv``, each with its source)
-next to ours where we measured the same (model, method, benchmark, metric, k), with the difference."""
+next to ours where we measured the same (table, model, method, benchmark, metric, k), with the difference.
+
+Metrics files are given as ``TABLE:DOMAIN=FILE`` (the DAG does): a row of ours matches only the paper's rows of
+the table its domain trained for (Table 3's ALFWorld numbers are compared with the ALFWorld-trained policies, never
+with the math ones). A bare ``FILE`` matches any table. The paper leaves the model of Tables 3 and 4 unspecified:
+such a cell is compared with each of our models of that table, named in ``ours_model``."""
 
 from __future__ import annotations
 
@@ -11,7 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from paper_figures.common import METHOD_LABELS, load_metrics, write_text
+from paper_figures.common import (
+    METHOD_LABELS,
+    PAPER_BENCHMARK_NAMES,
+    PERCENT_METRICS,
+    load_metrics,
+    write_text,
+)
 
 # The paper's method names -> ours. The paper does not say which lambda its "NSR" rows used: Zhu et al. 2025a
 # call lambda = 0 "NSR" and lambda = 0.1 "W-REINFORCE" (their recommended variant, the weak positive anchoring the
@@ -27,8 +38,6 @@ PAPER_METHODS = {
     "EMPG": ("empg",),
     "ReAct": ("react",),
 }
-PAPER_BENCHMARKS = {"math_average": "macro", "bfcl_multi_turn": "bfcl_multi_turn"}
-PERCENT_METRICS = {"avg@k", "pass@k", "success", "accuracy", "overall_acc"}
 
 
 def parse_metric(name: str) -> tuple[str, int | None]:
@@ -41,7 +50,25 @@ def parse_metric(name: str) -> tuple[str, int | None]:
     )
 
 
+def load_tagged(entries: list[str]) -> pd.DataFrame:
+    """``TABLE:DOMAIN=FILE`` (or a bare ``FILE`` / glob) -> tidy rows with ``table`` and ``domain`` columns."""
+    frames = []
+    for entry in entries:
+        tag, sep, path = entry.partition("=")
+        if not sep or ":" not in tag:
+            tag, path = "", entry
+        table, _, domain = tag.partition(":")
+        for f in sorted(glob.glob(path) or [path]):
+            df = load_metrics([f])
+            frames.append(df.assign(table=table or None, domain=domain or None))
+    if not frames:
+        return load_metrics([]).assign(table=None, domain=None)
+    return pd.concat(frames, ignore_index=True)
+
+
 def compare(reference: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
+    if "table" not in ours.columns:
+        ours = ours.assign(table=None, domain=None)
     rows = []
     for _, ref in reference.iterrows():
         if not re.fullmatch(r"(avg|pass)@\d+|elo|percentile|success|overall_acc|score", str(ref["metric"])):
@@ -49,37 +76,43 @@ def compare(reference: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
         metric, k = parse_metric(ref["metric"])
         model = str(ref["model"]).lower()
         ours_methods = PAPER_METHODS.get(ref["method"], (str(ref["method"]).lower(),))
-        bench = PAPER_BENCHMARKS.get(ref["benchmark"], ref["benchmark"])
+        bench = PAPER_BENCHMARK_NAMES.get(ref["benchmark"], ref["benchmark"])
         for method in ours_methods:
             hit = ours[
-                (ours["model"].str.lower() == model)
+                (ours["table"].isna() | (ours["table"] == ref["table"]))
                 & (ours["method"] == method)
                 & (ours["benchmark"] == bench)
                 & (ours["metric"] == metric)
             ]
+            if model != "unspecified":
+                hit = hit[hit["model"].str.lower() == model]
             if k is not None:
                 hit = hit[hit["k"] == k]
             scale = 100.0 if metric in PERCENT_METRICS else 1.0
-            mine = float(hit["value"].iloc[0]) * scale if len(hit) else math.nan
             label = (
                 ref["method"]
                 if len(ours_methods) == 1
                 else f"{ref['method']} vs ours {METHOD_LABELS[method]}"
             )
-            rows.append(
-                {
-                    "table": ref["table"],
-                    "model": ref["model"],
-                    "method": label,
-                    "benchmark": ref["benchmark"],
-                    "metric": ref["metric"],
-                    "paper": float(ref["value"]),
-                    "reproduced": mine,
-                    "delta": mine - float(ref["value"]) if len(hit) else math.nan,
-                    "source": ref["source"],
-                    "confidence": ref["confidence"],
-                }
-            )
+            matches = list(hit.itertuples()) or [None]
+            for h in matches:
+                mine = float(h.value) * scale if h is not None else math.nan
+                rows.append(
+                    {
+                        "table": ref["table"],
+                        "domain": h.domain if h is not None else None,
+                        "model": ref["model"],
+                        "ours_model": h.model if h is not None else None,
+                        "method": label,
+                        "benchmark": ref["benchmark"],
+                        "metric": ref["metric"],
+                        "paper": float(ref["value"]),
+                        "reproduced": mine,
+                        "delta": mine - float(ref["value"]) if h is not None else math.nan,
+                        "source": ref["source"],
+                        "confidence": ref["confidence"],
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -92,13 +125,15 @@ def render(table: pd.DataFrame, ours: pd.DataFrame) -> str:
         "benchmark and metric where we measured it, and the difference (ours − paper). Cells without a",
         "reproduced value were not run here (no GPU: the Qwen3 grid needs the `paper` profile on a cluster).",
         "",
-        "| table | model | method | benchmark | metric | paper | reproduced | Δ | source (confidence) |",
-        "|---|---|---|---|---|---:|---:|---:|---|",
+        "| table | domain | model (ours) | method | benchmark | metric | paper | reproduced | Δ | source (confidence) |",
+        "|---|---|---|---|---|---|---:|---:|---:|---|",
     ]
     for _, r in table.iterrows():
+        d = lambda v: "—" if v is None or (isinstance(v, float) and math.isnan(v)) else v  # noqa: E731
+        model = r["model"] if d(r["ours_model"]) == "—" else f"{r['model']} ({r['ours_model']})"
         lines.append(
-            f"| {r['table']} | {r['model']} | {r['method']} | {r['benchmark']} | {r['metric']} | {f(r['paper'])} | "
-            f"{f(r['reproduced'])} | {f(r['delta'])} | {r['source']} ({r['confidence']}) |"
+            f"| {r['table']} | {d(r['domain'])} | {model} | {r['method']} | {r['benchmark']} | {r['metric']} | "
+            f"{f(r['paper'])} | {f(r['reproduced'])} | {f(r['delta'])} | {r['source']} ({r['confidence']}) |"
         )
     matched = int(table["reproduced"].notna().sum()) if len(table) else 0
     lines += ["", f"Cells with both values: {matched} of {len(table)}.", ""]
@@ -114,8 +149,7 @@ if __name__ == "__main__":
     ap.add_argument("--metrics", nargs="*", default=[])
     ap.add_argument("--out", required=True, help="output stem (.md and .csv)")
     a = ap.parse_args()
-    files = sorted({p for pat in a.metrics for p in (glob.glob(pat) or [pat])})
-    ours = load_metrics(files)
+    ours = load_tagged(a.metrics)
     table = compare(pd.read_csv(a.reference), ours)
     stem = Path(a.out)
     print(write_text(stem.with_suffix(".md"), render(table, ours)))

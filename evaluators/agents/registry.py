@@ -82,6 +82,7 @@ def make_envs(
     task_types: list[str] | None = None,
     expert: bool = False,
     webshop_num_products: int | None = None,
+    benchmark_data: bool = False,
 ) -> list[Any]:
     """``episodes`` ChatEnvs of ``env`` (``alfworld``, ``textworld``, ``webshop``) on ``split`` (None: the paper's
     evaluation split), ``max_steps`` steps each (None: 50 ALFWorld/TextWorld, 15 WebShop).
@@ -89,6 +90,8 @@ def make_envs(
     ``data_dir``: ALFWorld data (None: ``$ALFWORLD_DATA``, else the shipped generated set), a folder of TextWorld
     games, or the WebShop checkout. ``think``: ask for ``<think>`` reasoning; ``task_types``: ALFWorld types to keep;
     ``expert``: load walkthroughs (scripted policies in tests); ``webshop_num_products``: WebShop's product subset.
+    ``benchmark_data``: refuse the shipped generated ALFWorld games (a training task on the real games must not
+    fall back to the stand-in; FileNotFoundError naming the download command).
     """
     _check_env(env)
     split = split or DEFAULT_SPLIT[env]
@@ -101,7 +104,13 @@ def make_envs(
 
         if env == "alfworld":
             split = canonical_split(split)
-            root, _ = resolve_alfworld_dir(data_dir)
+            root, origin = resolve_alfworld_dir(data_dir)
+            if benchmark_data and origin == "shipped":
+                raise FileNotFoundError(
+                    "ALFWorld's game files are needed (alfworld 0.4.2: `pip install alfworld && alfworld-download`, "
+                    "into $ALFWORLD_DATA or ~/.cache/alfworld); set data_dir or $ALFWORLD_DATA. The project's "
+                    "generated games are the alfworld_tiny stand-in, not the benchmark"
+                )
             games = ordered_games(find_alfworld_games(root, split, task_types), seed)
         else:
             root = data_dir

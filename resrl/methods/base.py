@@ -137,6 +137,12 @@ class Method:
         return self.cfg.kl_coef != 0.0
 
     @property
+    def needs_entropy(self) -> bool:
+        """Whether the loss reads the token entropies (``PolicyInputs.entropy``): an entropy bonus, or a method
+        that modulates by entropy (EMPG)."""
+        return self.cfg.entropy_coef != 0.0
+
+    @property
     def verl_advantage(self) -> str:
         """The sequence-advantage kind veRL's estimator registry computes: ``"grpo"`` (group normalised) or
         ``"w_reinforce"`` (+lambda / -1)."""

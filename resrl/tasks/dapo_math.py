@@ -118,6 +118,11 @@ class DapoMathTask(Task):
         self.path = Path(self.config.path) if self.config.path else default_path()
         self._rows: list[tuple[int, str, str]] | None = None
 
+    def check_data(self) -> None:
+        """FileNotFoundError naming the file and where to get it (``load_rows``'s message) when it is missing."""
+        if not self.path.is_file():
+            load_rows(self.path)
+
     @property
     def rows(self) -> list[tuple[int, str, str]]:
         if self._rows is None:

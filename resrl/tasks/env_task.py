@@ -118,6 +118,14 @@ class EnvTask(Task):
             self._factory = load_factory(self.config.factory)
         return self._factory
 
+    def check_data(self) -> None:
+        """Build one training episode (factories only record what to load): a missing data folder fails here,
+        naming it, before any training."""
+        for env in self._build("train", 1):
+            close = getattr(env, "close", None)
+            if close is not None:
+                close()
+
     def size(self, split: str) -> int:
         self.check_split(split)
         return self.config.train_size if split == "train" else self.config.test_size

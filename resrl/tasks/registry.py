@@ -17,6 +17,7 @@ from resrl.tasks.arith import ArithConfig, ArithTask
 from resrl.tasks.base import Task
 from resrl.tasks.dapo_math import DapoMathConfig, DapoMathTask
 from resrl.tasks.env_task import EnvTask, EnvTaskConfig
+from resrl.tasks.problem_task import ProblemTask, ProblemTaskConfig
 
 TASK_CONFIG_DIR = REPO_ROOT / "experiments" / "task"
 TASKS: dict[str, tuple[type, type[Task]]] = {
@@ -26,6 +27,7 @@ TASKS: dict[str, tuple[type, type[Task]]] = {
 #: Task kinds selected by a config's ``kind`` field instead of its name.
 TASK_KINDS: dict[str, tuple[type, type[Task]]] = {
     "env": (EnvTaskConfig, EnvTask),
+    "problems": (ProblemTaskConfig, ProblemTask),
 }
 
 

@@ -88,7 +88,15 @@ ANSWER_FORMATS = {"boxed_int": "boxed", "dapo": "answer_line", "math_grader": "a
 
 
 def get_reward(name: str) -> RewardFn:
-    """The reward function called ``name`` (one of ``REWARDS``)."""
+    """The reward function called ``name`` (one of ``REWARDS``), or the function at ``"package.module:function"``
+    (a verifier owned elsewhere, e.g. the code evaluator's sandbox; imported on first use)."""
+    if ":" in name:
+        from resrl.tasks.problem_task import import_path
+
+        fn = import_path(name, "reward")
+        if not callable(fn):
+            raise ValueError(f"task.reward={name!r} is not a function")
+        return fn
     if name == "boxed_int":
         return boxed_int_reward
     if name == "dapo":
@@ -104,7 +112,12 @@ def get_reward(name: str) -> RewardFn:
 
 
 def reward_name(fn: RewardFn) -> str:
-    """Which implementation a reward function is (for logs): ``boxed_int``, ``dapo`` or ``math_grader``."""
+    """Which implementation a reward function is (for logs): ``boxed_int``, ``dapo``, ``math_grader`` or the
+    plug-in's ``module:function``."""
     if fn is boxed_int_reward:
         return "boxed_int"
-    return "dapo" if fn is dapo_reward else "math_grader"
+    if fn is dapo_reward:
+        return "dapo"
+    if fn is math_grader_reward:
+        return "math_grader"
+    return f"{fn.__module__}:{fn.__qualname__}"

@@ -237,7 +237,7 @@ class Trainer:
             self.cfg.temperature,
             hidden_layer=self.method.hidden_layer,
             with_prompt_repr=self.method.prompt_repr is not None,
-            with_entropy=self.method.cfg.entropy_coef != 0.0,
+            with_entropy=self.method.needs_entropy,
             prompt_repr_exclude_last=self.method.prompt_repr == "exclude_last",
         )
         inputs = PolicyInputs(

@@ -28,6 +28,16 @@ from resrl.rollout.multi_turn import Trajectory, run_episodes
 from resrl.trainer.config import TrainerConfig
 
 
+def has_test_split(task) -> bool:
+    """Whether the task holds held-out problems (DeepCoder's and DAPO-Math's training sets have none)."""
+    return "test" in getattr(task, "splits", ("train", "test"))
+
+
+def no_held_out(step: int) -> dict[str, Any]:
+    """The evaluation record of a task without a test split: says so instead of inventing a number."""
+    return {"step": step, "note": "the task has no test split; held-out evaluation skipped"}
+
+
 @dataclass
 class Group:
     """The ``n`` responses to one prompt and their verifier scores (for a multi-turn task: the ``n``
@@ -151,6 +161,8 @@ class PromptSource:
     def evaluate(self, step: int) -> tuple[dict[str, float], list[str]]:
         """Held-out accuracy: ``eval_n`` samples for each of ``eval_problems`` test problems (Avg@n, Pass@n)."""
         cfg = self.cfg
+        if not has_test_split(self.task):
+            return no_held_out(step), []
         problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
         params = SamplingParams(
             n=cfg.eval_n,
@@ -262,6 +274,8 @@ class EpisodeSource:
         """``eval_n`` episodes of each of ``eval_problems`` test episodes; ``avg_at_n``/``pass_at_n`` count successes
         (``score()["success"] > 0``), ``reward_mean`` the rewards."""
         cfg = self.cfg
+        if not has_test_split(self.task):
+            return no_held_out(step), []
         problems = [self.task.get("test", i) for i in range(min(cfg.eval_problems, self.task.size("test")))]
         params = SamplingParams(
             n=1,

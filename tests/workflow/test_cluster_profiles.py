@@ -62,12 +62,17 @@ def programs(command: str) -> list[list[str]]:
 
 
 def train_commands(out: str, model: str | None = None) -> dict[str, list[list[str]]]:
-    """variant -> [launcher argv, merger argv] of the train jobs (of ``model`` only, when given)."""
-    return {
-        re.search(r"'method=(\w+)'", cmd).group(1): programs(cmd)
-        for rule, cmd in jobs_with_commands(out)
-        if rule == "train" and (model is None or f"'model={model}'" in cmd)
-    }
+    """``<domain>/<variant>`` -> the argvs of its train job ([launcher, merger] on veRL, [trainer] locally), of
+    ``model`` only when given."""
+    found = {}
+    for rule, cmd in jobs_with_commands(out):
+        if rule != "train" or (model is not None and f"'model={model}'" not in cmd):
+            continue
+        domain, _model, variant = re.search(
+            r"output_dir=\S*?results/runs/\w+/(\w+)/([\w.-]+)/(\w+)'", cmd
+        ).groups()
+        found[f"{domain}/{variant}"] = programs(cmd)
+    return found
 
 
 @pytest.mark.parametrize(
@@ -90,7 +95,12 @@ def test_every_rule_runs_the_profiles_interpreter(tmp_path, config, python):
     assert not wrong, wrong
     if "profile=tiny" in config:
         return
-    for launcher, merger in train_commands(dry_run(tmp_path, *config, until="train")).values():
+    trains = train_commands(dry_run(tmp_path, *config, until="train")).values()
+    local = [argvs for argvs in trains if argvs[0][1:3] == ["-m", "resrl.train"]]
+    assert all(
+        len(argvs) == 1 for argvs in local
+    )  # multi-turn domains train on the local trainer (a GPU node)
+    for launcher, merger in (argvs for argvs in trains if argvs not in local):
         # the veRL launcher runs its veRL command (Ray's driver, whose workers inherit it) with cluster.python
         assert (
             launcher[1:3] == ["-m", "resrl.backends.verl.launch"] and f"cluster.python={python}" in launcher
@@ -103,8 +113,8 @@ def test_every_rule_runs_the_profiles_interpreter(tmp_path, config, python):
 def test_launcher_and_merger_get_the_same_absolute_run_dir(tmp_path):
     work = tmp_path / "work"
     trains = train_commands(dry_run(work, "profile=paper", until="train"), model="qwen3-4b")
-    launcher, merger = trains["resrl"]
-    run_dir = str(work / "results" / "runs" / "paper" / "qwen3-4b" / "resrl")
+    launcher, merger = trains["math/resrl"]
+    run_dir = str(work / "results" / "runs" / "paper" / "math" / "qwen3-4b" / "resrl")
     assert f"output_dir={run_dir}" in launcher and merger[3] == run_dir
     # and both tools resolve it to that folder, run from a directory that is neither the repository nor -d
     elsewhere = tmp_path / "elsewhere"
@@ -132,15 +142,22 @@ def test_smoke_profile_lists_both_methods_and_every_table(tmp_path):
     out = dry_run(tmp_path / "work", "profile=smoke")
     block = out[out.index("Job stats:") :]
     jobs = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
-    assert jobs["train"] == 2  # GRPO and ResRL on Qwen3-0.6B
+    assert jobs["train"] == 2 * 4  # GRPO and ResRL on Qwen3-0.6B, in each of the four domains
     assert jobs["sample_math"] == jobs["metrics_math"] == 3  # with the untrained backbone
     assert jobs["evaluate_code"] == jobs["evaluate_agents"] == jobs["evaluate_bfcl"] == 3
-    for report in ("table1", "table2", "table3", "table4", "passk_figure", "compare_paper"):
+    for report in ("table1", "table2", "table3", "table4", "passk_figure", "compare_paper", "preflight"):
         assert jobs[report] == 1, report
-    # the veRL launcher composes what the DAG passes (1 GPU, 4 steps of 8 prompts), for both methods
-    for variant, (launcher, _) in train_commands(
-        dry_run(tmp_path / "work", "profile=smoke", until="train")
-    ).items():
+    # the veRL launcher composes what the DAG passes (1 GPU, 4 steps of 8 prompts), for both methods, on the
+    # stand-in data of every single-turn domain
+    trains = train_commands(dry_run(tmp_path / "work", "profile=smoke", until="train"))
+    assert {k for k, v in trains.items() if v[0][1:3] == ["-m", "resrl.train"]} == {
+        "alfworld/grpo",
+        "alfworld/resrl",
+    }
+    for key, (launcher, *_) in trains.items():
+        if launcher[1:3] == ["-m", "resrl.train"]:
+            continue
+        variant = key.split("/")[1]
         assert launcher[3] == "cluster=smoke" and "model=qwen3-0.6b" in launcher
         plan = subprocess.run(
             [sys.executable, *launcher[1:], "dry_run=true"],

@@ -43,7 +43,7 @@ def _workflow_copy(root: Path, profile: str) -> Path:
     profile `custom` holding `profile`; returns the copy's Snakefile."""
     root.mkdir(parents=True)
     shutil.copy(REPO_ROOT / "Snakefile", root / "Snakefile")
-    for part in ("workflow", "experiments/profile", "experiments/ablation"):
+    for part in ("workflow", "experiments"):
         shutil.copytree(REPO_ROOT / part, root / part)
     (root / "results" / "paper").mkdir(parents=True)
     shutil.copy(
@@ -79,20 +79,36 @@ def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
     assert {"table1", "passk_figure", "training_curves", "compare_paper", "all"} <= set(jobs)
     # no code, agent or BFCL jobs on the CPU profile: the DAG is exactly the 35 jobs it was
     assert not {"evaluate_code", "evaluate_agents", "evaluate_bfcl", "table2", "table3", "table4"} & set(jobs)
-    assert jobs["total"] == 35
+    assert jobs["total"] == 36  # with the preflight job
 
 
-def test_paper_profile_dry_run_lists_the_grid(tmp_path):
-    proc = _dry_run("profile=paper", workdir=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    jobs = _job_counts(proc.stdout)
-    assert jobs["train"] == 18  # 3 Qwen3 sizes x 6 methods (the paper's "NSR" as lambda 0 and as lambda 0.1)
+def test_paper_profile_dry_run_lists_the_grid(paper_commands):
+    """Each table trained as the paper did: one policy per domain, on that domain's data, with its baselines."""
+    out = paper_commands
+    jobs = _job_counts(out)
+    # math 3 sizes x 6 methods; code 6 methods on Qwen3-4B; ALFWorld and WebShop 3 each (GRPO, EMPG, ResRL);
+    # tools 3 (NSR, W-REINFORCE, ResRL); Table 5: NSR and ResRL at 32B
+    assert jobs["train"] == 18 + 6 + 3 + 3 + 3 + 2
+    trains = _shell_commands(out, "resrl.backends.verl.launch") + _shell_commands(out, "resrl.train")
+    tasks = sorted(re.search(r"'task=(\w+)'", c).group(1) for c in trains)
+    assert {t: tasks.count(t) for t in set(tasks)} == {
+        "dapo_math": 18 + 2,
+        "deepcoder": 6,
+        "alfworld": 3,
+        "webshop": 3,
+        "toolrl": 3,
+    }
+    assert any("'model=qwen3-32b'" in c and "cluster=paper32b" in c for c in trains)
     assert jobs["sample_math"] == 21 and jobs["sample_passk"] == 21  # with the backbone rows
-    assert jobs["evaluate_code"] == 63  # 21 x LiveCodeBench, CodeForces, HumanEval+
-    assert jobs["evaluate_agents"] == 42  # 21 x ALFWorld, WebShop
-    assert jobs["evaluate_bfcl"] == 21  # 21 x one run over the four multi-turn categories
-    assert jobs["table2"] == jobs["table3"] == jobs["table4"] == jobs["compare_paper"] == 1
-    assert jobs["total"] == 235
+    assert jobs["evaluate_code"] == 7 * 3  # backbone + 6 methods x LiveCodeBench, CodeForces, HumanEval+
+    assert jobs["evaluate_agents"] == 4 + 4  # ReAct + 3 trained, per environment, on its own checkpoints
+    assert jobs["evaluate_bfcl"] == 4 + 1  # backbone + 3 trained + the published ToolACE-8B
+    assert jobs["sample_math32b"] == 2 and jobs["preflight"] == 1
+    for t in ("table1", "table2", "table3", "table4", "table5", "compare_paper"):
+        assert jobs[t] == 1, t
+    # the math checkpoints are evaluated on math only
+    for module in ("evaluators.code", "evaluators.agents", "evaluators.bfcl"):
+        assert not any("results/runs/paper/math/" in c for c in _shell_commands(out, module)), module
 
 
 @pytest.fixture(scope="module")
@@ -118,47 +134,51 @@ def paper_commands(tmp_path_factory) -> str:
 
 def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_commands):
     out = paper_commands
-    run = "'model_name=qwen3-4b' 'run_name=paper/qwen3-4b/resrl/{}' 'results_dir=results'"
-    trained = "'model=qwen3-4b' 'checkpoint=results/runs/paper/qwen3-4b/resrl/final_model' 'method=resrl'"
+    run = "'model_name=qwen3-4b' 'run_name=paper/{d}/qwen3-4b/resrl/{p}' 'results_dir=results'"
+    trained = "'model=qwen3-4b' 'checkpoint=results/runs/paper/{d}/qwen3-4b/resrl/final_model' 'method=resrl'"
 
     agents = _shell_commands(out, "evaluators.agents")
-    assert len(agents) == 42
+    assert len(agents) == 8
     assert any(
-        f"{trained} {run.format('agents')} 'env=alfworld' 'engine=vllm' 'device=cuda' 'max_steps=50' "
-        "'data_dir="
+        f"{trained.format(d='alfworld')} {run.format(d='alfworld', p='agents')} 'env=alfworld' 'engine=vllm' "
+        "'device=cuda' 'max_steps=50' 'data_dir="
         in c
-        and c.endswith("> results/logs/paper/agents/qwen3-4b/resrl/alfworld.log 2>&1")
+        and c.endswith("> results/logs/paper/agents/alfworld/qwen3-4b/resrl/alfworld.log 2>&1")
         for c in agents
     )
     assert any(
-        f"{trained} {run.format('agents')} 'env=webshop' 'engine=vllm' 'device=cuda' 'max_steps=15' "
-        "'data_dir=" in c
+        f"{trained.format(d='webshop')} {run.format(d='webshop', p='agents')} 'env=webshop' 'engine=vllm' "
+        "'device=cuda' 'max_steps=15' 'data_dir=" in c
         for c in agents
     )
-    # the untrained backbone by name, without a checkpoint
+    # the untrained backbone by name, without a checkpoint, labelled ReAct
     assert any(
-        "'model=qwen3-8b' 'method=base' 'model_name=qwen3-8b' 'run_name=paper/qwen3-8b/base/agents'" in c
+        "'model=qwen3-4b' 'method=react' 'model_name=qwen3-4b' 'run_name=paper/alfworld/qwen3-4b/react/agents'"
+        in c
         for c in agents
     )
 
     bfcl = _shell_commands(out, "evaluators.bfcl")
-    assert len(bfcl) == 21 and all("'subset=all' 'engine=vllm' 'device=cuda'" in c for c in bfcl)
-    assert any(f"{trained} {run.format('bfcl/all')} 'subset=all'" in c for c in bfcl)
+    assert len(bfcl) == 5 and all("'subset=all' 'engine=vllm' 'device=cuda'" in c for c in bfcl)
+    assert any("'model=toolace-8b' 'method=toolace'" in c and "checkpoint=" not in c for c in bfcl)
+    assert any(
+        "'checkpoint=results/runs/paper/tools/qwen3-1.7b/resrl/final_model' 'method=resrl'" in c for c in bfcl
+    )
 
-    # where the evaluators write their tidy metrics (results/metrics/<run_name>/<env>.csv, .../bfcl.csv) is what
-    # the tables and the comparison read
+    # where the evaluators write their tidy metrics is what the tables and the comparison read
     table3 = _shell_commands(out, "paper_figures.table3")
     table4 = _shell_commands(out, "paper_figures.table4")
     compare = _shell_commands(out, "paper_figures.compare")
     assert len(table3) == len(table4) == len(compare) == 1
-    assert table3[0].count("/agents/") == 42 and "--out paper_figures/paper/table3 " in table3[0]
-    assert table4[0].count("/bfcl/all/bfcl.csv") == 21 and "--out paper_figures/paper/table4 " in table4[0]
-    for path in (
-        "results/metrics/paper/qwen3-4b/resrl/agents/alfworld.csv",
-        "results/metrics/paper/qwen3-4b/resrl/agents/webshop.csv",
-        "results/metrics/paper/qwen3-4b/resrl/bfcl/all/bfcl.csv",
+    assert table3[0].count("/agents/") == 8 and "--out paper_figures/paper/table3 " in table3[0]
+    assert "--reported PPO PPO" in table3[0] and "--reported ResT" in table4[0]
+    assert table4[0].count("/bfcl/all/bfcl.csv") == 5 and "--out paper_figures/paper/table4 " in table4[0]
+    for table, domain, path in (
+        ("table3", "alfworld", "results/metrics/paper/alfworld/qwen3-4b/resrl/agents/alfworld.csv"),
+        ("table3", "webshop", "results/metrics/paper/webshop/qwen3-4b/resrl/agents/webshop.csv"),
+        ("table4", "tools", "results/metrics/paper/tools/qwen3-1.7b/resrl/bfcl/all/bfcl.csv"),
     ):
-        assert f" {path} " in table3[0] + table4[0] and f" {path} " in compare[0]
+        assert f" {path} " in table3[0] + table4[0] and f" {table}:{domain}={path}" in compare[0]
     # `gpu` is the resource snakemake-executor-plugin-slurm turns into sbatch --gpus (tests/workflow/test_slurm.py)
     assert re.search(r"rule evaluate_agents:(?:\n    .*)*\n    resources: .*gpu=1", out)
     assert re.search(r"rule evaluate_bfcl:(?:\n    .*)*\n    resources: .*gpu=1", out)
@@ -185,7 +205,10 @@ def test_paper_training_goes_through_the_verl_launcher(tmp_path):
     out = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300).stdout
     assert "-m resrl.backends.verl.launch cluster=paper cluster.python=" in out
     assert " 'method=resrl' 'model=qwen3-4b'" in out
-    assert f"-m resrl.backends.verl.checkpoint {tmp_path}/results/runs/paper/qwen3-4b/resrl --python " in out
+    assert (
+        f"-m resrl.backends.verl.checkpoint {tmp_path}/results/runs/paper/math/qwen3-4b/resrl --python "
+        in out
+    )
 
 
 def test_ablation_adds_one_run_per_value(tmp_path):
@@ -203,11 +226,20 @@ def test_unknown_profile_and_ablation_are_named(tmp_path):
 
 
 BASE_PROFILE = """profile: custom
-models: [qwen3-4b]
-methods: [resrl]
-train: {backend: local, task: arith, trainer: cpu}
-evals: {math: {benchmarks: [math500]}}
+train: {backend: local, trainer: cpu}
+domains:
+  d:
+    table: table1
+    task: arith
+    models: [qwen3-4b]
+    methods: [resrl]
+    evals: {math: {benchmarks: [math500]}}
 """
+
+
+def _with(*sections: str) -> str:
+    """BASE_PROFILE with ``sections`` added to its domain ``d``."""
+    return BASE_PROFILE + "".join(f"    {s}\n" for s in sections)
 
 
 @pytest.mark.parametrize(
@@ -215,55 +247,76 @@ evals: {math: {benchmarks: [math500]}}
     [
         (
             "agents: {envs: [alfworld], episodes: 5}",
-            "agents: Additional properties are not allowed ('episodes'",
+            "domains.d.agents: Additional properties are not allowed ('episodes'",
         ),
-        ("bfcl: {categories: [base], limit: 2}", "bfcl: Additional properties are not allowed ('limit'"),
-        ("agents: {envs: [alfworld, scienceworld]}", "agents.envs.1: 'scienceworld' is not one of"),
-        ("bfcl: {categories: [base, multi_turn]}", "bfcl.categories.1: 'multi_turn' is not one of"),
-        ("bfcl: {categories: [base, base]}", "bfcl.categories: ['base', 'base'] has non-unique elements"),
-        ("train: {backend: slurm, task: arith, trainer: cpu}", "train.backend: 'slurm' is not one of"),
+        (
+            "bfcl: {categories: [base], limit: 2}",
+            "domains.d.bfcl: Additional properties are not allowed ('limit'",
+        ),
+        ("agents: {envs: [alfworld, scienceworld]}", "domains.d.agents.envs.1: 'scienceworld' is not one of"),
+        ("bfcl: {categories: [base, multi_turn]}", "domains.d.bfcl.categories.1: 'multi_turn' is not one of"),
+        (
+            "bfcl: {categories: [base, base]}",
+            "domains.d.bfcl.categories: ['base', 'base'] has non-unique elements",
+        ),
+        ("train: {backend: slurm}", "domains.d.train.backend: 'slurm' is not one of"),
+        ("table: table9", "domains.d.table: 'table9' is not one of"),
         (
             "agents: {envs: [alfworld], env_overrides: {webshop: [max_steps=5]}}",
-            "agents.env_overrides.webshop: 'webshop' is not in agents.envs",
+            "domains.d.agents.env_overrides.webshop: 'webshop' is not in agents.envs",
         ),
-        ("bfcl: {categories: [base], overrides: [run_name=x]}", "bfcl.overrides: ['run_name'] are set by"),
+        (
+            "bfcl: {categories: [base], overrides: [run_name=x]}",
+            "domains.d.bfcl.overrides: ['run_name'] are set by",
+        ),
+        ("passk: nope", "domains.d.passk='nope' is not one of its evals"),
+        ("published: [{method: toolace, model: toolace-9b}]", "domains.d.published: no config 'toolace-9b'"),
     ],
 )
 def test_bad_profile_settings_are_named(tmp_path, section, message):
     """workflow/schemas/profile.schema.yaml (snakemake.utils.validate) and the cross-field checks after it."""
-    proc = _custom_dry_run(tmp_path, BASE_PROFILE + section + "\n")
+    proc = _custom_dry_run(tmp_path, _with(section))
     assert proc.returncode != 0 and message in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
+
+
+def test_a_typo_in_a_method_task_or_model_fails_at_dag_start(tmp_path):
+    proc = _custom_dry_run(tmp_path, BASE_PROFILE.replace("methods: [resrl]", "methods: [resrl, grpoo]"))
+    assert (
+        proc.returncode != 0 and "domains.d.methods: no config 'grpoo' in experiments/method/" in proc.stdout
+    )
 
 
 def test_profile_schema_names_what_the_evaluators_know():
     """The schema's environment and category lists are the evaluators' own (Tables 3 and 4 read them)."""
+    import jsonschema
     import yaml
 
     from evaluators.agents.registry import ENVS
     from evaluators.bfcl.data import CATEGORIES
 
     schema = yaml.safe_load((REPO_ROOT / "workflow" / "schemas" / "profile.schema.yaml").read_text())
-    envs = schema["properties"]["agents"]["properties"]["envs"]["items"]["enum"]
-    cats = schema["properties"]["bfcl"]["properties"]["categories"]["items"]["enum"]
+    domain = schema["$defs"]["domain"]["properties"]
+    envs = domain["agents"]["properties"]["envs"]["items"]["enum"]
+    cats = domain["bfcl"]["properties"]["categories"]["items"]["enum"]
     assert set(envs) <= set(ENVS) and "textworld" not in envs
     assert cats == list(CATEGORIES)
     for profile in (REPO_ROOT / "experiments" / "profile").glob("*.yaml"):  # every shipped profile passes it
-        import jsonschema
-
         jsonschema.validate(yaml.safe_load(profile.read_text()), schema)
 
 
 def test_bfcl_categories_short_of_all_four_run_one_job_each(tmp_path):
     proc = _custom_dry_run(
         tmp_path,
-        BASE_PROFILE + "bfcl: {categories: [base, long_context]}\n"
-        "agents: {envs: [alfworld], overrides: [device=cpu, episodes=2]}\n",
+        _with(
+            "bfcl: {categories: [base, long_context]}",
+            "agents: {envs: [alfworld], overrides: [device=cpu, episodes=2]}",
+        ),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     jobs = _job_counts(proc.stdout)
     # 2 variants (backbone, ResRL) x 2 categories (no overall row without all four); 2 variants x ALFWorld
     assert jobs["evaluate_bfcl"] == 4 and jobs["evaluate_agents"] == 2
-    assert jobs["table3"] == jobs["table4"] == 1
+    assert jobs["table1"] == 1
 
 
 # The evaluators' `method` label shares its name with the Hydra config group experiments/method/ (their config dir
@@ -303,9 +356,10 @@ def test_ci_profile_runs_end_to_end(tmp_path):
     for name in (
         "table1.md",
         "table1.tex",
-        "passk.png",
-        "passk.pdf",
-        "training_curves_tiny-qwen3.png",
+        "math/passk.png",  # figures per domain (a profile may train several)
+        "math/passk.pdf",
+        "math/training_curves_tiny-qwen3.png",
+        "math/diagnostics_tiny-qwen3/diagnostics_summary.png",
         "paper_vs_reproduced.md",
     ):
         assert (fig / name).is_file(), name

@@ -32,9 +32,12 @@ def load_profile(name):
         validate(prof, str(PROFILE_SCHEMA))
     except WorkflowError as err:
         raise ValueError(f"{path}: {_schema_error(err)}") from None
-    if prof.get("passk") and prof["passk"] not in prof["evals"]:
-        raise ValueError(f"{path}: passk={prof['passk']!r} is not one of evals {sorted(prof['evals'])}")
-    _check_rule_keys(prof, path)
+    for dname, dom in prof["domains"].items():
+        where = f"{path}: domains.{dname}"
+        if dom.get("passk") and dom["passk"] not in (dom.get("evals") or {}):
+            raise ValueError(f"{where}.passk={dom['passk']!r} is not one of its evals {sorted(dom.get('evals') or {})}")
+        _check_rule_keys(dom, where)
+        _check_configs(dom, where)
     return prof
 
 
@@ -60,21 +63,33 @@ BFCL_CATEGORIES = ("base", "miss_func", "miss_param", "long_context")
 RULE_SET_KEYS = {"model", "checkpoint", "method", "model_name", "run_name", "results_dir", "format", "env", "subset"}
 
 
-def _check_rule_keys(prof, path):
+def _check_rule_keys(dom, where):
     """Evaluator overrides must leave alone what the rules set themselves (outputs are found by them)."""
-    lists = {f"evals.{k}.overrides": v.get("overrides") for k, v in prof["evals"].items()}
+    lists = {f"evals.{k}.overrides": v.get("overrides") for k, v in (dom.get("evals") or {}).items()}
     for section in ("code", "agents", "bfcl"):
-        spec = prof.get(section) or {}
+        spec = dom.get(section) or {}
         lists[f"{section}.overrides"] = spec.get("overrides")
         for env, overrides in (spec.get("env_overrides") or {}).items():
             lists[f"{section}.env_overrides.{env}"] = overrides
     for key, overrides in lists.items():
         taken = sorted({o.split("=", 1)[0].lstrip("+~") for o in overrides or []} & RULE_SET_KEYS)
         if taken:
-            raise ValueError(f"{path}: {key}: {taken} are set by the workflow's rules")
-    for env in (prof.get("agents") or {}).get("env_overrides") or {}:
-        if env not in prof["agents"]["envs"]:
-            raise ValueError(f"{path}: agents.env_overrides.{env}: {env!r} is not in agents.envs {prof['agents']['envs']}")
+            raise ValueError(f"{where}.{key}: {taken} are set by the workflow's rules")
+    for env in (dom.get("agents") or {}).get("env_overrides") or {}:
+        if env not in dom["agents"]["envs"]:
+            raise ValueError(f"{where}.agents.env_overrides.{env}: {env!r} is not in agents.envs {dom['agents']['envs']}")
+
+
+def _check_configs(dom, where):
+    """Every task, model and method a domain names has its config file (a typo fails here, not after training)."""
+    wanted = [("task", "task", [dom["task"]]), ("models", "model", dom["models"]), ("methods", "method", dom["methods"]),
+              ("published", "model", [p["model"] for p in dom.get("published") or []])]
+    for field, group, names in wanted:
+        folder = BASE / "experiments" / group
+        for n in names:
+            if not (folder / f"{n}.yaml").is_file():
+                valid = ", ".join(sorted(f.stem for f in folder.glob("*.yaml")))
+                raise ValueError(f"{where}.{field}: no config {n!r} in experiments/{group}/; valid: {valid}")
 
 
 P = load_profile(str(config.get("profile", "tiny")))
@@ -124,34 +139,73 @@ def ablation_variants():
 
 
 ABL_VARIANTS = ablation_variants()
-# BFCL runs per (model, variant): one `subset=all` run when the profile lists all four categories (only then does
-# the evaluator write the overall row, bfcl_multi_turn), else one run per listed category.
-if P.get("bfcl"):
-    BFCL_SUBSETS = ["all"] if set(P["bfcl"]["categories"]) == set(BFCL_CATEGORIES) else list(P["bfcl"]["categories"])
-else:
-    BFCL_SUBSETS = []
-TRAINED = list(P["methods"]) + list(ABL_VARIANTS)
-VARIANTS = (["base"] if P.get("evaluate_base", True) else []) + TRAINED
+DOMAINS = P["domains"]
+#: The domain an ablation varies ResRL in (the math recipe, where the paper ran its ablations).
+ABL_DOMAIN = "math" if "math" in DOMAINS else next(iter(DOMAINS))
+
+
+def domain_train(domain):
+    """The domain's training settings: the profile's `train`, then the domain's own keys (overrides appended)."""
+    shared, own = dict(P.get("train") or {}), dict(DOMAINS[domain].get("train") or {})
+    merged = {**shared, **own}
+    merged["overrides"] = list(shared.get("overrides") or []) + list(own.get("overrides") or [])
+    merged.setdefault("backend", "local")
+    return merged
+
+
+def base_method(domain):
+    """The label of the untrained backbone's rows: `base` (Backbone) unless the domain names another (ReAct)."""
+    return DOMAINS[domain].get("base_method", "base")
+
+
+def trained_variants(domain):
+    return list(DOMAINS[domain]["methods"]) + (list(ABL_VARIANTS) if domain == ABL_DOMAIN else [])
+
+
+def untrained_variants(domain):
+    evaluate = DOMAINS[domain].get("evaluate_base", P.get("evaluate_base", True))
+    return [base_method(domain)] if evaluate else []
+
+
+def published(domain):
+    """(model, method label) of each published checkpoint the domain evaluates as it is (e.g. ToolACE)."""
+    return [(p["model"], p["method"]) for p in DOMAINS[domain].get("published") or []]
+
+
+def eval_pairs(domain):
+    """Every (model, variant) the domain evaluates: its models x (backbone + trained), then published ones."""
+    variants = untrained_variants(domain) + trained_variants(domain)
+    return [(m, v) for m in DOMAINS[domain]["models"] for v in variants] + published(domain)
+
+
+def is_untrained(domain, model, variant):
+    return variant in untrained_variants(domain) or (model, variant) in published(domain)
+
+
+def bfcl_subsets(domain):
+    """BFCL runs per (model, variant): one `subset=all` run when all four categories are listed (only then does the
+    evaluator write the overall row, bfcl_multi_turn), else one run per listed category."""
+    spec = DOMAINS[domain].get("bfcl")
+    if not spec:
+        return []
+    return ["all"] if set(spec["categories"]) == set(BFCL_CATEGORIES) else list(spec["categories"])
 
 
 def method_overrides(variant):
     return ABL_VARIANTS.get(variant, [f"method={variant}"])
 
 
-def method_label(variant):
-    return variant if variant in P["methods"] or variant == "base" else variant
+def run_dir(domain, model, variant):
+    return f"results/runs/{PNAME}/{domain}/{model}/{variant}"
 
 
-def run_dir(model, variant):
-    return f"results/runs/{PNAME}/{model}/{variant}"
-
-
-def checkpoint_of(model, variant):
-    """What the evaluators load: the model name for the untrained backbone, else the trained folder."""
-    return model if variant == "base" else f"{run_dir(model, variant)}/final_model"
+def checkpoint_of(domain, model, variant):
+    """What the evaluators load: the model name for an untrained variant, else the trained folder."""
+    return model if is_untrained(domain, model, variant) else f"{run_dir(domain, model, variant)}/final_model"
 
 
 wildcard_constraints:
+    domain="|".join(DOMAINS),
     model="[A-Za-z0-9_.\-]+",
     variant="[A-Za-z0-9_.\-]+",
     bench="[A-Za-z0-9_.\-]+",

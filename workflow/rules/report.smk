@@ -1,93 +1,89 @@
-# Tables and figures in paper_figures/<profile>/, read only from results/. All local rules: they run where
-# Snakemake runs (the submit host under SLURM), never in a cluster job.
+# Tables and figures in paper_figures/<profile>/, read only from results/: each table from the domain(s) that train
+# for it (Table 1: math; 2: code; 3: ALFWorld and WebShop; 4: tool use on BFCL; 5: math at 32B). All local rules:
+# they run where Snakemake runs (the submit host under SLURM), never in a cluster job.
 
 FIG = f"paper_figures/{PNAME}"
-TABLE1_PARTS = [part for part, spec in P["evals"].items() if spec.get("table1", True)]
-MATH_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/{part}/metrics.csv" for m in P["models"] for v in VARIANTS
-                for part in TABLE1_PARTS]
-PASSK_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/{P['passk']}/metrics.csv" for m in P["models"] for v in VARIANTS] if P.get("passk") else []
-CODE_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/code/{b}.csv" for m in P["models"] for v in VARIANTS
-                for b in P["code"]["benchmarks"]] if P.get("code") else []
-AGENT_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/agents/{e}.csv" for m in P["models"] for v in VARIANTS
-                 for e in P["agents"]["envs"]] if P.get("agents") else []
-BFCL_METRICS = [f"results/metrics/{PNAME}/{m}/{v}/bfcl/{s}/bfcl.csv" for m in P["models"] for v in VARIANTS
-                for s in BFCL_SUBSETS]
+#: The script writing each table (paper_figures/<script>.py).
+TABLE_SCRIPTS = {"table1": "table1", "table2": "table2", "table3": "table3", "table4": "table4", "table5": "table5"}
+
+
+def metric_files(domain):
+    """Every metrics file of a domain's table: the math parts that count for it, code benchmarks, agent
+    environments and BFCL runs, for each evaluated (model, variant)."""
+    dom = DOMAINS[domain]
+    parts = [p for p, spec in (dom.get("evals") or {}).items() if spec.get("table1", True)]
+    out = []
+    for m, v in eval_pairs(domain):
+        root = f"results/metrics/{PNAME}/{domain}/{m}/{v}"
+        out += [f"{root}/{p}/metrics.csv" for p in parts]
+        out += [f"{root}/code/{b}.csv" for b in (dom.get("code") or {}).get("benchmarks", [])]
+        out += [f"{root}/agents/{e}.csv" for e in (dom.get("agents") or {}).get("envs", [])]
+        out += [f"{root}/bfcl/{s}/bfcl.csv" for s in bfcl_subsets(domain)]
+    return out
+
+
+def passk_files(domain):
+    part = DOMAINS[domain].get("passk")
+    return [f"results/metrics/{PNAME}/{domain}/{m}/{v}/{part}/metrics.csv" for m, v in eval_pairs(domain)] if part else []
+
+
+TABLES = {}
+for _d, _dom in DOMAINS.items():
+    TABLES.setdefault(_dom["table"], []).append(_d)
+
+
+def local_domains():
+    return [d for d in DOMAINS if domain_train(d)["backend"] == "local"]
 
 
 def report_targets():
-    out = [f"{FIG}/table1.md", f"{FIG}/paper_vs_reproduced.md"]
-    if P["train"].get("backend", "local") == "local":  # veRL logs to its own trackers
-        out += [f"{FIG}/training_curves_{m}.png" for m in P["models"]]
-        out += [f"{FIG}/diagnostics_{m}/diagnostics_summary.png" for m in P["models"]]
-    if P.get("passk"):
-        out.append(f"{FIG}/passk.png")
-    if P.get("code"):
-        out.append(f"{FIG}/table2.md")
-    if P.get("agents"):
-        out.append(f"{FIG}/table3.md")
-    if P.get("bfcl"):
-        out.append(f"{FIG}/table4.md")
+    out = [f"{FIG}/{t}.md" for t in TABLES] + [f"{FIG}/paper_vs_reproduced.md"]
+    for d in local_domains():  # veRL logs to its own trackers
+        out += [f"{FIG}/{d}/training_curves_{m}.png" for m in DOMAINS[d]["models"]]
+        out += [f"{FIG}/{d}/diagnostics_{m}/diagnostics_summary.png" for m in DOMAINS[d]["models"]]
+    out += [f"{FIG}/{d}/passk.png" for d in DOMAINS if DOMAINS[d].get("passk")]
     if ABL:
         out.append(f"{FIG}/ablation_{ABL['name']}.md")
     return out
 
 
-rule table1:
-    localrule: True
-    input:
-        MATH_METRICS,
-    output:
-        md=f"{FIG}/table1.md",
-        tex=f"{FIG}/table1.tex",
-    log:
-        f"results/logs/{PNAME}/report/table1.log",
-    shell:
-        "{PY} -m paper_figures.table1 --metrics {input} --out {FIG}/table1 > {log} 2>&1"
+def table_files(table):
+    return [f for d in TABLES[table] for f in metric_files(d)]
 
 
-rule table2:
-    localrule: True
-    input:
-        CODE_METRICS,
-    output:
-        md=f"{FIG}/table2.md",
-        tex=f"{FIG}/table2.tex",
-    log:
-        f"results/logs/{PNAME}/report/table2.log",
-    shell:
-        "{PY} -m paper_figures.table2 --metrics {input} --out {FIG}/table2 > {log} 2>&1"
+def reported_args(table):
+    """Baselines the table's domains do not run: the table shows the paper's numbers for them, marked."""
+    names = [r for d in TABLES[table] for r in DOMAINS[d].get("reported") or []]
+    return ("--reported " + " ".join(shlex.quote(n) for n in names)) if names else ""
 
 
-rule table3:
-    localrule: True
-    input:
-        AGENT_METRICS,
-    output:
-        md=f"{FIG}/table3.md",
-        tex=f"{FIG}/table3.tex",
-    log:
-        f"results/logs/{PNAME}/report/table3.log",
-    shell:
-        "{PY} -m paper_figures.table3 --metrics {input} --out {FIG}/table3 > {log} 2>&1"
+for _table in TABLES:
 
-
-rule table4:
-    localrule: True
-    input:
-        BFCL_METRICS,
-    output:
-        md=f"{FIG}/table4.md",
-        tex=f"{FIG}/table4.tex",
-    log:
-        f"results/logs/{PNAME}/report/table4.log",
-    shell:
-        "{PY} -m paper_figures.table4 --metrics {input} --out {FIG}/table4 > {log} 2>&1"
+    rule:
+        name:
+            _table
+        localrule: True
+        input:
+            table_files(_table),
+        output:
+            md=f"{FIG}/{_table}.md",
+            tex=f"{FIG}/{_table}.tex",
+        log:
+            f"results/logs/{PNAME}/report/{_table}.log",
+        params:
+            script=TABLE_SCRIPTS[_table],
+            reported=reported_args(_table),
+            reference=str(BASE / "results" / "paper" / "reference.csv"),
+        shell:
+            "{PY} -m paper_figures.{params.script} --metrics {input} --out " + f"{FIG}/{_table}"
+            + " --reference {params.reference} {params.reported} > {log} 2>&1"
 
 
 rule ablation_table:
     localrule: True
     input:
-        [f"results/metrics/{PNAME}/{m}/{v}/{part}/metrics.csv" for m in P["models"] for v in ABL_VARIANTS for part in TABLE1_PARTS],
+        [f"results/metrics/{PNAME}/{ABL_DOMAIN}/{m}/{v}/{part}/metrics.csv" for m in DOMAINS[ABL_DOMAIN]["models"]
+         for v in ABL_VARIANTS for part, spec in (DOMAINS[ABL_DOMAIN].get("evals") or {}).items() if spec.get("table1", True)],
     output:
         md=f"{FIG}/ablation_{{name}}.md",
         tex=f"{FIG}/ablation_{{name}}.tex",
@@ -100,54 +96,63 @@ rule ablation_table:
 rule passk_figure:
     localrule: True
     input:
-        PASSK_METRICS,
+        lambda w: passk_files(w.domain),
     output:
-        png=f"{FIG}/passk.png",
-        pdf=f"{FIG}/passk.pdf",
+        png=f"{FIG}/{{domain}}/passk.png",
+        pdf=f"{FIG}/{{domain}}/passk.pdf",
     log:
-        f"results/logs/{PNAME}/report/passk.log",
+        f"results/logs/{PNAME}/report/{{domain}}/passk.log",
     shell:
-        "{PY} -m paper_figures.passk --metrics {input} --out {FIG}/passk > {log} 2>&1"
+        "{PY} -m paper_figures.passk --metrics {input} --out {FIG}/{wildcards.domain}/passk > {log} 2>&1"
+
+
+def trained_runs(domain, model):
+    return [run_dir(domain, model, v) for v in trained_variants(domain)]
 
 
 rule training_curves:
     localrule: True
     input:
-        lambda w: [f"{run_dir(w.model, v)}/train.done" for v in TRAINED],
+        lambda w: [f"{r}/train.done" for r in trained_runs(w.domain, w.model)],
     output:
-        png=f"{FIG}/training_curves_{{model}}.png",
-        pdf=f"{FIG}/training_curves_{{model}}.pdf",
+        png=f"{FIG}/{{domain}}/training_curves_{{model}}.png",
+        pdf=f"{FIG}/{{domain}}/training_curves_{{model}}.pdf",
     log:
-        f"results/logs/{PNAME}/report/training_curves_{{model}}.log",
+        f"results/logs/{PNAME}/report/{{domain}}/training_curves_{{model}}.log",
     params:
-        runs=lambda w: " ".join(f"{v}={run_dir(w.model, v)}/metrics.jsonl" for v in TRAINED),
+        runs=lambda w: " ".join(f"{v}={run_dir(w.domain, w.model, v)}/metrics.jsonl" for v in trained_variants(w.domain)),
     shell:
-        "{PY} -m paper_figures.training_curves --run {params.runs} --out {FIG}/training_curves_{wildcards.model} > {log} 2>&1"
+        "{PY} -m paper_figures.training_curves --run {params.runs} "
+        "--out {FIG}/{wildcards.domain}/training_curves_{wildcards.model} > {log} 2>&1"
 
 
 rule compare_paper:
     localrule: True
     input:
         reference=str(BASE / "results" / "paper" / "reference.csv"),
-        metrics=sorted(set(MATH_METRICS + PASSK_METRICS + CODE_METRICS + AGENT_METRICS + BFCL_METRICS)),
+        metrics=[f for t in TABLES for f in table_files(t)],
     output:
         md=f"{FIG}/paper_vs_reproduced.md",
         csv=f"{FIG}/paper_vs_reproduced.csv",
     log:
         f"results/logs/{PNAME}/report/compare.log",
+    params:
+        # TABLE:DOMAIN=FILE: each metrics file with the table and domain it stands for
+        metrics=" ".join(f"{DOMAINS[d]['table']}:{d}={f}" for d in DOMAINS for f in metric_files(d)),
     shell:
-        "{PY} -m paper_figures.compare --reference {input.reference} --metrics {input.metrics} --out {FIG}/paper_vs_reproduced > {log} 2>&1"
+        "{PY} -m paper_figures.compare --reference {input.reference} --metrics {params.metrics} "
+        "--out {FIG}/paper_vs_reproduced > {log} 2>&1"
 
 
 rule diagnostics_figure:
     localrule: True
     input:
-        lambda w: [f"{run_dir(w.model, v)}/train.done" for v in TRAINED],
+        lambda w: [f"{r}/train.done" for r in trained_runs(w.domain, w.model)],
     output:
-        f"{FIG}/diagnostics_{{model}}/diagnostics_summary.png",
+        f"{FIG}/{{domain}}/diagnostics_{{model}}/diagnostics_summary.png",
     log:
-        f"results/logs/{PNAME}/report/diagnostics_{{model}}.log",
+        f"results/logs/{PNAME}/report/{{domain}}/diagnostics_{{model}}.log",
     params:
-        runs=lambda w: " ".join(f"--run {v}={run_dir(w.model, v)}/metrics.jsonl" for v in TRAINED),
+        runs=lambda w: " ".join(f"--run {v}={run_dir(w.domain, w.model, v)}/metrics.jsonl" for v in trained_variants(w.domain)),
     shell:
-        "{PY} -m resrl.diagnostics.plot {params.runs} --out {FIG}/diagnostics_{wildcards.model} > {log} 2>&1"
+        "{PY} -m resrl.diagnostics.plot {params.runs} --out {FIG}/{wildcards.domain}/diagnostics_{wildcards.model} > {log} 2>&1"

@@ -87,6 +87,7 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
         )
     reward = str(getattr(getattr(task, "config", None), "reward", task_config.get("reward", "math_grader")))
     scores = {"correct_score": float(task.correct_score), "wrong_score": float(task.wrong_score)}
+    scores["scored"] = bool(getattr(getattr(task, "config", None), "scored", False))
     rows = []
     for i, p in enumerate(task.problems("train", limit=limit)):
         rows.append(

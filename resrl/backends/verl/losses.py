@@ -202,9 +202,7 @@ def method_actor_loss(config, model_output: dict, data, dp_group=None, *, method
         group_ids=group_ids,
         advantages=seq_adv,
         ref_log_probs=t.get("ref_log_prob"),
-        entropy=no_padding_2_padding(entropy, data)
-        if entropy is not None and method.cfg.entropy_coef
-        else None,
+        entropy=no_padding_2_padding(entropy, data) if entropy is not None and method.needs_entropy else None,
         hidden=hidden,
         **method.module_inputs(modules or {}, prompt_repr),
     )

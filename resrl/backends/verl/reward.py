@@ -37,6 +37,8 @@ def compute_score(
     correct, else ``wrong_score``."""
     info = extra_info or {}
     name = info.get("reward") or "math_grader"
+    if info.get("scored"):  # a scorer (e.g. ToolRL's format + correctness reward): its value is the score
+        return float(_reward_fn(str(name))(solution_str, str(ground_truth)))
     correct = info.get("correct_score", DEFAULT_CORRECT_SCORE)
     wrong = info.get("wrong_score", DEFAULT_WRONG_SCORE)
     check_scores(correct, wrong, prefix="extra_info.")

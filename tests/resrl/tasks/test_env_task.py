@@ -207,9 +207,13 @@ def test_bfcl_config_builds_real_environments():
     not (_importable("textworld") and _importable("alfworld")),
     reason="textworld/alfworld are not installed (pip install textworld==1.7.0 alfworld==0.4.2)",
 )
-def test_alfworld_config_builds_real_environments():
-    """The shipped generated ALFWorld games (data/agents/alfworld) through the config's factory."""
-    task = make_task("alfworld")
+def test_alfworld_config_builds_real_environments(monkeypatch):
+    """The shipped generated ALFWorld games (data/agents/alfworld) through the stand-in config's factory; the
+    benchmark config refuses them (no silent stand-in for ALFWorld's games)."""
+    monkeypatch.delenv("ALFWORLD_DATA", raising=False)
+    with pytest.raises(FileNotFoundError, match="alfworld-download"):
+        make_task("alfworld").check_data()
+    task = make_task("alfworld_tiny")
     envs = task.make_envs("train", [task.get("train", 1), task.get("train", 0)], 2)
     ids = [e.episode_id for e in envs]
     assert ids[0] == ids[1] and ids[2] == ids[3] and ids[0] != ids[2] and ids[0].startswith("alfworld/train/")

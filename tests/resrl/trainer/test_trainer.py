@@ -82,7 +82,7 @@ def test_unknown_method_fails_at_start_naming_valid_ones():
     assert proc.returncode == 2
     assert (
         proc.stderr.strip()
-        == "error: method='nope' is not one of: dapo, flowrl, grpo, nsr, resrl, w_reinforce"
+        == "error: method='nope' is not one of: dapo, empg, flowrl, grpo, nsr, resrl, w_reinforce"
     )
 
 
