@@ -22,8 +22,26 @@ METHOD_LABELS = {
     "nsr": "NSR (λ=0)",
     "w_reinforce": "W-REINFORCE (λ=0.1)",
     "resrl": "ResRL",
+    "react": "ReAct",
+    "ppo": "PPO",
+    "empg": "EMPG",
+    "rest": "ResT",
+    "toolace": "ToolACE-8B",
 }
-METHOD_ORDER = ["base", "grpo", "dapo", "flowrl", "nsr", "w_reinforce", "resrl"]
+METHOD_ORDER = [
+    "base",
+    "react",
+    "toolace",
+    "ppo",
+    "grpo",
+    "dapo",
+    "flowrl",
+    "nsr",
+    "w_reinforce",
+    "empg",
+    "rest",
+    "resrl",
+]
 
 
 def load_metrics(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
@@ -78,7 +96,7 @@ def reported_rows(reference: pd.DataFrame, table: str, methods: Sequence[str]) -
         (reference["table"] == table) & (reference["method"].isin(list(methods)))
     ].iterrows():
         m = re.fullmatch(r"(avg|pass)@(\d+)", str(ref["metric"]))
-        metric, k = (f"{m.group(1)}@k", int(m.group(2))) if m else (str(ref["metric"]), 0)
+        metric, k = (f"{m.group(1)}@k", int(m.group(2))) if m else (str(ref["metric"]), 1)
         metric = "accuracy" if metric == "overall_acc" else metric
         scale = 100.0 if metric in PERCENT_METRICS else 1.0
         rows.append(

@@ -37,6 +37,8 @@ PAPER_METHODS = {
     "PPO": ("ppo",),
     "EMPG": ("empg",),
     "ReAct": ("react",),
+    "ResT": ("rest",),
+    "ToolACE": ("toolace",),
 }
 
 

@@ -34,13 +34,41 @@ def placeholders(node: Any, where: str = "") -> Iterator[str]:
         yield f"{where}: {node!r} is a placeholder; edit it for your cluster"
 
 
+def task_overrides(profile: dict[str, Any], domain: dict[str, Any]) -> dict[str, Any]:
+    """The ``task.<a>.<b>=value`` overrides the domain's training passes (the profile's, then the domain's), as a
+    nested mapping to lay over the task config."""
+    out: dict[str, Any] = {}
+    for o in [
+        *(profile.get("train") or {}).get("overrides", []),
+        *(domain.get("train") or {}).get("overrides", []),
+    ]:
+        key, _, value = str(o).partition("=")
+        if not key.startswith("task."):
+            continue
+        node = out
+        *parents, leaf = key.split(".")[1:]
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value) if value else value
+    return out
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for k, v in over.items():
+        merged[k] = _merge(merged.get(k) or {}, v) if isinstance(v, dict) else v
+    return merged
+
+
 def data_problems(profile: dict[str, Any]) -> Iterator[str]:
-    """One line per domain whose training task cannot find its data."""
+    """One line per domain whose training task cannot find its data (with the domain's ``task.*`` overrides)."""
     from resrl.tasks import make_task
+    from resrl.tasks.registry import load_task_config
 
     for name, domain in (profile.get("domains") or {}).items():
         try:
-            task = make_task(domain["task"])
+            config = _merge(load_task_config(domain["task"]), task_overrides(profile, domain))
+            task = make_task(config)
             check = getattr(task, "check_data", None)
             if check is not None:
                 check()

@@ -49,3 +49,37 @@ def small_trainer_config(**overrides):
         temperature=1.0,
     )
     return TrainerConfig(**{**fields, **overrides})
+
+
+class ToolFormatTokenizer:
+    """Token ``i`` decodes to the ``i``-th piece (cyclically) of a ToolRL-format response: for methods that read the
+    response text (ResT's regions) in tests that build batches by hand."""
+
+    PIECES = [
+        "<think>",
+        "ok",
+        "</think>",
+        "\n<tool_call>\n",
+        '{"name": ',
+        '"f"',
+        ', "parameters": {}}',
+        "\n</tool_call>",
+    ]
+
+    def decode(self, ids, skip_special_tokens=False):
+        return "".join(self.PIECES[i % len(self.PIECES)] for i in ids)
+
+
+def reading_tool_text(method):
+    """``method`` with its response-text features (``token_features``) computed as if every response read as
+    ToolRL-format text (``ToolFormatTokenizer``): a random tiny model's bytes hold no tool-call regions, so ResT would
+    otherwise weigh every token 0 and train nothing. Other methods are returned as they are."""
+    from resrl.methods.base import Method
+
+    if type(method).token_features is Method.token_features:
+        return method
+    own = type(method).token_features
+    method.token_features = lambda tokenizer, ids, step, width: own(
+        method, ToolFormatTokenizer(), ids, step, width
+    )
+    return method

@@ -160,7 +160,12 @@ def _subspace_cfg(method: Any) -> ResRLConfig:
 
 
 def _token_advantages(
-    method: Any, batch: Mapping[str, Any], hidden: torch.Tensor | None, mask: torch.Tensor, pos: torch.Tensor
+    method: Any,
+    batch: Mapping[str, Any],
+    hidden: torch.Tensor | None,
+    mask: torch.Tensor,
+    pos: torch.Tensor,
+    entropy: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The advantages the method's policy-gradient loss applies per token (``method.token_advantages`` on the
     host; its random draws from a fixed seed, so diagnostics never touch training's RNG). [B, T] float32."""
@@ -180,6 +185,8 @@ def _token_advantages(
         hidden=hidden,
         positive=pos,
         sample_seed=0,
+        entropy=entropy,
+        extras={k: _host(v) for k, v in (batch.get("extras") or {}).items()},
     )
     return method.token_advantages(inputs).detach().cpu().to(torch.float32)
 
@@ -294,6 +301,7 @@ def before_update(
                     p_len,
                     temperature,
                     hidden_layer=layer if need_hidden else None,
+                    with_entropy=method is not None and method.needs_entropy,
                 )
             log_probs = out.log_probs.cpu()
             before.append(mean_token_loglik(log_probs, mask))
@@ -305,7 +313,8 @@ def before_update(
             if cfg.head_gradient:
                 h_final = top["hidden"][:, p_len - 1 : p_len - 1 + t].detach().cpu()
                 targets = batch["input_ids"][:, p_len:].cpu()
-                token_adv = _token_advantages(method, batch, hidden, mask, pos)
+                entropy = out.entropy.detach().cpu() if out.entropy is not None else None
+                token_adv = _token_advantages(method, batch, hidden, mask, pos, entropy)
                 row, sel_n, overlap = _head_metrics(
                     model, h_final, targets, log_probs, mask, pos, token_adv, temperature, cfg
                 )

@@ -148,6 +148,12 @@ class Method:
         ``"w_reinforce"`` (+lambda / -1)."""
         return "grpo"
 
+    def token_features(self, tokenizer, response_ids: list[list[int]], step: int, width: int) -> dict | None:
+        """Per-token inputs the loss reads from the response text (``PolicyInputs.extras``), from the tokenizer,
+        each response's token ids, the training step and the batch's response width; None: none needed (ResT reads
+        ToolRL's format regions)."""
+        return None
+
     def build_modules(self, hidden_size: int) -> dict[str, torch.nn.Module]:
         """Extra trainable modules (name -> module) the loss uses besides the policy; none by default."""
         return {}

@@ -195,6 +195,11 @@ class Trainer:
         batch["scores"] = torch.tensor(group.scores, dtype=torch.float32, device=device)
         batch["rewards"], batch["advantages"] = rewards.to(device), advantages.to(device)
         batch["group_ids"] = torch.zeros(len(group.rollouts), dtype=torch.long, device=device)
+        width = batch["response_mask"].shape[1]
+        features = self.method.token_features(
+            self.tokenizer, [list(r.response_ids) for r in group.rollouts], self.step, width
+        )
+        batch["extras"] = {k: v.to(device) for k, v in (features or {}).items()}
         return batch
 
     @torch.no_grad()
@@ -240,6 +245,9 @@ class Trainer:
             with_entropy=self.method.needs_entropy,
             prompt_repr_exclude_last=self.method.prompt_repr == "exclude_last",
         )
+        module_fields = self.method.module_inputs(dict(self.modules), out.prompt_repr)
+        # the text features of the responses (token_features) and the modules' own extras, together
+        module_fields["extras"] = {**(batch.get("extras") or {}), **module_fields.get("extras", {})}
         inputs = PolicyInputs(
             log_probs=out.log_probs,
             old_log_probs=batch["old_logprobs"],
@@ -254,7 +262,7 @@ class Trainer:
             positive=batch.get("positive"),
             subgroup_ids=batch.get("subgroup_ids"),
             sample_seed=sample_seed,
-            **self.method.module_inputs(dict(self.modules), out.prompt_repr),
+            **module_fields,
         )
         return self.method.loss(inputs)
 

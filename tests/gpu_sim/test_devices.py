@@ -24,6 +24,7 @@ from resrl.algorithms.resrl import (
 )
 from resrl.algorithms.rewards import length_scaled_reward
 from resrl.methods.base import PolicyInputs
+from tests.helpers import ToolFormatTokenizer
 
 B, T, H = 8, 10, 16
 
@@ -100,6 +101,12 @@ def test_every_method_hook_follows_its_inputs(stray_device, name):
         rewards = method.shape_rewards(b["scores"], b["lengths"])
         adv = method.sequence_advantages(rewards, b["scores"] > 0, b["group_ids"])
         extra = method.module_inputs(modules, b["hidden"].mean(1)) if modules else {}
+        width = b["mask"].shape[1]
+        features = method.token_features(
+            ToolFormatTokenizer(), [list(range(width))] * b["mask"].shape[0], 0, width
+        )
+        if features:  # built on the host (the trainer moves them): a default-device tensor would raise here
+            extra["extras"] = {k: v.to(b["mask"].device) for k, v in features.items()}
         inputs = PolicyInputs(
             log_probs=log_probs,
             old_log_probs=b["old_log_probs"],

@@ -16,7 +16,7 @@ import resrl.methods as methods
 from resrl.diagnostics.step import DiagnosticsConfig
 from resrl.trainer.loop import Trainer
 from tests.helpers import HashTask as SharedHashTask
-from tests.helpers import small_trainer_config
+from tests.helpers import reading_tool_text, small_trainer_config
 
 
 class HashTask(SharedHashTask):
@@ -28,7 +28,12 @@ def _update_under_stray_device(name, tmp_path, stray_device, diagnostics=None):
     extra = {"rank": 4} if name == "resrl" else {}
     cfg = small_trainer_config(steps=1, seed=1)
     trainer = Trainer(
-        methods.build(name, **extra), "tiny-qwen3", HashTask(), cfg, tmp_path, diagnostics=diagnostics
+        reading_tool_text(methods.build(name, **extra)),
+        "tiny-qwen3",
+        HashTask(),
+        cfg,
+        tmp_path,
+        diagnostics=diagnostics,
     )
     groups, record = trainer.collect()
     host_step = trainer.optimizer.step

@@ -180,3 +180,63 @@ def test_reference_file_parses():
         ref.columns
     )
     assert ((ref["method"] == "ResRL") & (ref["metric"] == "elo")).sum() == 1
+
+
+def _ref_row(table, model, method, benchmark, metric, value):
+    return {
+        "table": table,
+        "model": model,
+        "method": method,
+        "benchmark": benchmark,
+        "metric": metric,
+        "value": value,
+        "source": "s",
+        "confidence": "unverified",
+    }
+
+
+def test_compare_matches_by_table_and_domain(tmp_path):
+    """A row of ours matches only the paper's rows of the table its domain trained for; an unspecified paper model
+    is compared with each of our models of that table, named."""
+    alf = write_metrics(
+        [MetricRow("qwen3-4b", "resrl", "alfworld", "success", 1, 0.8, 0.7, 0.9, 12)], tmp_path / "alf.csv"
+    )
+    maths = write_metrics(  # the same benchmark name from another domain must not be picked up
+        [MetricRow("qwen3-4b", "resrl", "alfworld", "success", 1, 0.1, 0.0, 0.2, 12)], tmp_path / "math.csv"
+    )
+    ours = compare.load_tagged([f"table3:alfworld={alf}", f"table1:math={maths}"])
+    ref = pd.DataFrame([_ref_row("table3", "unspecified", "ResRL", "alfworld", "success", 86.7)])
+    out = compare.compare(ref, ours)
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert row["domain"] == "alfworld" and row["ours_model"] == "qwen3-4b"
+    assert row["reproduced"] == pytest.approx(80.0) and row["delta"] == pytest.approx(80.0 - 86.7)
+
+
+def test_reported_baselines_are_marked_never_ours(tmp_path):
+    from paper_figures import table3
+
+    ref_path = tmp_path / "ref.csv"
+    pd.DataFrame(
+        [
+            _ref_row("table3", "unspecified", "PPO", "alfworld", "success", 80.4),
+            _ref_row("table3", "unspecified", "EMPG", "alfworld", "success", 78.5),
+        ]
+    ).to_csv(ref_path, index=False)
+    ours = write_metrics(
+        [MetricRow("qwen3-4b", "resrl", "alfworld", "success", 1, 0.5, 0.4, 0.6, 4)], tmp_path / "ours.csv"
+    )
+    out = tmp_path / "t3"
+    from paper_figures.cli import table_main
+
+    table_main(
+        "table3",
+        "Table 3",
+        "tab:agents",
+        table3.columns,
+        ["--metrics", str(ours), "--out", str(out), "--reference", str(ref_path), "--reported", "PPO"],
+    )
+    md = (tmp_path / "t3.md").read_text()
+    assert "| paper | PPO (reported) |" in md and "80.4" in md
+    assert "EMPG" not in md  # only the baselines named as reported
+    assert "| qwen3-4b | ResRL |" in md

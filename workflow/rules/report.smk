@@ -40,7 +40,8 @@ def report_targets():
     out = [f"{FIG}/{t}.md" for t in TABLES] + [f"{FIG}/paper_vs_reproduced.md"]
     for d in local_domains():  # veRL logs to its own trackers
         out += [f"{FIG}/{d}/training_curves_{m}.png" for m in DOMAINS[d]["models"]]
-        out += [f"{FIG}/{d}/diagnostics_{m}/diagnostics_summary.png" for m in DOMAINS[d]["models"]]
+        if "diagnostics.enabled=true" in domain_train(d)["overrides"]:  # the mechanism diagnostics were logged
+            out += [f"{FIG}/{d}/diagnostics_{m}/diagnostics_summary.png" for m in DOMAINS[d]["models"]]
     out += [f"{FIG}/{d}/passk.png" for d in DOMAINS if DOMAINS[d].get("passk")]
     if ABL:
         out.append(f"{FIG}/ablation_{ABL['name']}.md")
@@ -70,13 +71,14 @@ for _table in TABLES:
             tex=f"{FIG}/{_table}.tex",
         log:
             f"results/logs/{PNAME}/report/{_table}.log",
-        params:
+        params:  # (a shell string is evaluated when the job runs, after this loop: per-table values go here)
             script=TABLE_SCRIPTS[_table],
+            out=f"{FIG}/{_table}",
             reported=reported_args(_table),
             reference=str(BASE / "results" / "paper" / "reference.csv"),
         shell:
-            "{PY} -m paper_figures.{params.script} --metrics {input} --out " + f"{FIG}/{_table}"
-            + " --reference {params.reference} {params.reported} > {log} 2>&1"
+            "{PY} -m paper_figures.{params.script} --metrics {input} --out {params.out} "
+            "--reference {params.reference} {params.reported} > {log} 2>&1"
 
 
 rule ablation_table:

@@ -303,6 +303,11 @@ def translate(
     task = dict(config["task"])
     name = method.name
     cfg = method.cfg
+    if type(method).token_features is not methods.Method.token_features:
+        raise ValueError(
+            f"method={name} reads the response text (Method.token_features), which the veRL actor does not pass; "
+            "train it with the local trainer (python -m resrl.train, trainer.device=cuda)"
+        )
     if model.get("source") != "hub":
         raise ValueError(
             f"model {model.get('name')!r} has source {model.get('source')!r}; the veRL backend loads a Hugging Face "

@@ -220,3 +220,24 @@ def test_launcher_dry_run_prints_full_command(tmp_path):
         summary["command"][-1] == "trainer.logger=[console]"
     )  # the user's extra override comes last and wins
     assert not (tmp_path / "run").exists()  # a dry run writes nothing
+
+
+def test_a_method_reading_response_text_is_refused_on_verl(tmp_path):
+    """ResT needs each response's text (Method.token_features); the veRL actor does not pass it: one line at
+    translation, pointing to the local trainer."""
+    config = compose(["method=rest", "model=qwen3-1.7b"])
+    with pytest.raises(ValueError, match="method=rest reads the response text.*local trainer"):
+        translate(config, ClusterSettings(), REPO_ROOT / "r")
+    # and the sandbox-scored and ToolRL-scored tasks travel to veRL as named rewards, ToolRL as a score
+    rows = tmp_path / "rows.parquet"
+    write_train_parquet({"name": "toolrl_tiny", **_task("toolrl_tiny")}, rows, 2)
+    import pandas as pd
+
+    info = pd.read_parquet(rows)["extra_info"].iloc[0]
+    assert info["reward"] == "resrl.verifiers.toolrl:toolrl_reward" and bool(info["scored"]) is True
+
+
+def _task(name):
+    import yaml
+
+    return yaml.safe_load((REPO_ROOT / "experiments" / "task" / f"{name}.yaml").read_text())

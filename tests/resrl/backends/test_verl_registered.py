@@ -171,6 +171,11 @@ def test_reward_function_and_shaping(method_env):
     assert reward.compute_score("arith", "\\boxed{18}", "19", zero_one) == 0.0
     assert reward.compute_score("dapo_math", "x\nAnswer: 34", "34", {"reward": "dapo", **scores}) == 1.0
     assert reward.compute_score("dapo_math", "\\boxed{34}", "34", {"reward": "dapo", **scores}) == -1.0
+    # a scored task (ToolRL): the plug-in reward's value is the score, format 1 + exact calls 3
+    gt = '<think> a </think>\n<tool_call>\n{"name": "f", "parameters": {"x": 1}}\n</tool_call>'
+    toolrl = {"reward": "resrl.verifiers.toolrl:toolrl_reward", "scored": True, **scores}
+    assert reward.compute_score("toolrl", gt, gt, toolrl) == pytest.approx(4.0)
+    assert reward.compute_score("toolrl", "no calls", gt, toolrl) == pytest.approx(-3.0)
     with pytest.raises(ValueError, match="extra_info.wrong_score must be <= 0"):
         reward.compute_score(
             "arith", "\\boxed{19}", "19", {"reward": "boxed_int", "correct_score": 1.0, "wrong_score": 1.0}

@@ -5,8 +5,9 @@ import resrl.methods as methods
 from resrl.algorithms.grpo import clipped_policy_loss
 from resrl.algorithms.resrl import residual_token_weights, resrl_advantages
 from resrl.methods.base import PolicyInputs
+from tests.helpers import ToolFormatTokenizer
 
-ALL = ["dapo", "empg", "flowrl", "grpo", "nsr", "resrl", "w_reinforce"]
+ALL = ["dapo", "empg", "flowrl", "grpo", "nsr", "resrl", "rest", "w_reinforce"]
 
 
 def test_registry_lists_every_method():
@@ -67,12 +68,35 @@ def _batch(b=4, t=6, h=8, seed=0):
     )
 
 
+class _PieceTokenizer:
+    """Token i decodes to a piece of a ToolRL-format response (for methods that read the response text)."""
+
+    PIECES = [
+        "<think>",
+        "ok",
+        "</think>",
+        "\n<tool_call>\n",
+        '{"name": ',
+        '"f"',
+        ', "parameters": {}}',
+        "\n</tool_call>",
+    ]
+
+    def decode(self, ids, skip_special_tokens=False):
+        return "".join(self.PIECES[i % len(self.PIECES)] for i in ids)
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_every_method_gives_finite_differentiable_loss(name):
     batch = _batch()
     method = methods.build(name)
     if method.needs_entropy:  # what every backend does: it asks the method (EMPG reads them)
         batch.entropy = torch.rand(batch.log_probs.shape)
+    width = batch.log_probs.shape[1]
+    features = method.token_features(
+        ToolFormatTokenizer(), [list(range(width))] * batch.log_probs.shape[0], 0, width
+    )
+    batch.extras.update(features or {})  # ResT reads the responses' ToolRL-format regions
     loss, metrics = method.loss(batch)
     assert loss.dim() == 0 and torch.isfinite(loss)
     loss.backward()

@@ -13,7 +13,7 @@ from resrl.tasks.base import Problem
 from resrl.trainer.checkpoint import list_checkpoints
 from resrl.trainer.config import TrainerConfig
 from resrl.trainer.loop import Trainer
-from tests.helpers import HashTask, small_trainer_config
+from tests.helpers import HashTask, reading_tool_text, small_trainer_config
 
 
 def _cfg(**kw):
@@ -27,7 +27,8 @@ def _params(trainer):
 @pytest.mark.parametrize("name", methods.names())
 def test_two_steps_change_every_parameter(name, tmp_path):
     extra = {"rank": 4} if name == "resrl" else {}
-    trainer = Trainer(methods.build(name, **extra), "tiny-qwen3", HashTask(), _cfg(), tmp_path)
+    method = reading_tool_text(methods.build(name, **extra))
+    trainer = Trainer(method, "tiny-qwen3", HashTask(), _cfg(), tmp_path)
     before = _params(trainer)
     for _ in range(2):
         rec = trainer.train_step()
@@ -82,7 +83,7 @@ def test_unknown_method_fails_at_start_naming_valid_ones():
     assert proc.returncode == 2
     assert (
         proc.stderr.strip()
-        == "error: method='nope' is not one of: dapo, empg, flowrl, grpo, nsr, resrl, w_reinforce"
+        == "error: method='nope' is not one of: dapo, empg, flowrl, grpo, nsr, resrl, rest, w_reinforce"
     )
 
 

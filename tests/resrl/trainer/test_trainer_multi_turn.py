@@ -19,7 +19,7 @@ from resrl.paths import REPO_ROOT
 from resrl.rollout.multi_turn import EnvStep
 from resrl.tasks.env_task import EnvTask, EnvTaskConfig
 from resrl.trainer.loop import Trainer
-from tests.helpers import small_trainer_config
+from tests.helpers import reading_tool_text, small_trainer_config
 
 
 class ChatterEnv:
@@ -77,7 +77,7 @@ def _params(trainer):
 
 
 def _build(name):
-    return methods.build(name, **({"rank": 4} if name == "resrl" else {}))
+    return reading_tool_text(methods.build(name, **({"rank": 4} if name == "resrl" else {})))
 
 
 @pytest.mark.parametrize("name", methods.names())
