@@ -56,7 +56,6 @@ LOCAL = {
         "table3",
         "table4",
         "passk_figure",
-        "training_curves",
         "compare_paper",
         "all",
     },

@@ -213,6 +213,29 @@ def method_from_env(environ: Mapping[str, str] | None = None) -> methods.Method:
     return methods.build(**data)
 
 
+def agent_loop_config_path(run_dir: Path) -> Path:
+    """Where the launcher writes the agent-loop registration file of an environment task."""
+    return Path(run_dir) / "agent_loops.yaml"
+
+
+def env_task_overrides(task: Mapping[str, Any], trainer: TrainerConfig, run_dir: Path) -> dict[str, Any]:
+    """veRL settings of a multi-turn environment task: rows name our agent loop (registered by the file
+    :func:`agent_loop_config_path`); the response budget covers every turn of an episode (the task's
+    ``max_total_tokens``, the local trainer's bound on prompt + response); ``trainer.max_new_tokens`` is per turn
+    (carried in each row)."""
+    total = task.get("max_total_tokens")
+    if not total:
+        raise ValueError(
+            f"task {task.get('name')!r} (kind: env) needs task.max_total_tokens on veRL: veRL's response length is "
+            "the budget of a whole episode"
+        )
+    return {
+        "actor_rollout_ref.rollout.agent.agent_loop_config_path": str(agent_loop_config_path(run_dir)),
+        "data.max_response_length": int(total),
+        "actor_rollout_ref.rollout.calculate_log_probs": True,
+    }
+
+
 def check_sizes(trainer: TrainerConfig, cluster: ClusterSettings, model_name: str) -> None:
     """Batch-size constraints of veRL's V1 trainer plus 'whole prompt groups per rank' (ValueError)."""
     world = cluster.world_size
@@ -376,6 +399,8 @@ def translate(
         f"{ar}.actor.clip_ratio_c": cfg.dual_clip if cfg.dual_clip is not None else 3.0,
         f"{ar}.actor.loss_agg_mode": cfg.loss_agg_mode,
         f"{ar}.actor.entropy_coeff": cfg.entropy_coef,
+        # token entropies in the update forward when the loss reads them (EMPG), not only for an entropy bonus
+        f"{ar}.actor.calculate_entropy": method.needs_entropy,
         f"{ar}.actor.use_kl_loss": needs_ref,
         f"{ar}.actor.kl_loss_coef": cfg.kl_coef,
         f"{ar}.actor.kl_loss_type": KL_TYPES[cfg.kl_type],
@@ -443,6 +468,10 @@ def translate(
             f"method.grouping={cfg.grouping!r} runs on the local trainer only; the veRL backend fits one "
             "subspace per whole prompt group (method.grouping=prompt)"
         )
+    if (
+        task.get("kind") == "env"
+    ):  # multi-turn episodes through our agent loop (resrl.backends.verl.agent_loop)
+        o.update(env_task_overrides(task, trainer, run_dir))
     env = {METHOD_ENV: method_payload(method), LOSS_AGG_ENV: trainer.loss_aggregation}
     return VerlPlan(
         overrides=o, env=env, run_dir=run_dir, train_parquet=train_parquet, checkpoint_dir=ckpt_dir

@@ -67,24 +67,24 @@ def train_rows(config: dict[str, Any], cluster: ClusterSettings) -> int:
     return cluster.train_rows or int(t["steps"]) * int(t["prompts_per_step"])
 
 
-def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> int:
+def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int, max_new_tokens: int = 0) -> int:
     """The task's first ``limit`` training problems in veRL's RL-dataset format (atomic write); returns rows.
 
     Columns: ``data_source`` (task name), ``prompt`` (our chat messages, instruction included),
     ``ability``, ``reward_model`` {style, ground_truth}, ``extra_info`` {index, id, reward, correct_score,
-    wrong_score} (the task's reward name and scores, as resolved by the task config: ``reward.compute_score``
-    maps the verdict to those scores).
+    wrong_score, scored} (the task's reward name and scores, as resolved by the task config:
+    ``reward.compute_score`` maps the verdict to those scores). An environment task (``kind: env``) gets one row
+    per episode for our agent loop instead (``resrl.backends.verl.agent_loop.episode_rows``; ``max_new_tokens``:
+    the per-turn budget).
     """
-    import pandas as pd
 
     from resrl.tasks import make_task
 
     task = make_task(task_config)
-    if getattr(task, "multi_turn", False):
-        raise ValueError(
-            f"task {task.name!r} is multi-turn (kind: env): the veRL backend does not run "
-            "environment episodes; train it with the local trainer (python -m resrl.train)"
-        )
+    if getattr(task, "multi_turn", False):  # episodes, played by our agent loop in veRL's rollout workers
+        from resrl.backends.verl.agent_loop import episode_rows
+
+        return _write_rows(episode_rows(dict(task_config), limit, max_new_tokens), path, task.name)
     reward = str(getattr(getattr(task, "config", None), "reward", task_config.get("reward", "math_grader")))
     scores = {"correct_score": float(task.correct_score), "wrong_score": float(task.wrong_score)}
     scores["scored"] = bool(getattr(getattr(task, "config", None), "scored", False))
@@ -99,8 +99,14 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int) -> 
                 "extra_info": {"index": i, "id": p.id, "reward": reward, **scores},
             }
         )
+    return _write_rows(rows, path, task.name)
+
+
+def _write_rows(rows: list[dict[str, Any]], path: Path, name: str) -> int:
+    import pandas as pd
+
     if not rows:
-        raise ValueError(f"task {task.name!r} has no training problems")
+        raise ValueError(f"task {name!r} has no training problems")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".parquet.tmp")
     pd.DataFrame(rows).to_parquet(tmp, index=False)
@@ -170,7 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     plan.run_dir.mkdir(parents=True, exist_ok=True)
-    written = write_train_parquet(config["task"], plan.train_parquet, rows)
+    written = write_train_parquet(
+        config["task"], plan.train_parquet, rows, int(config["trainer"]["max_new_tokens"])
+    )
+    if config["task"].get("kind") == "env":
+        from resrl.backends.verl.agent_loop import loop_config_yaml
+        from resrl.backends.verl.config import agent_loop_config_path
+
+        agent_loop_config_path(plan.run_dir).write_text(loop_config_yaml())
     print(f"[verl] wrote {written} training prompts to {plan.train_parquet}", file=sys.stderr)
     tmp = plan.run_dir / "verl_plan.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2, default=str))
