@@ -43,6 +43,9 @@ def build_trainer(config: dict[str, Any], run_dir: Path | None = None):
         if key not in config:
             raise ValueError(f"config has no '{key}' section")
     method = methods.build(**config["method"])
+    from resrl.trainer.loop import check_local_method  # (cheap: a bad method fails before the model loads)
+
+    check_local_method(method)
     trainer_cfg = TrainerConfig.from_mapping(config["trainer"])
     _check_device(trainer_cfg.device)
     run_dir = Path(run_dir if run_dir is not None else config["output_dir"]).resolve()

@@ -83,3 +83,10 @@ def reading_tool_text(method):
         method, ToolFormatTokenizer(), ids, step, width
     )
     return method
+
+
+def local_methods() -> list[str]:
+    """Every registered method the local trainer runs (a method needing a critic, PPO, runs on veRL only)."""
+    import resrl.methods as methods
+
+    return [n for n in methods.names() if not methods.build(n).needs_critic]

@@ -39,6 +39,6 @@ def build(name: str, **fields) -> Method:
 
 
 # Registration by import (each module is small and only needs torch).
-from resrl.methods import dapo, empg, flowrl, grpo, nsr, resrl, rest  # noqa: E402,F401
+from resrl.methods import dapo, empg, flowrl, grpo, nsr, ppo, resrl, rest  # noqa: E402,F401
 
 __all__ = ["Method", "PGConfig", "PolicyInputs", "build", "get", "names", "register"]

@@ -137,6 +137,12 @@ class Method:
         return self.cfg.kl_coef != 0.0
 
     @property
+    def needs_critic(self) -> bool:
+        """Whether the method's advantages come from a learned value model (PPO's GAE): the veRL backend's critic;
+        the local trainer has none and refuses such a method."""
+        return False
+
+    @property
     def needs_entropy(self) -> bool:
         """Whether the loss reads the token entropies (``PolicyInputs.entropy``): an entropy bonus, or a method
         that modulates by entropy (EMPG)."""
@@ -144,8 +150,8 @@ class Method:
 
     @property
     def verl_advantage(self) -> str:
-        """The sequence-advantage kind veRL's estimator registry computes: ``"grpo"`` (group normalised) or
-        ``"w_reinforce"`` (+lambda / -1)."""
+        """The advantage kind veRL computes: ``"grpo"`` (group normalised) or ``"w_reinforce"`` (+lambda / -1),
+        our registered estimators; ``"gae"``: veRL's own, token-level, from the critic."""
         return "grpo"
 
     def token_features(self, tokenizer, response_ids: list[list[int]], step: int, width: int) -> dict | None:

@@ -45,6 +45,15 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def check_local_method(method: methods.Method) -> None:
+    """The local trainer has no value model: a method that needs one (PPO) is refused in one line."""
+    if method.needs_critic:
+        raise ValueError(
+            f"method={method.name} needs a value model (critic), which the local trainer does not have; train it "
+            "through the veRL backend: python -m resrl.backends.verl.launch method=... (docs/cluster.md)"
+        )
+
+
 class Trainer:
     """Build with a method, a model spec (name or mapping), a task and a :class:`TrainerConfig`."""
 
@@ -58,6 +67,7 @@ class Trainer:
         run_config: dict | None = None,
         diagnostics: DiagnosticsConfig | None = None,
     ):
+        check_local_method(method)
         self.method, self.task, self.cfg, self.run_dir = method, task, cfg, Path(run_dir)
         self.diag_cfg = diagnostics or DiagnosticsConfig()
         self.run_config = run_config or {}

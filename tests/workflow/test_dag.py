@@ -86,22 +86,22 @@ def test_paper_profile_dry_run_lists_the_grid(paper_commands):
     """Each table trained as the paper did: one policy per domain, on that domain's data, with its baselines."""
     out = paper_commands
     jobs = _job_counts(out)
-    # math 3 sizes x 6 methods; code 6 methods on Qwen3-4B; ALFWorld and WebShop 3 each (GRPO, EMPG, ResRL);
+    # math 3 sizes x 6 methods; code 6 methods on Qwen3-4B; ALFWorld and WebShop 4 each (PPO, GRPO, EMPG, ResRL);
     # tools 3 (NSR, W-REINFORCE, ResRL) + ResT on the local trainer; Table 5: NSR and ResRL at 32B
-    assert jobs["train"] == 18 + 6 + 3 + 3 + 3 + 1 + 2
+    assert jobs["train"] == 18 + 6 + 4 + 4 + 3 + 1 + 2
     trains = _shell_commands(out, "resrl.backends.verl.launch") + _shell_commands(out, "resrl.train")
     tasks = sorted(re.search(r"'task=(\w+)'", c).group(1) for c in trains)
     assert {t: tasks.count(t) for t in set(tasks)} == {
         "dapo_math": 18 + 2,
         "deepcoder": 6,
-        "alfworld": 3,
-        "webshop": 3,
+        "alfworld": 4,
+        "webshop": 4,
         "toolrl": 3 + 1,  # ResT in its own domain (tools_rest)
     }
     assert any("'model=qwen3-32b'" in c and "cluster=paper32b" in c for c in trains)
     assert jobs["sample_math"] == 21 and jobs["sample_passk"] == 21  # with the backbone rows
     assert jobs["evaluate_code"] == 7 * 3  # backbone + 6 methods x LiveCodeBench, CodeForces, HumanEval+
-    assert jobs["evaluate_agents"] == 4 + 4  # ReAct + 3 trained, per environment, on its own checkpoints
+    assert jobs["evaluate_agents"] == 5 + 5  # ReAct + 4 trained, per environment, on its own checkpoints
     assert jobs["evaluate_bfcl"] == 4 + 1 + 1  # backbone + 3 trained + ResT + the published ToolACE-8B
     assert jobs["sample_math32b"] == 2 and jobs["preflight"] == 1
     for t in ("table1", "table2", "table3", "table4", "table5", "compare_paper"):
@@ -138,7 +138,7 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
     trained = "'model=qwen3-4b' 'checkpoint=results/runs/paper/{d}/qwen3-4b/resrl/final_model' 'method=resrl'"
 
     agents = _shell_commands(out, "evaluators.agents")
-    assert len(agents) == 8
+    assert len(agents) == 10
     assert any(
         f"{trained.format(d='alfworld')} {run.format(d='alfworld', p='agents')} 'env=alfworld' 'engine=vllm' "
         "'device=cuda' 'max_steps=50' 'data_dir="
@@ -170,8 +170,8 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
     table4 = _shell_commands(out, "paper_figures.table4")
     compare = _shell_commands(out, "paper_figures.compare")
     assert len(table3) == len(table4) == len(compare) == 1
-    assert table3[0].count("/agents/") == 8 and "--out paper_figures/paper/table3 " in table3[0]
-    assert "--reported PPO PPO" in table3[0] and "--reported" not in table4[0]
+    assert table3[0].count("/agents/") == 10 and "--out paper_figures/paper/table3 " in table3[0]
+    assert "--reported" not in table3[0] + table4[0]  # every baseline of Tables 3 and 4 is run
     assert "results/metrics/paper/tools_rest/qwen3-1.7b/rest/bfcl/all/bfcl.csv" in table4[0]
     assert table4[0].count("/bfcl/all/bfcl.csv") == 6 and "--out paper_figures/paper/table4 " in table4[0]
     for table, domain, path in (

@@ -182,7 +182,7 @@ def format_override(value: Any) -> str:
 
 def adv_estimator_for(method: methods.Method) -> str:
     """The registered veRL advantage estimator of the method's :attr:`~resrl.methods.base.Method.verl_advantage`."""
-    kinds = {"grpo": ADV_GRPO, "w_reinforce": ADV_W_REINFORCE}
+    kinds = {"grpo": ADV_GRPO, "w_reinforce": ADV_W_REINFORCE, "gae": "gae"}  # gae: veRL's own estimator
     if method.verl_advantage not in kinds:
         raise ValueError(
             f"method {method.name!r}: verl_advantage={method.verl_advantage!r}; valid: {', '.join(kinds)}"
@@ -211,6 +211,21 @@ def method_from_env(environ: Mapping[str, str] | None = None) -> methods.Method:
     if not isinstance(data, dict) or "name" not in data:
         raise ValueError(f"${METHOD_ENV} must be a JSON object with a 'name' field, got {raw[:80]!r}")
     return methods.build(**data)
+
+
+def critic_overrides(cfg: Any, model: Mapping[str, Any], cluster: ClusterSettings) -> dict[str, Any]:
+    """veRL's critic for a method that needs one (PPO): the policy's model as the value model's start, the method's
+    critic learning rate and GAE's gamma and lambda, the cluster's memory settings as the actor's."""
+    return {
+        "critic.enable": True,
+        "critic.model.path": model["hub_id"],
+        "critic.optim.lr": cfg.critic_lr,
+        "critic.model.enable_gradient_checkpointing": cluster.gradient_checkpointing,
+        "critic.fsdp.param_offload": cluster.param_offload,
+        "critic.fsdp.optimizer_offload": cluster.optimizer_offload,
+        "algorithm.gamma": cfg.gamma,
+        "algorithm.lam": cfg.lam,
+    }
 
 
 def agent_loop_config_path(run_dir: Path) -> Path:
@@ -468,6 +483,8 @@ def translate(
             f"method.grouping={cfg.grouping!r} runs on the local trainer only; the veRL backend fits one "
             "subspace per whole prompt group (method.grouping=prompt)"
         )
+    if method.needs_critic:  # PPO: veRL's critic worker on the same model, GAE advantages
+        o.update(critic_overrides(cfg, model, cluster))
     if (
         task.get("kind") == "env"
     ):  # multi-turn episodes through our agent loop (resrl.backends.verl.agent_loop)

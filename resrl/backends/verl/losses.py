@@ -176,9 +176,10 @@ def method_actor_loss(config, model_output: dict, data, dp_group=None, *, method
     t = _padded(data, *names)
     mask = t["response_mask"].bool()
     scores = (t["rm_scores"] * mask).sum(-1)  # shaped reward; > 0 exactly when the verifier accepted
-    seq_adv = (t["advantages"] * mask).sum(-1) / mask.sum(-1).clamp_min(
-        1
-    )  # constant over a response's tokens
+    if method.verl_advantage == "gae":  # PPO: veRL's token-level GAE advantages, as they are
+        seq_adv = t["advantages"] * mask
+    else:  # our estimators: one value per response, constant over its tokens
+        seq_adv = (t["advantages"] * mask).sum(-1) / mask.sum(-1).clamp_min(1)
     entropy = model_output.get("entropy")
     hidden = None
     if method.hidden_layer is not None:

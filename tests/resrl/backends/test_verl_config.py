@@ -135,8 +135,8 @@ def test_format_override():
 def test_method_from_env_errors():
     with pytest.raises(RuntimeError, match="RESRL_VERL_METHOD is not set"):
         method_from_env({})
-    with pytest.raises(ValueError, match="unknown method 'ppo'"):
-        method_from_env({METHOD_ENV: '{"name": "ppo"}'})
+    with pytest.raises(ValueError, match="unknown method 'ppo2'"):
+        method_from_env({METHOD_ENV: '{"name": "ppo2"}'})
 
 
 def test_balanced_group_order_keeps_groups_whole():
@@ -241,3 +241,24 @@ def _task(name):
     import yaml
 
     return yaml.safe_load((REPO_ROOT / "experiments" / "task" / f"{name}.yaml").read_text())
+
+
+def test_ppo_gets_verls_critic_and_gae():
+    config = compose(["method=ppo", "model=qwen3-4b"])
+    o = translate(config, ClusterSettings(), REPO_ROOT / "r").overrides
+    assert o["algorithm.adv_estimator"] == "gae" and o["critic.enable"] is True
+    assert o["critic.model.path"] == "Qwen/Qwen3-4B" and o["critic.optim.lr"] == 1e-5
+    assert o["algorithm.gamma"] == 1.0 and o["algorithm.lam"] == 1.0
+    grpo = translate(compose(["method=grpo", "model=qwen3-4b"]), ClusterSettings(), REPO_ROOT / "r").overrides
+    assert "critic.enable" not in grpo  # no value model for the critic-free methods
+
+
+def test_the_local_trainer_refuses_a_method_that_needs_a_critic():
+    proc = subprocess.run(
+        [sys.executable, "-m", "resrl.train", "method=ppo", "model=tiny-qwen3", "task=arith", "trainer=test"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2 and proc.stderr.startswith("error: method=ppo needs a value model (critic)")

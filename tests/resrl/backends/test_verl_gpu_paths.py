@@ -248,3 +248,29 @@ def test_method_modules_follow_the_actors_optimiser_settings():
         own._resrl_opt.param_groups[0]["weight_decay"] == 0.0
         and own._resrl_opt.param_groups[0]["initial_lr"] == 1e-2
     )
+
+
+def test_ppo_takes_verls_token_level_gae_advantages(method_env):
+    """PPO's advantages are veRL's GAE values per token (from the critic): the actor loss passes them as they are,
+    not averaged over the response as our per-response estimators' are; a change of one token's advantage changes
+    the loss."""
+    from verl.workers.utils.padding import no_padding_2_padding
+
+    from resrl.algorithms.grpo import clipped_policy_loss
+    from resrl.backends.verl.losses import method_actor_loss
+
+    m = method_env(name="ppo")
+    data, out = _micro_batch(["a", "a", "a", "a"])
+    token_adv = [[0.5, -0.1], [0.2, 0.3, -0.4, 0.1], [0.0, 0.9, -0.9], [0.7]]
+    data["advantages"] = _nested(token_adv)
+    loss, _ = method_actor_loss(_config(), out, data, method=m)
+    pad = lambda key: data[key].to_padded_tensor(0.0)  # noqa: E731
+    mask = pad("response_mask").bool()
+    want, _ = clipped_policy_loss(
+        no_padding_2_padding(out["log_probs"], data),
+        pad("old_log_probs"),
+        pad("advantages") * mask,
+        mask,
+        m.cfg.policy_loss(),
+    )
+    torch.testing.assert_close(loss, want)

@@ -7,7 +7,7 @@ from resrl.algorithms.resrl import residual_token_weights, resrl_advantages
 from resrl.methods.base import PolicyInputs
 from tests.helpers import ToolFormatTokenizer
 
-ALL = ["dapo", "empg", "flowrl", "grpo", "nsr", "resrl", "rest", "w_reinforce"]
+ALL = ["dapo", "empg", "flowrl", "grpo", "nsr", "ppo", "resrl", "rest", "w_reinforce"]
 
 
 def test_registry_lists_every_method():
