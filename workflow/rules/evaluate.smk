@@ -111,7 +111,7 @@ rule evaluate_code:
         cmd=lambda w: evaluator_command("evaluators.code", w.domain, w, "code",
                                         [f"benchmark={w.bench}"] + list(DOMAINS[w.domain]["code"].get("overrides") or [])),
     resources:
-        gpu=1,
+        gpu=lambda w: model_job_gpus(DOMAINS[w.domain]["code"].get("overrides") or []),
     shell:
         "{params.cmd} > {log} 2>&1"
 
