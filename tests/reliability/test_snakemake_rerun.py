@@ -19,7 +19,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 BROKEN = "results/samples/ci/math/tiny-qwen3/grpo/arith/sampling.json"
-STORED = "results/samples/ci/math/tiny-qwen3/grpo/arith/leftover.jsonl"  # not a rule output: Snakemake keeps it
+STORED = (
+    "results/samples/ci/math/tiny-qwen3/grpo/arith/leftover.jsonl"  # not a rule output: Snakemake keeps it
+)
 FAILED_LOG = "results/logs/ci/sample_arith/math/tiny-qwen3/grpo.log"
 
 
