@@ -212,11 +212,33 @@ def test_paper_training_goes_through_the_verl_launcher(tmp_path):
     )
 
 
-def test_ablation_adds_one_run_per_value(tmp_path):
-    proc = _dry_run("ablation=rank", workdir=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    jobs = _job_counts(proc.stdout)
-    assert jobs["train"] == 5 + 6 and jobs["ablation_table"] == 1
+def test_ablation_adds_only_its_own_runs_and_outputs(tmp_path):
+    """rank (6 values, the default 64 reused from the main run) and layer (4 values, default -2) together: one run
+    per non-default value, one table per factor, and the main tables and figures unchanged."""
+    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(tmp_path)]
+    plain = subprocess.run([*cmd], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    both = subprocess.run(
+        [*cmd, "--config", "ablation=[rank,layer]"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert both.returncode == 0, both.stderr[-2000:]
+    jobs = _job_counts(both.stdout)
+    assert jobs["train"] == 5 + 5 + 3 and jobs["ablation_table"] == 2
+    trains = _shell_commands(both.stdout, "resrl.train")
+    assert any("'method.rank=8'" in c and "/math/smollm2-135m/resrl-rank8'" in c for c in trains)
+    assert any("'method.layer=-2'" in c for c in trains) is False  # the default: the main run
+    assert any("/math/smollm2-135m/resrl-layer-1'" in c for c in trains)  # readable: layer -1 -> layer-1
+    table1 = lambda out: _shell_commands(out, "paper_figures.table1")  # noqa: E731
+    assert table1(both.stdout) == table1(plain.stdout)  # the main table reads exactly what it read before
+    rank = next(c for c in _shell_commands(both.stdout, "paper_figures.ablation") if "--factor rank" in c)
+    assert (
+        "--default 64" in rank
+        and "smollm2-135m/64=results/metrics/tiny/math/smollm2-135m/resrl/arith/metrics.csv,results/metrics/tiny/math/smollm2-135m/resrl/math/metrics.csv"
+        in rank
+    )
 
 
 def test_unknown_profile_and_ablation_are_named(tmp_path):

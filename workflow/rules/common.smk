@@ -118,23 +118,58 @@ PY = shlex.quote(PY_PATH)
 JOB_THREADS = int(P.get("job_threads", 2))
 THREAD_ENV = f"OMP_NUM_THREADS={JOB_THREADS} MKL_NUM_THREADS={JOB_THREADS}" if "job_threads" in P else ""
 PNAME = P["profile"]
-ABL_NAME = config.get("ablation", P.get("ablation"))
-ABL = _load_yaml(ABLATION_DIR / f"{ABL_NAME}.yaml", "ablation", ABLATION_DIR) if ABL_NAME else None
+def _ablation_names(value):
+    """`ablation=rank`, `ablation=[rank,layer]`, `ablation=rank,layer` or a YAML list -> ["rank", "layer"]."""
+    if not value:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [v.strip() for v in str(value).strip("[]").split(",") if v.strip()]
+
+
+ABLS = [_load_yaml(ABLATION_DIR / f"{n}.yaml", "ablation", ABLATION_DIR)
+        for n in _ablation_names(config.get("ablation", P.get("ablation")))]
 
 
 def _fmt(v):
+    """A factor value in a folder name: 8 -> 8, -2 -> -2, [0.1, 0.9] -> 0.1-0.9."""
     return "-".join(str(x) for x in v) if isinstance(v, list) else str(v)
 
 
-def ablation_variants():
-    """name -> Hydra overrides, e.g. 'resrl-rank-8' -> ['method=resrl', 'method.rank=8']."""
-    if not ABL:
-        return {}
-    fields = ABL.get("fields") or [ABL["field"]]
-    out = {}
-    for value in ABL["values"]:
+def _method_default(field):
+    """ResRL's default of `method.<field>` (its config dataclass), to reuse the main run for that value."""
+    import dataclasses
+
+    import resrl.methods as methods
+
+    fields = {f.name: f for f in dataclasses.fields(methods.get("resrl").Config)}
+    f = fields[field.removeprefix("method.")]
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+
+
+def ablation_points(abl):
+    """[(value, variant)] of one ablation, in the file's order: the variant trained for that value, or `resrl` (the
+    main run) where the value is ResRL's default."""
+    fields = abl.get("fields") or [abl["field"]]
+    defaults = [_method_default(f) for f in fields]
+    out = []
+    for value in abl["values"]:
         vals = value if len(fields) > 1 else [value]
-        out[f"resrl-{ABL['name']}-{_fmt(value)}"] = ["method=resrl"] + [f"{f}={v}" for f, v in zip(fields, vals)]
+        is_default = all(float(v) == float(d) for v, d in zip(vals, defaults))
+        out.append((value, "resrl" if is_default else f"resrl-{abl['name']}{_fmt(value)}"))
+    return out
+
+
+def ablation_variants():
+    """name -> Hydra overrides of every ablation's non-default values, e.g. 'resrl-rank8' -> ['method=resrl',
+    'method.rank=8'] ('resrl-layer-2' for layer -2)."""
+    out = {}
+    for abl in ABLS:
+        fields = abl.get("fields") or [abl["field"]]
+        for value, variant in ablation_points(abl):
+            if variant != "resrl":
+                vals = value if len(fields) > 1 else [value]
+                out[variant] = ["method=resrl"] + [f"{f}={v}" for f, v in zip(fields, vals)]
     return out
 
 
@@ -159,7 +194,17 @@ def base_method(domain):
 
 
 def trained_variants(domain):
-    return list(DOMAINS[domain]["methods"]) + (list(ABL_VARIANTS) if domain == ABL_DOMAIN else [])
+    """The domain's methods, then (in the ablated domain) the ablation variants; the main run `resrl` is trained
+    for an ablation even when the profile does not list it (its default value's point)."""
+    extra = []
+    if domain == ABL_DOMAIN and ABLS:
+        extra = ([] if "resrl" in DOMAINS[domain]["methods"] else ["resrl"]) + list(ABL_VARIANTS)
+    return list(DOMAINS[domain]["methods"]) + extra
+
+
+def table_variants(domain):
+    """The variants the main tables and figures show: the profile's methods, never the ablation variants."""
+    return untrained_variants(domain) + list(DOMAINS[domain]["methods"])
 
 
 def untrained_variants(domain):

@@ -13,7 +13,8 @@ def metric_files(domain):
     dom = DOMAINS[domain]
     parts = [p for p, spec in (dom.get("evals") or {}).items() if spec.get("table1", True)]
     out = []
-    for m, v in eval_pairs(domain):
+    shown = set(table_variants(domain))
+    for m, v in [(m, v) for m, v in eval_pairs(domain) if v in shown or (m, v) in published(domain)]:
         root = f"results/metrics/{PNAME}/{domain}/{m}/{v}"
         out += [f"{root}/{p}/metrics.csv" for p in parts]
         out += [f"{root}/code/{b}.csv" for b in (dom.get("code") or {}).get("benchmarks", [])]
@@ -24,7 +25,9 @@ def metric_files(domain):
 
 def passk_files(domain):
     part = DOMAINS[domain].get("passk")
-    return [f"results/metrics/{PNAME}/{domain}/{m}/{v}/{part}/metrics.csv" for m, v in eval_pairs(domain)] if part else []
+    shown = set(table_variants(domain))
+    pairs = [(m, v) for m, v in eval_pairs(domain) if v in shown or (m, v) in published(domain)]
+    return [f"results/metrics/{PNAME}/{domain}/{m}/{v}/{part}/metrics.csv" for m, v in pairs] if part else []
 
 
 TABLES = {}
@@ -43,8 +46,7 @@ def report_targets():
         if "diagnostics.enabled=true" in domain_train(d)["overrides"]:  # the mechanism diagnostics were logged
             out += [f"{FIG}/{d}/diagnostics_{m}/diagnostics_summary.png" for m in DOMAINS[d]["models"]]
     out += [f"{FIG}/{d}/passk.png" for d in DOMAINS if DOMAINS[d].get("passk")]
-    if ABL:
-        out.append(f"{FIG}/ablation_{ABL['name']}.md")
+    out += [f"{FIG}/ablation_{abl['name']}.md" for abl in ABLS]
     return out
 
 
@@ -81,18 +83,33 @@ for _table in TABLES:
             "--reference {params.reference} {params.reported} > {log} 2>&1"
 
 
+def ablation_files(name):
+    """`<model>/<value>` -> the metrics files (one per evaluation part) of each point of ablation `name`."""
+    abl = next(a for a in ABLS if a["name"] == name)
+    parts = [p for p, spec in (DOMAINS[ABL_DOMAIN].get("evals") or {}).items() if spec.get("table1", True)]
+    return {
+        f"{m}/{_fmt(value)}": [f"results/metrics/{PNAME}/{ABL_DOMAIN}/{m}/{variant}/{part}/metrics.csv" for part in parts]
+        for m in DOMAINS[ABL_DOMAIN]["models"] for value, variant in ablation_points(abl)
+    }
+
+
 rule ablation_table:
+    """One table per factor: its values (sorted numerically) against the ablated domain's metrics, the default
+    marked; the main tables never show ablation runs."""
     localrule: True
     input:
-        [f"results/metrics/{PNAME}/{ABL_DOMAIN}/{m}/{v}/{part}/metrics.csv" for m in DOMAINS[ABL_DOMAIN]["models"]
-         for v in ABL_VARIANTS for part, spec in (DOMAINS[ABL_DOMAIN].get("evals") or {}).items() if spec.get("table1", True)],
+        lambda w: [f for files in ablation_files(w.name).values() for f in files],
     output:
         md=f"{FIG}/ablation_{{name}}.md",
         tex=f"{FIG}/ablation_{{name}}.tex",
     log:
         f"results/logs/{PNAME}/report/ablation_{{name}}.log",
+    params:
+        points=lambda w: " ".join(f"{k}={','.join(v)}" for k, v in ablation_files(w.name).items()),
+        default=lambda w: next(_fmt(v) for a in ABLS if a["name"] == w.name for v, var in ablation_points(a) if var == "resrl"),
     shell:
-        "{PY} -m paper_figures.table1 --metrics {input} --out {FIG}/ablation_{wildcards.name} > {log} 2>&1"
+        "{PY} -m paper_figures.ablation --factor {wildcards.name} --default {params.default} "
+        "--point {params.points} --out {FIG}/ablation_{wildcards.name} > {log} 2>&1"
 
 
 rule passk_figure:
@@ -109,7 +126,7 @@ rule passk_figure:
 
 
 def trained_runs(domain, model):
-    return [run_dir(domain, model, v) for v in trained_variants(domain)]
+    return [run_dir(domain, model, v) for v in DOMAINS[domain]["methods"]]
 
 
 rule training_curves:
@@ -122,7 +139,7 @@ rule training_curves:
     log:
         f"results/logs/{PNAME}/report/{{domain}}/training_curves_{{model}}.log",
     params:
-        runs=lambda w: " ".join(f"{v}={run_dir(w.domain, w.model, v)}/metrics.jsonl" for v in trained_variants(w.domain)),
+        runs=lambda w: " ".join(f"{v}={run_dir(w.domain, w.model, v)}/metrics.jsonl" for v in DOMAINS[w.domain]["methods"]),
     shell:
         "{PY} -m paper_figures.training_curves --run {params.runs} "
         "--out {FIG}/{wildcards.domain}/training_curves_{wildcards.model} > {log} 2>&1"
@@ -155,6 +172,6 @@ rule diagnostics_figure:
     log:
         f"results/logs/{PNAME}/report/{{domain}}/diagnostics_{{model}}.log",
     params:
-        runs=lambda w: " ".join(f"--run {v}={run_dir(w.domain, w.model, v)}/metrics.jsonl" for v in trained_variants(w.domain)),
+        runs=lambda w: " ".join(f"--run {v}={run_dir(w.domain, w.model, v)}/metrics.jsonl" for v in DOMAINS[w.domain]["methods"]),
     shell:
         "{PY} -m resrl.diagnostics.plot {params.runs} --out {FIG}/{wildcards.domain}/diagnostics_{wildcards.model} > {log} 2>&1"

@@ -1,0 +1,27 @@
+"""An ablation's own table (paper_figures/ablation.py): numeric order, the default marked, intervals shown."""
+
+from __future__ import annotations
+
+from evaluators.common.schema import MetricRow, write_metrics
+from paper_figures.ablation import _numbers, main
+
+
+def test_values_parse_with_minus_signs_and_lists():
+    assert _numbers("8") == (8.0,) and _numbers("-2") == (-2.0,) and _numbers("0.1-0.9") == (0.1, 0.9)
+    assert _numbers("-1-0.5") == (-1.0, 0.5)
+
+
+def test_table_sorts_numerically_and_marks_the_default(tmp_path):
+    points = []
+    for value, acc in (("128", 0.30), ("16", 0.20), ("64", 0.40), ("8", 0.10)):
+        path = write_metrics(
+            [MetricRow("m", "resrl", "arith", "avg@k", 8, acc, acc - 0.05, acc + 0.05, 48)],
+            tmp_path / f"{value}.csv",
+        )
+        points.append(f"m/{value}={path}")
+    main(["--factor", "rank", "--default", "64", "--point", *points, "--out", str(tmp_path / "abl")])
+    md = (tmp_path / "abl.md").read_text()
+    rows = [ln for ln in md.splitlines() if ln.startswith("| m |")]
+    assert [r.split("|")[2].strip() for r in rows] == ["8", "16", "64 (default)", "128"]  # not text order
+    assert "40.0 ± 5.0" in rows[2]
+    assert (tmp_path / "abl.tex").read_text().startswith("\\begin{tabular}")
