@@ -225,7 +225,7 @@ def save_figure(fig, paths: Sequence[str | os.PathLike], dpi: int = 130) -> list
     out = []
     for p in map(Path, paths):
         buf = io.BytesIO()
-        fig.savefig(buf, format=p.suffix.lstrip("."), dpi=dpi)
+        fig.savefig(buf, format=p.suffix.lstrip("."), dpi=dpi, bbox_inches="tight")  # keeps an outside legend
         out.append(atomic_write_bytes(p, buf.getvalue()))
     return out
 

@@ -1,4 +1,5 @@
-"""Pass@k curves: k = 1..K on a log2 axis, one panel per benchmark, methods overlaid, bootstrap CI bands."""
+"""Pass@k curves: k = 1..K on a log2 axis, one panel per benchmark, methods overlaid with their fixed colours and
+markers (``paper_figures.style``), light bootstrap bands, one legend outside the panels."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from paper_figures.common import METHOD_LABELS, _order_methods, load_metrics, save_figure  # noqa: E402
+from paper_figures.common import _order_methods, load_metrics, save_figure  # noqa: E402
+from paper_figures.style import BAND_ALPHA, legend_outside, method_style  # noqa: E402
 
 
 def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None) -> list[Path]:
@@ -27,16 +29,30 @@ def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None)
     cols = min(3, len(benches))
     rows = math.ceil(len(benches) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    several_models = d["model"].nunique() > 1
     for ax, bench in zip(axes.flat, benches, strict=False):
         sub = d[d["benchmark"] == bench]
         for (mdl, method), g in sorted(
             sub.groupby(["model", "method"]), key=lambda x: _order_methods([x[0][1]])
         ):
             g = g.sort_values("k")
-            label = METHOD_LABELS.get(method, method) + ("" if model else f" ({mdl})")
-            ax.plot(g["k"], 100 * g["value"], marker="o", ms=3, label=label)
+            style = method_style(method)
+            label = style["label"] + (
+                f" ({mdl})" if several_models else ""
+            )  # the model only when it tells apart
+            ax.plot(
+                g["k"],
+                100 * g["value"],
+                marker=style["marker"],
+                ms=4,
+                color=style["color"],
+                label=label,
+                lw=1.2,
+            )
             if g["ci_low"].notna().any():
-                ax.fill_between(g["k"], 100 * g["ci_low"], 100 * g["ci_high"], alpha=0.15)
+                ax.fill_between(
+                    g["k"], 100 * g["ci_low"], 100 * g["ci_high"], alpha=BAND_ALPHA, color=style["color"]
+                )
         ax.set_xscale("log", base=2)
         ax.set_title(bench)
         ax.set_xlabel("k")
@@ -44,8 +60,8 @@ def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(benches) :]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
+    legend_outside(fig, list(axes.flat))
     stem = Path(out_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = save_figure(fig, [stem.with_suffix(".png"), stem.with_suffix(".pdf")])

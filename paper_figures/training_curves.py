@@ -11,8 +11,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from paper_figures.common import METHOD_LABELS, save_figure  # noqa: E402
+from paper_figures.common import save_figure  # noqa: E402
+from paper_figures.style import legend_outside, method_style, needs_log_scale  # noqa: E402
+
+COLUMNS = 3  # panels per row: a grid, not one long row
 
 PANELS = [
     ("reward_mean", "reward"),
@@ -41,18 +45,31 @@ def plot_training(runs: dict[str, Path], out_stem: str | Path) -> list[Path]:
     panels = [(k, t) for k, t in PANELS if any(k in r for recs in data.values() for r in recs)]
     if not panels:
         raise ValueError("no training metrics to plot")
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 2.9), squeeze=False)
-    for ax, (key, title) in zip(axes[0], panels, strict=True):
+    cols = min(COLUMNS, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), squeeze=False)
+    for ax, (key, title) in zip(axes.flat, panels, strict=False):
+        lines = []
         for label, recs in data.items():
             pts = [(r["step"], r[key]) for r in recs if key in r]
             if pts:
                 xs, ys = zip(*pts, strict=True)
-                ax.plot(xs, ys, marker="o", ms=3, label=METHOD_LABELS.get(label, label))
+                style = method_style(label)
+                ax.plot(
+                    xs, ys, marker=style["marker"], ms=3, color=style["color"], label=style["label"], lw=1.2
+                )
+                lines.append(ys)
+        if needs_log_scale(lines):  # one method's magnitude would flatten the others (FlowRL's grad norm)
+            ax.set_yscale("log")
+            title += " (log)"
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.axis("off")
     fig.tight_layout()
+    legend_outside(fig, list(axes.flat))
     stem = Path(out_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = save_figure(fig, [stem.with_suffix(".png"), stem.with_suffix(".pdf")])
