@@ -11,7 +11,7 @@ import argparse
 import math
 from pathlib import Path
 
-from paper_figures.common import load_metrics, write_text
+from paper_figures.common import latex_escape, load_metrics, write_text
 
 
 def _numbers(value: str) -> tuple[float, ...]:
@@ -62,7 +62,7 @@ def render(factor: str, benches: list[str], rows) -> tuple[str, str]:
     md.append("|---|---|" + "---:|" * len(benches))
     for model, label, cells in rows:
         md.append(f"| {model} | {label} | " + " | ".join(cells.get(b, "—") for b in benches) + " |")
-    esc = lambda s: str(s).replace("_", r"\\_").replace("%", r"\\%")  # noqa: E731
+    esc = latex_escape
     tex = [r"\begin{tabular}{ll" + "r" * len(benches) + "}", r"\toprule"]
     tex.append(f"Model & {esc(factor)} & " + " & ".join(esc(b) for b in benches) + r" \\")
     tex.append(r"\midrule")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,18 +87,29 @@ PAPER_BENCHMARK_NAMES = {"math_average": "macro", "bfcl_multi_turn": "bfcl_multi
 REPORTED = " (reported)"
 
 
+def parse_metric(name: str) -> tuple[str, int | None]:
+    """The paper's metric names as ours: ``avg@16`` -> (``avg@k``, 16); ``overall_acc`` -> (``accuracy``, None);
+    ``elo`` -> (``elo``, None)."""
+    m = re.fullmatch(r"(avg|pass)@(\d+)", name)
+    if m:
+        return f"{m.group(1)}@k", int(m.group(2))
+    return ("accuracy" if name == "overall_acc" else name), None
+
+
+def latex_escape(s: object) -> str:
+    """``_``, ``%`` and ``&`` escaped for a LaTeX table cell."""
+    return str(s).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")
+
+
 def reported_rows(reference: pd.DataFrame, table: str, methods: Sequence[str]) -> pd.DataFrame:
     """Tidy rows holding the paper's own numbers of ``methods`` (paper names, e.g. ``EMPG``) in ``table``, for
     baselines the DAG does not run. Model ``paper``, method ``<name> (reported)``: never shown as ours."""
-    import re
-
     rows = []
     for _, ref in reference[
         (reference["table"] == table) & (reference["method"].isin(list(methods)))
     ].iterrows():
-        m = re.fullmatch(r"(avg|pass)@(\d+)", str(ref["metric"]))
-        metric, k = (f"{m.group(1)}@k", int(m.group(2))) if m else (str(ref["metric"]), 1)
-        metric = "accuracy" if metric == "overall_acc" else metric
+        metric, k = parse_metric(str(ref["metric"]))
+        k = 1 if k is None else k  # a metric without k is stored with k = 1, as the evaluators write it
         scale = 100.0 if metric in PERCENT_METRICS else 1.0
         rows.append(
             {
@@ -189,7 +201,7 @@ def render_markdown(table: pd.DataFrame, columns: Sequence[Column], title: str =
 
 def render_latex(table: pd.DataFrame, columns: Sequence[Column], caption: str = "", label: str = "") -> str:
     bold = best_mask(table, columns)
-    esc = lambda s: str(s).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")  # noqa: E731
+    esc = latex_escape
     out = [r"\begin{table}[t]", r"\centering"]
     if caption:
         out.append(rf"\caption{{{esc(caption)}}}")

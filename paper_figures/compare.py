@@ -21,6 +21,7 @@ from paper_figures.common import (
     PAPER_BENCHMARK_NAMES,
     PERCENT_METRICS,
     load_metrics,
+    parse_metric,
     write_text,
 )
 
@@ -40,16 +41,6 @@ PAPER_METHODS = {
     "ResT": ("rest",),
     "ToolACE": ("toolace",),
 }
-
-
-def parse_metric(name: str) -> tuple[str, int | None]:
-    """``avg@16`` -> (``avg@k``, 16); ``elo`` -> (``elo``, None)."""
-    m = re.fullmatch(r"(avg|pass)@(\d+)", name)
-    return (
-        (f"{m.group(1)}@k", int(m.group(2)))
-        if m
-        else (("accuracy", None) if name == "overall_acc" else (name, None))
-    )
 
 
 def load_tagged(entries: list[str]) -> pd.DataFrame:

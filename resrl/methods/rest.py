@@ -14,8 +14,27 @@ from resrl.methods.base import Method, PolicyInputs
 
 
 def token_offsets(tokenizer: Any, ids: list[int]) -> tuple[str, list[tuple[int, int]]]:
-    """The decoded text of ``ids`` and each token's character span in it (by incremental decoding, which holds for
-    byte-level tokenizers where a token may be part of a character: it then gets the empty span)."""
+    """The decoded text of ``ids`` and each token's character span in it. Tokens are decoded in runs that end on a
+    whole character (a byte-level token may hold part of one: the run's tokens then share its span), so a response
+    costs O(length), not O(length^2) as decoding every prefix would (this runs on every training response). A
+    tokenizer whose pieces do not add up to its decoding of the whole (a context-dependent decoder) gets the
+    prefix-by-prefix spans instead."""
+    text, spans, start = "", [], 0
+    for i in range(len(ids)):
+        chunk = tokenizer.decode(ids[start : i + 1], skip_special_tokens=False)
+        if chunk.endswith("\ufffd") and i + 1 < len(ids):  # part of a character: the next token completes it
+            continue
+        lo = len(text)
+        text += chunk
+        spans += [(lo, len(text))] * (i + 1 - start)
+        start = i + 1
+    if text == tokenizer.decode(ids, skip_special_tokens=False):
+        return text, spans
+    return _prefix_offsets(tokenizer, ids)
+
+
+def _prefix_offsets(tokenizer: Any, ids: list[int]) -> tuple[str, list[tuple[int, int]]]:
+    """Spans from decoding every prefix (exact for any tokenizer, quadratic)."""
     spans, prev = [], ""
     for i in range(len(ids)):
         text = tokenizer.decode(ids[: i + 1], skip_special_tokens=False)

@@ -82,16 +82,16 @@ class EnvTaskConfig:
             raise ValueError(f"task.max_total_tokens must be >= 1 or null, got {self.max_total_tokens}")
 
 
-def load_factory(path: str) -> Callable[..., list[Any]]:
-    """The callable named by ``"package.module:function"`` (imported now)."""
+def load_factory(path: str, field: str = "factory") -> Callable[..., Any]:
+    """The callable named by ``"package.module:function"`` (imported now); errors name ``task.<field>``."""
     module_name, _, attr = path.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
-        raise ImportError(f"task.factory={path!r}: cannot import {module_name!r} ({err})") from err
+        raise ImportError(f"task.{field}={path!r}: cannot import {module_name!r} ({err})") from err
     fn = getattr(module, attr, None)
     if not callable(fn):
-        raise ValueError(f"task.factory={path!r}: module {module_name!r} has no function {attr!r}")
+        raise ValueError(f"task.{field}={path!r}: module {module_name!r} has no function {attr!r}")
     return fn
 
 

@@ -17,7 +17,6 @@ format + correctness reward in [-3, 4]); a response is positive when its score i
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,14 +27,17 @@ from resrl.tasks.rewards import get_reward
 
 
 def import_path(spec: str, field_name: str) -> Any:
-    """``"package.module:name"`` -> the object (ValueError naming the config field when it cannot be imported)."""
+    """``"package.module:function"`` -> the function (``env_task.load_factory``), every failure a ValueError naming
+    ``task.<field_name>`` (a config error, reported in one line)."""
+    from resrl.tasks.env_task import load_factory
+
     module, sep, name = spec.partition(":")
     if not sep or not module or not name:
         raise ValueError(f"task.{field_name}={spec!r}: expected 'package.module:function'")
     try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as err:
-        raise ValueError(f"task.{field_name}={spec!r} cannot be imported: {err}") from None
+        return load_factory(spec, field_name)
+    except ImportError as err:
+        raise ValueError(str(err)) from None
 
 
 @dataclass

@@ -202,9 +202,11 @@ def trained_variants(domain):
     return list(DOMAINS[domain]["methods"]) + extra
 
 
-def table_variants(domain):
-    """The variants the main tables and figures show: the profile's methods, never the ablation variants."""
-    return untrained_variants(domain) + list(DOMAINS[domain]["methods"])
+def table_pairs(domain):
+    """The (model, variant) pairs the main tables and figures show: the backbone, the profile's methods and the
+    published checkpoints, never the ablation variants."""
+    shown = set(untrained_variants(domain) + list(DOMAINS[domain]["methods"]))
+    return [(m, v) for m, v in eval_pairs(domain) if v in shown or (m, v) in published(domain)]
 
 
 def untrained_variants(domain):

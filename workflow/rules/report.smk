@@ -13,8 +13,7 @@ def metric_files(domain):
     dom = DOMAINS[domain]
     parts = [p for p, spec in (dom.get("evals") or {}).items() if spec.get("table1", True)]
     out = []
-    shown = set(table_variants(domain))
-    for m, v in [(m, v) for m, v in eval_pairs(domain) if v in shown or (m, v) in published(domain)]:
+    for m, v in table_pairs(domain):
         root = f"results/metrics/{PNAME}/{domain}/{m}/{v}"
         out += [f"{root}/{p}/metrics.csv" for p in parts]
         out += [f"{root}/code/{b}.csv" for b in (dom.get("code") or {}).get("benchmarks", [])]
@@ -25,9 +24,7 @@ def metric_files(domain):
 
 def passk_files(domain):
     part = DOMAINS[domain].get("passk")
-    shown = set(table_variants(domain))
-    pairs = [(m, v) for m, v in eval_pairs(domain) if v in shown or (m, v) in published(domain)]
-    return [f"results/metrics/{PNAME}/{domain}/{m}/{v}/{part}/metrics.csv" for m, v in pairs] if part else []
+    return [f"results/metrics/{PNAME}/{domain}/{m}/{v}/{part}/metrics.csv" for m, v in table_pairs(domain)] if part else []
 
 
 TABLES = {}

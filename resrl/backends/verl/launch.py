@@ -67,7 +67,9 @@ def train_rows(config: dict[str, Any], cluster: ClusterSettings) -> int:
     return cluster.train_rows or int(t["steps"]) * int(t["prompts_per_step"])
 
 
-def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int, max_new_tokens: int = 0) -> int:
+def write_train_parquet(
+    task_config: dict[str, Any], path: Path, limit: int, max_new_tokens: int | None = None
+) -> int:
     """The task's first ``limit`` training problems in veRL's RL-dataset format (atomic write); returns rows.
 
     Columns: ``data_source`` (task name), ``prompt`` (our chat messages, instruction included),
@@ -84,6 +86,10 @@ def write_train_parquet(task_config: dict[str, Any], path: Path, limit: int, max
     if getattr(task, "multi_turn", False):  # episodes, played by our agent loop in veRL's rollout workers
         from resrl.backends.verl.agent_loop import episode_rows
 
+        if not max_new_tokens:
+            raise ValueError(
+                f"task {task.name!r} (kind: env): write_train_parquet needs the per-turn max_new_tokens"
+            )
         return _write_rows(episode_rows(dict(task_config), limit, max_new_tokens), path, task.name)
     reward = str(getattr(getattr(task, "config", None), "reward", task_config.get("reward", "math_grader")))
     scores = {"correct_score": float(task.correct_score), "wrong_score": float(task.wrong_score)}

@@ -88,3 +88,21 @@ def test_token_offsets_cover_the_decoded_text_with_a_real_tokenizer():
     assert text == TEXT and len(spans) == len(ids)
     assert "".join(text[a:b] for a, b in spans) == TEXT  # consecutive, covering
     assert region_masks(text, spans)[0] & FORMAT  # the first token is part of <think>
+
+
+def test_linear_offsets_equal_the_prefix_decoding():
+    """The run-by-run decoding gives the spans decoding every prefix gives (ASCII and a character split over
+    byte-level tokens), and falls back to it for a tokenizer whose pieces do not add up."""
+    from resrl.methods.rest import _prefix_offsets, token_offsets
+    from resrl.models import get_model_spec, load_policy
+
+    _, tok = load_policy(get_model_spec("tiny-qwen3"), "cpu")
+    for text in (TEXT, "<think>café ok é</think>"):
+        ids = tok(text, add_special_tokens=False)["input_ids"]
+        assert token_offsets(tok, ids) == _prefix_offsets(tok, ids)
+
+    class Contextual:  # "a" decodes to "A" at the start only: pieces do not add up
+        def decode(self, ids, skip_special_tokens=False):
+            return "".join(("A" if k == 0 else "a") for k, _ in enumerate(ids))
+
+    assert token_offsets(Contextual(), [1, 1, 1]) == ("Aaa", [(0, 1), (1, 2), (2, 3)])

@@ -68,24 +68,6 @@ def _batch(b=4, t=6, h=8, seed=0):
     )
 
 
-class _PieceTokenizer:
-    """Token i decodes to a piece of a ToolRL-format response (for methods that read the response text)."""
-
-    PIECES = [
-        "<think>",
-        "ok",
-        "</think>",
-        "\n<tool_call>\n",
-        '{"name": ',
-        '"f"',
-        ', "parameters": {}}',
-        "\n</tool_call>",
-    ]
-
-    def decode(self, ids, skip_special_tokens=False):
-        return "".join(self.PIECES[i % len(self.PIECES)] for i in ids)
-
-
 @pytest.mark.parametrize("name", ALL)
 def test_every_method_gives_finite_differentiable_loss(name):
     batch = _batch()
