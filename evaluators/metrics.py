@@ -27,6 +27,7 @@ __all__ = [
     "default_pass_ks",
     "pass_at_k",
     "pass_at_k_per_problem",
+    "per_problem_scores",
 ]
 
 
@@ -98,6 +99,26 @@ def _rectangular(correct: Sequence[Sequence[bool]]) -> tuple[np.ndarray, int]:
     return np.stack([r[:n] for r in rows]), n
 
 
+def per_problem_scores(
+    correct_by_benchmark: Mapping[str, Sequence[Sequence[bool]]],
+    pass_ks: Sequence[int] | None = None,
+    max_k: int = 128,
+) -> list[tuple[str, str, int, int, np.ndarray]]:
+    """(benchmark, metric, k, n, scores [P] float64) of each benchmark's ``avg@k`` (k = n: each problem's fraction
+    of correct samples) and ``pass@k`` (each problem's unbiased estimate, per k of ``pass_ks``, default powers of two
+    up to ``min(n, max_k)``); every benchmark truncated to its smallest per-problem sample count n."""
+    out = []
+    for bench, correct in correct_by_benchmark.items():
+        table, n = _rectangular(correct)
+        ks = sorted(set(pass_ks)) if pass_ks is not None else default_pass_ks(n, max_k)
+        bad = [k for k in ks if not 1 <= k <= n]
+        if bad:
+            raise ValueError(f"{bench}: pass@k needs 1 <= k <= n={n}, got k={bad}")
+        out.append((bench, "avg@k", n, n, table.mean(axis=1)))
+        out += [(bench, "pass@k", k, n, pass_at_k_per_problem(table, k)) for k in ks]
+    return out
+
+
 def compute_metric_rows(
     model: str,
     method: str,
@@ -118,19 +139,11 @@ def compute_metric_rows(
     rows: list[MetricRow] = []
     per_metric: dict[tuple[str, int], list[np.ndarray]] = {}
     ns: dict[str, int] = {}
-    for bench, correct in correct_by_benchmark.items():
-        table, n = _rectangular(correct)
+    for bench, name, k, n, values in per_problem_scores(correct_by_benchmark, pass_ks, max_k):
         ns[bench] = n
-        ks = sorted(set(pass_ks)) if pass_ks is not None else default_pass_ks(n, max_k)
-        bad = [k for k in ks if not 1 <= k <= n]
-        if bad:
-            raise ValueError(f"{bench}: pass@k needs 1 <= k <= n={n}, got k={bad}")
-        metrics = [("avg@k", n, table.mean(axis=1))]
-        metrics += [("pass@k", k, pass_at_k_per_problem(table, k)) for k in ks]
-        for name, k, values in metrics:
-            lo, hi = bootstrap_ci(values, n_boot, alpha, seed)
-            rows.append(MetricRow(model, method, bench, name, int(k), float(values.mean()), lo, hi, n))
-            per_metric.setdefault((name, int(k) if name == "pass@k" else -1), []).append(values)
+        lo, hi = bootstrap_ci(values, n_boot, alpha, seed)
+        rows.append(MetricRow(model, method, bench, name, int(k), float(values.mean()), lo, hi, n))
+        per_metric.setdefault((name, int(k) if name == "pass@k" else -1), []).append(values)
     if macro and len(correct_by_benchmark) > 1:
         n_min = min(ns.values())
         n_bench = len(correct_by_benchmark)

@@ -9,11 +9,18 @@ from collections.abc import Callable, Sequence
 
 from paper_figures.common import (
     Column,
+    Intervals,
     build_table,
     load_metrics,
     present_columns,
     reported_rows,
     write_table,
+)
+from paper_figures.seeds import (
+    baseline_differences,
+    bold_where_separated,
+    collapse_seeds,
+    load_problem_scores,
 )
 
 
@@ -32,6 +39,9 @@ def table_main(
     )
     ap.add_argument("--reference", default=None, help="the paper's numbers (results/paper/reference.csv)")
     ap.add_argument(
+        "--baseline", default="grpo", help="the method the differences are taken against (default grpo)"
+    )
+    ap.add_argument(
         "--reported",
         nargs="*",
         default=[],
@@ -48,8 +58,30 @@ def table_main(
 
         extra = reported_rows(pd.read_csv(args.reference), name, args.reported)
         df = pd.concat([df, extra], ignore_index=True) if len(extra) else df
+    problems = load_problem_scores(paths)
+    df = collapse_seeds(df, problems)  # one row per cell: the mean over seeds and its 95% interval
     table = build_table(df, columns)
     columns = present_columns(table, columns)
-    table = table[[c.header for c in columns]]
-    for p in write_table(args.out, table, columns, title, label):
+    headers = [c.header for c in columns]
+    table = table[headers]
+    bold, notes = bold_where_separated(table, columns, df, problems)
+    kinds = sorted(set(df["interval"]))
+    seeds = int(df["n_seeds"].max()) if len(df) else 0
+    notes = [
+        f"Each cell: the mean over {seeds} seed(s) and its 95% bootstrap interval "
+        f"(resampling {' and '.join(KIND_TEXT[k] for k in kinds)}); bold only where the best is ahead of the "
+        "runner-up beyond the noise.",
+        *notes,
+    ]
+    intervals = Intervals(
+        build_table(df, columns, "ci_low")[headers],
+        build_table(df, columns, "ci_high")[headers],
+        tuple(notes),
+    )
+    extra = baseline_differences(table, columns, df, problems, args.baseline)
+    for p in write_table(args.out, table, columns, title, label, intervals, bold, extra):
         print(p)
+
+
+#: What each kind of interval resamples (paper_figures.seeds.collapse_seeds).
+KIND_TEXT = {"seeds+problems": "seeds and problems", "seeds": "seeds", "problems": "problems"}

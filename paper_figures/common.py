@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaluators.common.schema import METRIC_COLUMNS
+from evaluators.common.schema import METRIC_COLUMNS, with_seed_column
 
 # Display names as the paper writes them.
 METHOD_LABELS = {
@@ -50,7 +50,7 @@ def load_metrics(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     frames = []
     for p in paths:
         p = Path(p)
-        df = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+        df = with_seed_column(pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p))
         missing = [c for c in METRIC_COLUMNS if c not in df.columns]
         if missing:
             raise ValueError(f"{p}: missing metric column(s) {missing}")
@@ -122,13 +122,27 @@ def reported_rows(reference: pd.DataFrame, table: str, methods: Sequence[str]) -
                 "ci_low": math.nan,
                 "ci_high": math.nan,
                 "n_samples": 0,
+                "seed": 0,
             }
         )
     return pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
 
 
-def build_table(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
-    """Rows (model, method), one column per :class:`Column`; NaN where a cell was not measured."""
+def cell_rows(sub: pd.DataFrame, method: str, col: Column) -> pd.DataFrame:
+    """The rows of ``sub`` (one model's) that fill ``col`` for ``method``: its benchmark and metric at ``col.k``, or
+    at the largest k present."""
+    cell = sub[
+        (sub["method"] == method) & (sub["benchmark"] == col.benchmark) & (sub["metric"] == col.metric)
+    ]
+    if col.k is not None:
+        return cell[cell["k"] == col.k]
+    return cell[cell["k"] == cell["k"].max()] if len(cell) else cell
+
+
+def build_table(df: pd.DataFrame, columns: Sequence[Column], field: str = "value") -> pd.DataFrame:
+    """Rows (model, method), one column per :class:`Column`; NaN where a cell was not measured. ``field``: which
+    number of the tidy rows fills the cells (``value``, or an interval end ``ci_low`` / ``ci_high``; a derived
+    column has no interval)."""
     records = {}
     for model in sorted(df["model"].unique()):
         sub = df[df["model"] == model]
@@ -137,20 +151,11 @@ def build_table(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
             for col in columns:
                 if col.mean_of:
                     vals = [row[h] for h in col.mean_of]
-                    row[col.header] = (
-                        sum(vals) / len(vals) if not any(math.isnan(v) for v in vals) else math.nan
-                    )
+                    ok = field == "value" and not any(math.isnan(v) for v in vals)
+                    row[col.header] = sum(vals) / len(vals) if ok else math.nan
                     continue
-                cell = sub[
-                    (sub["method"] == method)
-                    & (sub["benchmark"] == col.benchmark)
-                    & (sub["metric"] == col.metric)
-                ]
-                if col.k is not None:
-                    cell = cell[cell["k"] == col.k]
-                elif len(cell):
-                    cell = cell[cell["k"] == cell["k"].max()]
-                row[col.header] = float(cell["value"].iloc[0]) * col.scale if len(cell) else math.nan
+                cell = cell_rows(sub, method, col)
+                row[col.header] = float(cell[field].iloc[0]) * col.scale if len(cell) else math.nan
             records[(model, method)] = row
     table = pd.DataFrame.from_dict(records, orient="index", columns=[c.header for c in columns])
     table.index = (
@@ -185,22 +190,60 @@ def _fmt(v: float, digits: int) -> str:
     return "—" if math.isnan(v) else f"{v:.{digits}f}"
 
 
-def render_markdown(table: pd.DataFrame, columns: Sequence[Column], title: str = "") -> str:
-    bold = best_mask(table, columns)
+@dataclass
+class Intervals:
+    """The 95% interval ends of every cell (tables shaped like the value table) and the notes the table prints
+    under itself (ties, the interval's kind)."""
+
+    low: pd.DataFrame
+    high: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+
+def _cell_text(row, c: Column, model, method, iv: Intervals | None, latex: bool = False) -> str:
+    s = _fmt(row[c.header], c.digits)
+    if iv is None or math.isnan(row[c.header]):
+        return s
+    lo, hi = iv.low.loc[(model, method), c.header], iv.high.loc[(model, method), c.header]
+    if math.isnan(lo) or math.isnan(hi):
+        return s
+    band = f"[{lo:.{c.digits}f}, {hi:.{c.digits}f}]"
+    return f"{s} {{\\scriptsize {band}}}" if latex else f"{s} {band}"
+
+
+def render_markdown(
+    table: pd.DataFrame,
+    columns: Sequence[Column],
+    title: str = "",
+    intervals: Intervals | None = None,
+    bold: pd.DataFrame | None = None,
+) -> str:
+    """The table in Markdown; each cell ``mean [low, high]`` when ``intervals`` are given; bold where ``bold`` says
+    (default: the best of each column within its model block)."""
+    bold = best_mask(table, columns) if bold is None else bold
     lines = [f"**{title}**", ""] if title else []
     lines.append("| Model | Method | " + " | ".join(c.header for c in columns) + " |")
     lines.append("|---|---|" + "---:|" * len(columns))
     for (model, method), row in table.iterrows():
         cells = []
         for c in columns:
-            s = _fmt(row[c.header], c.digits)
+            s = _cell_text(row, c, model, method, intervals)
             cells.append(f"**{s}**" if bold.loc[(model, method), c.header] else s)
         lines.append(f"| {model} | {METHOD_LABELS.get(method, method)} | " + " | ".join(cells) + " |")
+    if intervals is not None and intervals.notes:
+        lines += [""] + [f"- {n}" for n in intervals.notes]
     return "\n".join(lines) + "\n"
 
 
-def render_latex(table: pd.DataFrame, columns: Sequence[Column], caption: str = "", label: str = "") -> str:
-    bold = best_mask(table, columns)
+def render_latex(
+    table: pd.DataFrame,
+    columns: Sequence[Column],
+    caption: str = "",
+    label: str = "",
+    intervals: Intervals | None = None,
+    bold: pd.DataFrame | None = None,
+) -> str:
+    bold = best_mask(table, columns) if bold is None else bold
     esc = latex_escape
     out = [r"\begin{table}[t]", r"\centering"]
     if caption:
@@ -214,7 +257,7 @@ def render_latex(table: pd.DataFrame, columns: Sequence[Column], caption: str = 
     for (model, method), row in table.iterrows():
         cells = []
         for c in columns:
-            s = _fmt(row[c.header], c.digits).replace("—", "--")
+            s = _cell_text(row, c, model, method, intervals, latex=True).replace("—", "--")
             cells.append(rf"\textbf{{{s}}}" if bold.loc[(model, method), c.header] else s)
         out.append(f"{esc(model)} & {esc(METHOD_LABELS.get(method, method))} & " + " & ".join(cells) + r" \\")
     out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
@@ -243,11 +286,20 @@ def save_figure(fig, paths: Sequence[str | os.PathLike], dpi: int = 130) -> list
 
 
 def write_table(
-    out_stem: str | os.PathLike, table: pd.DataFrame, columns: Sequence[Column], title: str, label: str
+    out_stem: str | os.PathLike,
+    table: pd.DataFrame,
+    columns: Sequence[Column],
+    title: str,
+    label: str,
+    intervals: Intervals | None = None,
+    bold: pd.DataFrame | None = None,
+    extra_markdown: str = "",
 ) -> list[Path]:
-    """``<stem>.md`` and ``<stem>.tex``."""
+    """``<stem>.md`` (with ``extra_markdown`` after the table, e.g. the differences to a baseline) and
+    ``<stem>.tex``."""
     stem = Path(out_stem)
+    md = render_markdown(table, columns, title, intervals, bold)
     return [
-        write_text(stem.with_suffix(".md"), render_markdown(table, columns, title)),
-        write_text(stem.with_suffix(".tex"), render_latex(table, columns, title, label)),
+        write_text(stem.with_suffix(".md"), md + (f"\n{extra_markdown}" if extra_markdown else "")),
+        write_text(stem.with_suffix(".tex"), render_latex(table, columns, title, label, intervals, bold)),
     ]

@@ -24,6 +24,7 @@ from paper_figures.common import (
     parse_metric,
     write_text,
 )
+from paper_figures.seeds import collapse_seeds, load_problem_scores
 
 # The paper's method names -> ours. The paper does not say which lambda its "NSR" rows used: Zhu et al. 2025a
 # call lambda = 0 "NSR" and lambda = 0.1 "W-REINFORCE" (their recommended variant, the weak positive anchoring the
@@ -45,15 +46,17 @@ PAPER_METHODS = {
 
 def load_tagged(entries: list[str]) -> pd.DataFrame:
     """``TABLE:DOMAIN=FILE`` (or a bare ``FILE`` / glob) -> tidy rows with ``table`` and ``domain`` columns."""
-    frames = []
+    files: dict[tuple[str, str], list[str]] = {}
     for entry in entries:
         tag, sep, path = entry.partition("=")
         if not sep or ":" not in tag:
             tag, path = "", entry
         table, _, domain = tag.partition(":")
-        for f in sorted(glob.glob(path) or [path]):
-            df = load_metrics([f])
-            frames.append(df.assign(table=table or None, domain=domain or None))
+        files.setdefault((table, domain), []).extend(sorted(glob.glob(path) or [path]))
+    frames = []
+    for (table, domain), paths in files.items():  # each table's seeds collapsed to their mean
+        df = collapse_seeds(load_metrics(paths), load_problem_scores(paths))
+        frames.append(df.assign(table=table or None, domain=domain or None))
     if not frames:
         return load_metrics([]).assign(table=None, domain=None)
     return pd.concat(frames, ignore_index=True)

@@ -1,5 +1,6 @@
 """Pass@k curves: k = 1..K on a log2 axis, one panel per benchmark, methods overlaid with their fixed colours and
-markers (``paper_figures.style``), light bootstrap bands, one legend outside the panels."""
+markers (``paper_figures.style``) and a small offset along k so coinciding lines stay apart, light bands (the 95%
+interval over seeds and problems), one legend outside the panels."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from paper_figures.common import _order_methods, load_metrics, save_figure  # noqa: E402
+from paper_figures.seeds import collapse_seeds, load_problem_scores  # noqa: E402
 from paper_figures.style import BAND_ALPHA, legend_outside, method_style  # noqa: E402
+
+#: Horizontal offset between methods, in octaves of k (a few percent of a tick: reads as the same k).
+OFFSET = 0.04
 
 
 def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None) -> list[Path]:
@@ -32,16 +37,17 @@ def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None)
     several_models = d["model"].nunique() > 1
     for ax, bench in zip(axes.flat, benches, strict=False):
         sub = d[d["benchmark"] == bench]
-        for (mdl, method), g in sorted(
-            sub.groupby(["model", "method"]), key=lambda x: _order_methods([x[0][1]])
-        ):
+        groups = sorted(sub.groupby(["model", "method"]), key=lambda x: _order_methods([x[0][1]]))
+        for i, ((mdl, method), g) in enumerate(groups):
             g = g.sort_values("k")
+            # lines that coincide stay distinguishable: each method a small fixed offset along the log2 k axis
+            xs = g["k"] * 2 ** (OFFSET * (i - (len(groups) - 1) / 2))
             style = method_style(method)
             label = style["label"] + (
                 f" ({mdl})" if several_models else ""
             )  # the model only when it tells apart
             ax.plot(
-                g["k"],
+                xs,
                 100 * g["value"],
                 marker=style["marker"],
                 ms=4,
@@ -51,7 +57,7 @@ def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None)
             )
             if g["ci_low"].notna().any():
                 ax.fill_between(
-                    g["k"], 100 * g["ci_low"], 100 * g["ci_high"], alpha=BAND_ALPHA, color=style["color"]
+                    xs, 100 * g["ci_low"], 100 * g["ci_high"], alpha=BAND_ALPHA, color=style["color"]
                 )
         ax.set_xscale("log", base=2)
         ax.set_title(bench)
@@ -76,5 +82,6 @@ if __name__ == "__main__":
     ap.add_argument("--model", default=None)
     a = ap.parse_args()
     files = sorted({p for pat in a.metrics for p in (glob.glob(pat) or [pat])})
-    for p in plot_passk(load_metrics(files), a.out, a.model):
+    df = collapse_seeds(load_metrics(files), load_problem_scores(files))  # seeds: their mean and interval
+    for p in plot_passk(df, a.out, a.model):
         print(p)

@@ -4,7 +4,6 @@ length, grad norm and the ResRL weight statistics."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +14,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from paper_figures.common import save_figure  # noqa: E402
 from paper_figures.style import legend_outside, method_style, needs_log_scale  # noqa: E402
+from resrl.diagnostics.plot import parse_runs, read_metrics, seed_band  # noqa: E402
 
 COLUMNS = 3  # panels per row: a grid, not one long row
 
@@ -29,20 +29,16 @@ PANELS = [
 ]
 
 
-def read_records(path: Path) -> list[dict]:
-    out = []
-    for line in Path(path).read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a crash-truncated last line
-    return out
-
-
-def plot_training(runs: dict[str, Path], out_stem: str | Path) -> list[Path]:
-    """``runs``: label (method) -> metrics.jsonl. Panels without data in any run are left out."""
-    data = {label: read_records(p) for label, p in runs.items()}
-    panels = [(k, t) for k, t in PANELS if any(k in r for recs in data.values() for r in recs)]
+def plot_training(runs: dict[str, Path | list[Path]], out_stem: str | Path) -> list[Path]:
+    """``runs``: label (method) -> metrics.jsonl, or a list of them (one per seed: the line is the seeds' mean, the
+    light band their range). Panels without data in any run are left out."""
+    data = {
+        label: [read_metrics(q) for q in ([p] if isinstance(p, (str, Path)) else p)]
+        for label, p in runs.items()
+    }
+    panels = [
+        (k, t) for k, t in PANELS if any(k in r for seeds in data.values() for recs in seeds for r in recs)
+    ]
     if not panels:
         raise ValueError("no training metrics to plot")
     cols = min(COLUMNS, len(panels))
@@ -50,14 +46,15 @@ def plot_training(runs: dict[str, Path], out_stem: str | Path) -> list[Path]:
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), squeeze=False)
     for ax, (key, title) in zip(axes.flat, panels, strict=False):
         lines = []
-        for label, recs in data.items():
-            pts = [(r["step"], r[key]) for r in recs if key in r]
-            if pts:
-                xs, ys = zip(*pts, strict=True)
+        for label, seeds in data.items():
+            xs, ys, lo, hi = seed_band(seeds, key)
+            if xs:
                 style = method_style(label)
                 ax.plot(
                     xs, ys, marker=style["marker"], ms=3, color=style["color"], label=style["label"], lw=1.2
                 )
+                if len(seeds) > 1:
+                    ax.fill_between(xs, lo, hi, color=style["color"], alpha=0.15, linewidth=0)
                 lines.append(ys)
         if needs_log_scale(lines):  # one method's magnitude would flatten the others (FlowRL's grad norm)
             ax.set_yscale("log")
@@ -79,9 +76,14 @@ def plot_training(runs: dict[str, Path], out_stem: str | Path) -> list[Path]:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(prog="python -m paper_figures.training_curves", description=__doc__)
-    ap.add_argument("--run", nargs="+", required=True, help="LABEL=path/to/metrics.jsonl")
+    ap.add_argument(
+        "--run", nargs="+", required=True, help="LABEL=path/to/metrics.jsonl[,...] (one file per seed)"
+    )
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    runs = dict(item.split("=", 1) for item in a.run)
-    for p in plot_training({k: Path(v) for k, v in runs.items()}, a.out):
+    try:
+        runs = parse_runs(a.run)
+    except ValueError as err:
+        ap.error(str(err))
+    for p in plot_training({k: [Path(q) for q in v] for k, v in runs.items()}, a.out):
         print(p)

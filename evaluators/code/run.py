@@ -263,6 +263,7 @@ def _run_locked(cfg: CodeEvalConfig, tasks: list[CodeTask], run: EvalRun) -> dic
         timings,
         info_file=f"{bench}_run_info.json",
         samples_path=samples_path,
+        correct=table,
         sandbox_mode=mode,
         sandbox_workers=cfg.workers,
         n_problems=len(tasks),

@@ -85,11 +85,21 @@ class EvalRun:
         *,
         info_file: str = "run_info.json",
         samples_path: Path | None = None,
+        correct: dict[str, list[list[bool]]] | None = None,
         **info: Any,
     ) -> dict[str, Any]:
-        """(``samples_path``: the run's one samples file, when it has one.) Write ``metrics/<run>/<metrics_file>`` and the run info (resolved config, git commit, packages, seed,
-        engine, device, the model's content fingerprint, ``timings`` and ``info``); the result of ``run(cfg)``."""
+        """Write ``metrics/<run>/<metrics_file>`` and the run info (resolved config, git commit, packages, seed,
+        engine, device, the model's content fingerprint, ``timings`` and ``info``); the result of ``run(cfg)``.
+        ``samples_path``: the run's one samples file, when it has one. ``correct`` (``[benchmark][problem][sample]``,
+        sampled evaluations): also each problem's scores, ``<metrics stem>.problems.csv`` beside the metrics (what
+        the tables' intervals over seeds and problems are computed from)."""
+        rows = [dataclasses.replace(r, seed=int(cfg.seed)) for r in rows]  # every row names the run's seed
         metrics_path = write_metrics(rows, self.metrics_dir / metrics_file)
+        if correct is not None:
+            write_problem_scores(
+                problem_score_frame(rows[0].model if rows else self.label, cfg, correct),
+                problems_path(metrics_path),
+            )
         where = {"samples_dir": self.samples_dir} | ({"samples_path": samples_path} if samples_path else {})
         info_path = write_provenance(
             self.metrics_dir / info_file,
@@ -134,6 +144,38 @@ class EvalRun:
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self.started, 2)
+
+
+#: The per-problem score file's columns: one row per (benchmark, metric, k, problem) of one run.
+PROBLEM_COLUMNS = ("model", "method", "seed", "benchmark", "metric", "k", "problem", "value")
+
+
+def problems_path(metrics_path: str | Path) -> Path:
+    """``.../metrics.csv`` -> ``.../metrics.problems.csv`` (the per-problem scores beside a metrics file)."""
+    p = Path(metrics_path)
+    return p.with_name(f"{p.stem}.problems.csv")
+
+
+def problem_score_frame(model: str, cfg: Any, correct: dict[str, list[list[bool]]]):
+    """Each problem's Avg@n and Pass@k of ``correct[benchmark][problem][sample]`` (``evaluators.metrics``), with the
+    run's model label, method and seed; problems numbered in the benchmark's order (the same problems, in the same
+    order, for every seed and method of a profile, which is what pairs them)."""
+    import pandas as pd
+
+    from evaluators.metrics import per_problem_scores
+
+    rows = [
+        (model, cfg.method, int(cfg.seed), bench, metric, int(k), i, float(v))
+        for bench, metric, k, _n, values in per_problem_scores(correct, cfg.pass_ks, cfg.max_k)
+        for i, v in enumerate(values)
+    ]
+    return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+
+
+def write_problem_scores(frame: Any, path: Path) -> Path:
+    from evaluators.common.atomic import atomic_write_bytes
+
+    return atomic_write_bytes(path, frame.to_csv(index=False, float_format="%.6g").encode("utf-8"))
 
 
 def open_run(cfg: Any) -> EvalRun:

@@ -1,8 +1,10 @@
 """The tidy metrics table shared by all evaluators: one row per (model, method, benchmark, metric, k).
 
-Columns: ``model, method, benchmark, metric, k, value, ci_low, ci_high, n_samples``.
+Columns: ``model, method, benchmark, metric, k, value, ci_low, ci_high, n_samples, seed``.
 ``value``/``ci_*`` are fractions in [0, 1] for accuracy-type metrics; ``n_samples`` is the number of samples
 per problem the estimate was computed from. ``ci_low``/``ci_high`` are NaN when no interval was computed.
+``seed`` is the run's seed (in the DAG: the training seed of the evaluated policy, also its sampling seed); files
+written before the column existed read as seed 0.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "ci_low",
     "ci_high",
     "n_samples",
+    "seed",
 )
 _FORMATS = (".csv", ".parquet")
 
@@ -45,6 +48,7 @@ class MetricRow:
     ci_low: float = math.nan
     ci_high: float = math.nan
     n_samples: int = 0
+    seed: int = 0
 
     def __post_init__(self) -> None:
         for name in ("model", "method", "benchmark", "metric"):
@@ -61,7 +65,14 @@ def rows_to_frame(rows: Iterable[MetricRow]) -> pd.DataFrame:
     """A DataFrame with exactly :data:`METRIC_COLUMNS`, in that order."""
     df = pd.DataFrame([asdict(r) for r in rows], columns=list(METRIC_COLUMNS))
     return df.astype(
-        {"k": "int64", "n_samples": "int64", "value": "float64", "ci_low": "float64", "ci_high": "float64"}
+        {
+            "k": "int64",
+            "n_samples": "int64",
+            "seed": "int64",
+            "value": "float64",
+            "ci_low": "float64",
+            "ci_high": "float64",
+        }
     )
 
 
@@ -80,12 +91,17 @@ def write_metrics(rows: Iterable[MetricRow], path: str | os.PathLike) -> Path:
     return atomic_write_bytes(path, buf.getvalue())
 
 
+def with_seed_column(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with a ``seed`` column (0 where a file written before the column existed has none)."""
+    return df if "seed" in df.columns else df.assign(seed=0)
+
+
 def read_metrics(path: str | os.PathLike) -> pd.DataFrame:
     """Read a metrics file written by :func:`write_metrics`; checks the columns."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"metrics file not found: {path}")
-    df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    df = with_seed_column(pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path))
     missing = [c for c in METRIC_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: missing metrics columns {missing}; expected {list(METRIC_COLUMNS)}")

@@ -200,5 +200,6 @@ def _run_locked(cfg: MathEvalConfig, data: dict[str, list[MathProblem]], run: Ev
         sampler,
         record,
         timings,
+        correct=correct,
         n_problems={b: len(p) for b, p in data.items()},
     )

@@ -10,6 +10,14 @@ right singular vectors. For a negative token ``c = LN(h) - mu``:
 - ``nn_cos``: the largest cosine between ``c`` and one of the (centred) positive tokens;
 - ``energy``: ResRL's orthogonal-complement energy ``||c - V V^T c||^2 / H`` and ``weight`` its gated weight.
 
+Conditioning of the positive subspace (:func:`subspace_conditioning`, the paper's open question whether it stays
+well-conditioned at scale), from all singular values ``s_1 >= s_2 >= ...`` of the centred positive tokens:
+``energy_at_k`` = ``sum_{i<=k} s_i^2 / sum_i s_i^2`` (the share of the positive tokens' energy the rank-k subspace
+holds), ``effective_rank`` = ``exp(H(p))`` with ``p_i = s_i^2 / sum s^2`` (Roy & Vetterli, 2007) and ``gap_at_k`` =
+``s_k / s_{k+1}`` (how sharply the subspace is defined), and ``spans_all`` = 1 when ``k >= M - 1``: the subspace then
+holds every centred positive token (their rank is at most ``M - 1``), ``energy_at_k`` is 1 and the gap undefined
+(NaN), which is what a small group with fewer than ``rank + 1`` positive tokens gives.
+
 ResRL should give aligned tokens small weights: the correlation of ``cos`` with ``weight`` is expected to be
 negative (not exactly -1: the weight ranks the un-normalised residual energy).
 """
@@ -49,6 +57,27 @@ def positive_subspace(
     centroid = normed.mean(dim=0)
     centred = normed - centroid
     return PositiveSubspace(centroid, top_right_singular_vectors(centred, k, svd, None, niter), centred)
+
+
+def subspace_conditioning(centred: torch.Tensor, k: int) -> dict[str, float]:
+    """``energy_at_k``, ``effective_rank``, ``gap_at_k`` and ``spans_all`` (module docstring) of centred positive
+    tokens centred: [M, H] float32 at rank ``k >= 1``. NaN (``spans_all`` too) when the tokens have no energy."""
+    s = torch.linalg.svdvals(centred.detach().to(torch.float32)).double()  # [min(M, H)], descending
+    energy = s.pow(2)
+    total = float(energy.sum())
+    if total <= 0.0:
+        return dict.fromkeys(("energy_at_k", "effective_rank", "gap_at_k", "spans_all"), math.nan)
+    p = energy / total
+    nz = p[p > 0]
+    effective_rank = math.exp(float(-(nz * nz.log()).sum()))
+    spans_all = k >= centred.shape[0] - 1
+    gap = math.nan if spans_all or k >= s.numel() or float(s[k]) <= 0 else float(s[k - 1] / s[k])
+    return {
+        "energy_at_k": 1.0 if spans_all else float(p[:k].sum()),
+        "effective_rank": effective_rank,
+        "gap_at_k": gap,
+        "spans_all": float(spans_all),
+    }
 
 
 @dataclass
@@ -117,6 +146,7 @@ class GroupAlignment:
     tokens: NegativeAlignment
     weights: torch.Tensor
     rank: int
+    conditioning: dict[str, float]  # subspace_conditioning of the group's positive tokens at its rank
 
     def summary(self) -> dict[str, float]:
         """Means of ``cos``, ``in_subspace``, ``nn_cos``, ``energy`` and the weights; Spearman / Pearson of ``cos``
@@ -157,4 +187,6 @@ def group_alignment(
     if space is None:
         return None
     al = negative_alignment(space, neg_hidden)
-    return GroupAlignment(al, quantile_gate(al.energy, q_low, q_high, min_weight), space.basis.shape[1])
+    k = space.basis.shape[1]
+    weights = quantile_gate(al.energy, q_low, q_high, min_weight)
+    return GroupAlignment(al, weights, k, subspace_conditioning(space.centred_pos, k))

@@ -3,6 +3,8 @@
     python -m resrl.diagnostics.plot --run grpo=results/runs/A/metrics.jsonl --run resrl=results/runs/B/metrics.jsonl \\
         --out paper_figures/diagnostics
 
+(``--run grpo=s0/metrics.jsonl,s1/metrics.jsonl``: one file per seed; the line is their mean, the band their range.)
+
 writes ``diagnostics_all.{png,pdf}`` (every ``diag/*`` key found, one panel each) and
 ``diagnostics_summary.{png,pdf}`` (the mechanism panels of :data:`SUMMARY_KEYS` that are present).
 Steps without a value for a key (diagnostics run every N steps) and NaN values are skipped.
@@ -62,6 +64,32 @@ def series(records: Sequence[Mapping], key: str) -> tuple[list[float], list[floa
     return xs, ys
 
 
+def seed_band(
+    runs: Sequence[Sequence[Mapping]], key: str
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """(steps, mean, low, high) of ``key`` over the seeds' records ``runs`` (one record list per seed): at each
+    step the mean of the seeds that logged it, and the band from the lowest to the highest seed (the range, not a
+    confidence interval: three seeds do not support one). One seed: low = high = mean."""
+    by_step: dict[float, list[float]] = {}
+    for recs in runs:
+        for x, y in zip(*series(recs, key), strict=True):
+            by_step.setdefault(x, []).append(y)
+    steps = sorted(by_step)
+    mean = [sum(by_step[x]) / len(by_step[x]) for x in steps]
+    return steps, mean, [min(by_step[x]) for x in steps], [max(by_step[x]) for x in steps]
+
+
+def parse_runs(items: Sequence[str]) -> dict[str, list[str]]:
+    """``METHOD=PATH[,PATH...]`` (one path per seed) -> {method: [paths]}; raises ValueError naming a bad item."""
+    runs: dict[str, list[str]] = {}
+    for item in items:
+        method, sep, paths = item.partition("=")
+        if not sep or not method or not paths:
+            raise ValueError(f"--run {item!r}: expected METHOD=PATH[,PATH...] (one metrics.jsonl per seed)")
+        runs.setdefault(method, []).extend(p for p in paths.split(",") if p)
+    return runs
+
+
 def _save(fig, out: Path) -> list[Path]:
     """Atomic PNG + PDF writes of ``fig`` to ``out.png`` / ``out.pdf``."""
     written = []
@@ -80,7 +108,7 @@ def _save(fig, out: Path) -> list[Path]:
     return written
 
 
-def _grid(runs: Mapping[str, list[dict]], panels: Sequence[tuple[str, str]], title: str):
+def _grid(runs: Mapping[str, Sequence[Sequence[dict]]], panels: Sequence[tuple[str, str]], title: str):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -92,18 +120,13 @@ def _grid(runs: Mapping[str, list[dict]], panels: Sequence[tuple[str, str]], tit
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.8 * nrows), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (key, label) in zip(axes.flat, panels, strict=False):
-        for i, (method, recs) in enumerate(runs.items()):
-            xs, ys = series(recs, key)
+        for i, (method, seeds) in enumerate(runs.items()):
+            xs, ys, lo, hi = seed_band(seeds, key)
             if xs:
-                ax.plot(
-                    xs,
-                    ys,
-                    marker="o",
-                    markersize=3,
-                    linewidth=1.3,
-                    color=colors[i % len(colors)],
-                    label=method,
-                )
+                color = colors[i % len(colors)]
+                ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.3, color=color, label=method)
+                if len(seeds) > 1:
+                    ax.fill_between(xs, lo, hi, color=color, alpha=0.15, linewidth=0)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(label, fontsize=8)
         ax.set_xlabel("step", fontsize=7)
@@ -126,22 +149,29 @@ def _grid(runs: Mapping[str, list[dict]], panels: Sequence[tuple[str, str]], tit
     return fig, plt
 
 
-def plot_diagnostics(metrics_jsonl_paths: Mapping[str, str | Path], out_dir: str | Path) -> list[Path]:
-    """Draw the ``diag/*`` curves of each method's run. metrics_jsonl_paths: method name -> metrics.jsonl path.
+def plot_diagnostics(
+    metrics_jsonl_paths: Mapping[str, str | Path | Sequence[str | Path]], out_dir: str | Path
+) -> list[Path]:
+    """Draw the ``diag/*`` curves of each method's run. metrics_jsonl_paths: method name -> metrics.jsonl path, or
+    a list of them (one per seed: the line is their mean, the band their range).
 
     Returns the written files (PNG and PDF of the full grid and of the summary). Raises ValueError when no run
     has any ``diag/*`` value (diagnostics were not enabled).
     """
     if not metrics_jsonl_paths:
         raise ValueError("metrics_jsonl_paths is empty: give at least one method -> metrics.jsonl")
-    runs = {m: read_metrics(p) for m, p in metrics_jsonl_paths.items()}
+    runs = {
+        m: [read_metrics(q) for q in ([p] if isinstance(p, (str, Path)) else p)]
+        for m, p in metrics_jsonl_paths.items()
+    }
+    every = [recs for seeds in runs.values() for recs in seeds]
     keys = sorted(
         {
             k
-            for recs in runs.values()
+            for recs in every
             for r in recs
             for k in r
-            if k.startswith("diag/") and any(series(recs2, k)[0] for recs2 in runs.values())
+            if k.startswith("diag/") and any(series(recs2, k)[0] for recs2 in every)
         }
     )
     if not keys:
@@ -170,16 +200,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="append",
         required=True,
         metavar="METHOD=PATH",
-        help="a method name and its metrics.jsonl (repeat per method)",
+        help="a method name and its metrics.jsonl, comma-separated per seed (repeat per method)",
     )
     ap.add_argument("--out", required=True, help="output directory")
     args = ap.parse_args(argv)
-    runs = {}
-    for item in args.run:
-        if "=" not in item:
-            ap.error(f"--run {item!r}: expected METHOD=PATH")
-        method, path = item.split("=", 1)
-        runs[method] = path
+    try:
+        runs = parse_runs(args.run)
+    except ValueError as err:
+        ap.error(str(err))
     for p in plot_diagnostics(runs, args.out):
         print(p)
 

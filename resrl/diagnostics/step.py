@@ -43,6 +43,9 @@ What is measured (keys, all floats, averaged over the groups where they are defi
   ``spearman_cos_overlap``: Spearman correlation over the sampled negative tokens between ``cos`` and the
   token's head-gradient overlap with the positive part, ``sum_i (u_i . u_j)(h_i . h_j)`` (the proxy's claim:
   positive).
+- ``diag/subspace/*`` (the same groups): the conditioning of the positive subspace at ResRL's rank,
+  ``energy_at_k``, ``effective_rank``, ``gap_at_k`` (:func:`resrl.diagnostics.alignment.subspace_conditioning`),
+  each the mean over groups, and ``energy_at_k_min`` / ``gap_at_k_min``, the worst group of the step.
 - ``diag/div/*``: :func:`resrl.diagnostics.diversity.diversity_metrics` of the step's groups (``distinct_1..4``,
   ``unique_answers``, ``answer_entropy``, ``no_answer_frac``, ``edit_sim``), and ``diag/pass@k``, ``diag/pass_growth``.
 - ``diag/lld/*`` (after the update; groups with positives): ``delta_pos``, ``delta_neg``, ``frac_groups``
@@ -286,6 +289,7 @@ def before_update(
     layer = method.hidden_layer if method is not None and method.hidden_layer is not None else rcfg.layer
     need_hidden = cfg.alignment or (method is not None and method.hidden_layer is not None)
     head_rows, align_rows, before, positives = [], [], [], []
+    cond_rows: list[dict[str, float]] = []
     was_training = _set_eval(model)
     try:
         for batch in batches:
@@ -331,6 +335,7 @@ def before_update(
                     svd=rcfg.svd,
                 )
                 if ga is not None:
+                    cond_rows.append(ga.conditioning)
                     row = ga.summary()
                     if sel_n is not None:
                         row["spearman_cos_overlap"] = spearman(ga.tokens.cos[sel_n], overlap)
@@ -344,6 +349,11 @@ def before_update(
     if cfg.alignment:
         metrics.update(_nanmean_dicts(align_rows, "diag/align/"))
         metrics["diag/align/groups"] = float(len(align_rows))
+        metrics.update(_nanmean_dicts(cond_rows, "diag/subspace/"))
+        for key in ("energy_at_k", "gap_at_k"):  # the worst-conditioned group of the step
+            vals = [r[key] for r in cond_rows if not math.isnan(r[key])]
+            if vals:
+                metrics[f"diag/subspace/{key}_min"] = float(min(vals))
     if cfg.diversity:
         metrics.update(_diversity(batches, texts, positives, cfg, answer_extractor))
     return DiagnosticsSnapshot(

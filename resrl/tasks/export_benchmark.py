@@ -2,8 +2,10 @@
 math evaluator and the DAG can measure what training on the task changed.
 
     python -m resrl.tasks.export_benchmark arith --count 200 --out data/math/arith.jsonl
+    python -m resrl.tasks.export_benchmark arith --level 2 --count 200 --out data/math/arith2.jsonl
 
-Deterministic: the file depends only on the task config (``experiments/task/<name>.yaml``) and ``--count``.
+Deterministic: the file depends only on the task config (``experiments/task/<name>.yaml``, with ``--level`` when
+given) and ``--count``.
 The problem text is the bare question; the matching prompt (the task's one-shot demonstration and the math
 instruction) is ``experiments/benchmark/prompt/arith_1shot.yaml``.
 """
@@ -18,8 +20,8 @@ from resrl.tasks.registry import make_task
 from resrl.trainer.metrics_log import atomic_write_text
 
 
-def export_lines(task_name: str, count: int) -> list[str]:
-    task = make_task(task_name)
+def export_lines(task_name: str, count: int, **overrides: object) -> list[str]:
+    task = make_task(task_name, **overrides)
     if count > task.size("test"):
         raise ValueError(f"--count {count} exceeds the {task_name} test split ({task.size('test')} problems)")
     lines = []
@@ -47,8 +49,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("task")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--level", type=int, default=None, help="the task's difficulty level (arith: 1, 2 or 3)")
     a = ap.parse_args(argv)
-    atomic_write_text(a.out, "\n".join(export_lines(a.task, a.count)) + "\n")
+    overrides = {} if a.level is None else {"level": a.level}
+    atomic_write_text(a.out, "\n".join(export_lines(a.task, a.count, **overrides)) + "\n")
     print(a.out)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evaluators.common.schema import MetricRow, write_metrics
 from paper_figures.ablation import _numbers, main
 
@@ -25,3 +27,44 @@ def test_table_sorts_numerically_and_marks_the_default(tmp_path):
     assert [r.split("|")[2].strip() for r in rows] == ["8", "16", "64 (default)", "128"]  # not text order
     assert "40.0 ± 5.0" in rows[2]
     assert (tmp_path / "abl.tex").read_text().startswith("\\begin{tabular}")
+
+
+def test_figure_and_table_mean_over_the_seeds_of_each_value(tmp_path):
+    from paper_figures.ablation import point_values
+
+    points = {}
+    for value, accs in (("0.0", (0.2, 0.4)), ("0.1", (0.5, 0.5))):
+        files = []
+        for seed, acc in enumerate(accs):
+            files.append(
+                str(
+                    write_metrics(
+                        [
+                            MetricRow(
+                                "m", "resrl", "arith", "avg@k", 8, acc, acc - 0.1, acc + 0.1, 8, seed=seed
+                            )
+                        ],
+                        tmp_path / f"{value}-s{seed}.csv",
+                    )
+                )
+            )
+        points[f"m/{value}"] = ",".join(files)
+    data = point_values(points).set_index("value")
+    assert (
+        data.loc["0.0", "mean"] == pytest.approx(0.3) and data.loc["0.1", "mean"] == 0.5
+    )  # mean of the seeds
+    assert 0.2 <= data.loc["0.0", "low"] <= 0.3 <= data.loc["0.0", "high"] <= 0.4  # interval over the seeds
+    main(
+        [
+            "--factor",
+            "min_weight",
+            "--default",
+            "0.1",
+            "--point",
+            *(f"{k}={v}" for k, v in points.items()),
+            "--out",
+            str(tmp_path / "abl"),
+        ]
+    )
+    assert (tmp_path / "abl.png").stat().st_size > 1000 and (tmp_path / "abl.pdf").exists()
+    assert "30.0 ±" in (tmp_path / "abl.md").read_text()

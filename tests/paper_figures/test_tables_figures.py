@@ -80,7 +80,7 @@ def test_table_cli_writes_md_and_tex(metrics, tmp_path, capsys):
         ["--metrics", str(metrics), "--out", str(tmp_path / "t1")],
     )
     md = (tmp_path / "t1.md").read_text()
-    assert md.count("qwen3-4b") == 2
+    assert md.count("| qwen3-4b |") == 2
     assert "Arith" not in md  # optional column without data is left out
     assert (tmp_path / "t1.tex").exists()
 

@@ -18,11 +18,11 @@ from resrl.paths import REPO_ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-BROKEN = "results/samples/ci/math/tiny-qwen3/grpo/arith/sampling.json"
+BROKEN = "results/samples/ci/math/tiny-qwen3/grpo/s0/arith/sampling.json"
 STORED = (
-    "results/samples/ci/math/tiny-qwen3/grpo/arith/leftover.jsonl"  # not a rule output: Snakemake keeps it
+    "results/samples/ci/math/tiny-qwen3/grpo/s0/arith/leftover.jsonl"  # not a rule output: Snakemake keeps it
 )
-FAILED_LOG = "results/logs/ci/sample_arith/math/tiny-qwen3/grpo.log"
+FAILED_LOG = "results/logs/ci/sample_arith/math/tiny-qwen3/grpo/s0.log"
 
 
 def _snakemake(workdir: Path, *extra: str, timeout: int = 2400) -> subprocess.CompletedProcess:
@@ -64,12 +64,12 @@ def test_rerun_after_a_failed_job_redoes_only_it_and_its_downstream(tmp_path):
     done = {
         p: (tmp_path / p).stat().st_mtime_ns
         for p in (
-            "results/runs/ci/math/tiny-qwen3/grpo/train.done",
-            "results/runs/ci/math/tiny-qwen3/resrl/train.done",
-            "results/samples/ci/math/tiny-qwen3/base/arith/arith.jsonl",
-            "results/samples/ci/math/tiny-qwen3/resrl/arith/arith.jsonl",
-            "results/metrics/ci/math/tiny-qwen3/base/arith/metrics.csv",
-            "results/metrics/ci/math/tiny-qwen3/resrl/arith/metrics.csv",
+            "results/runs/ci/math/tiny-qwen3/grpo/s0/train.done",
+            "results/runs/ci/math/tiny-qwen3/resrl/s0/train.done",
+            "results/samples/ci/math/tiny-qwen3/base/s0/arith/arith.jsonl",
+            "results/samples/ci/math/tiny-qwen3/resrl/s0/arith/arith.jsonl",
+            "results/metrics/ci/math/tiny-qwen3/base/s0/arith/metrics.csv",
+            "results/metrics/ci/math/tiny-qwen3/resrl/s0/arith/metrics.csv",
             "paper_figures/ci/math/training_curves_tiny-qwen3.png",
         )
     }

@@ -69,7 +69,7 @@ def train_commands(out: str, model: str | None = None) -> dict[str, list[list[st
         if rule != "train" or (model is not None and f"'model={model}'" not in cmd):
             continue
         domain, _model, variant = re.search(
-            r"output_dir=\S*?results/runs/\w+/(\w+)/([\w.-]+)/(\w+)'", cmd
+            r"output_dir=\S*?results/runs/\w+/(\w+)/([\w.-]+)/(\w+)/s\d+'", cmd
         ).groups()
         found[f"{domain}/{variant}"] = programs(cmd)
     return found
@@ -114,7 +114,7 @@ def test_launcher_and_merger_get_the_same_absolute_run_dir(tmp_path):
     work = tmp_path / "work"
     trains = train_commands(dry_run(work, "profile=paper", until="train"), model="qwen3-4b")
     launcher, merger = trains["math/resrl"]
-    run_dir = str(work / "results" / "runs" / "paper" / "math" / "qwen3-4b" / "resrl")
+    run_dir = str(work / "results" / "runs" / "paper" / "math" / "qwen3-4b" / "resrl" / "s0")
     assert f"output_dir={run_dir}" in launcher and merger[3] == run_dir
     # and both tools resolve it to that folder, run from a directory that is neither the repository nor -d
     elsewhere = tmp_path / "elsewhere"

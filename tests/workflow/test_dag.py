@@ -76,10 +76,12 @@ def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
     jobs = _job_counts(proc.stdout)
     # 5 trained methods; 6 variants (with the untrained backbone) x 2 evaluation parts
     assert jobs["train"] == 5 and jobs["sample_arith"] == 6 and jobs["metrics_math"] == 6
-    assert {"table1", "passk_figure", "training_curves", "compare_paper", "all"} <= set(jobs)
-    # no code, agent or BFCL jobs on the CPU profile: the DAG is exactly the 35 jobs it was
+    assert {"table1", "passk_figure", "training_curves", "diversity_figure", "compare_paper", "all"} <= set(
+        jobs
+    )
+    # no code, agent or BFCL jobs on the CPU profile
     assert not {"evaluate_code", "evaluate_agents", "evaluate_bfcl", "table2", "table3", "table4"} & set(jobs)
-    assert jobs["total"] == 36  # with the preflight job
+    assert jobs["total"] == 37  # with the preflight job and the accuracy-against-diversity figure
 
 
 def test_paper_profile_dry_run_lists_the_grid(paper_commands):
@@ -134,8 +136,10 @@ def paper_commands(tmp_path_factory) -> str:
 
 def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_commands):
     out = paper_commands
-    run = "'model_name=qwen3-4b' 'run_name=paper/{d}/qwen3-4b/resrl/{p}' 'results_dir=results'"
-    trained = "'model=qwen3-4b' 'checkpoint=results/runs/paper/{d}/qwen3-4b/resrl/final_model' 'method=resrl'"
+    run = "'model_name=qwen3-4b' 'run_name=paper/{d}/qwen3-4b/resrl/s0/{p}' 'results_dir=results'"
+    trained = (
+        "'model=qwen3-4b' 'checkpoint=results/runs/paper/{d}/qwen3-4b/resrl/s0/final_model' 'method=resrl'"
+    )
 
     agents = _shell_commands(out, "evaluators.agents")
     assert len(agents) == 10
@@ -143,7 +147,7 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
         f"{trained.format(d='alfworld')} {run.format(d='alfworld', p='agents')} 'env=alfworld' 'engine=vllm' "
         "'device=cuda' 'max_steps=50' 'data_dir="
         in c
-        and c.endswith("> results/logs/paper/agents/alfworld/qwen3-4b/resrl/alfworld.log 2>&1")
+        and c.endswith("> results/logs/paper/agents/alfworld/qwen3-4b/resrl/s0/alfworld.log 2>&1")
         for c in agents
     )
     assert any(
@@ -153,7 +157,7 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
     )
     # the untrained backbone by name, without a checkpoint, labelled ReAct
     assert any(
-        "'model=qwen3-4b' 'method=react' 'model_name=qwen3-4b' 'run_name=paper/alfworld/qwen3-4b/react/agents'"
+        "'model=qwen3-4b' 'method=react' 'model_name=qwen3-4b' 'run_name=paper/alfworld/qwen3-4b/react/s0/agents'"
         in c
         for c in agents
     )
@@ -162,7 +166,8 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
     assert len(bfcl) == 6 and all("'subset=all' 'engine=vllm' 'device=cuda'" in c for c in bfcl)
     assert any("'model=toolace-8b' 'method=toolace'" in c and "checkpoint=" not in c for c in bfcl)
     assert any(
-        "'checkpoint=results/runs/paper/tools/qwen3-1.7b/resrl/final_model' 'method=resrl'" in c for c in bfcl
+        "'checkpoint=results/runs/paper/tools/qwen3-1.7b/resrl/s0/final_model' 'method=resrl'" in c
+        for c in bfcl
     )
 
     # where the evaluators write their tidy metrics is what the tables and the comparison read
@@ -172,12 +177,12 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
     assert len(table3) == len(table4) == len(compare) == 1
     assert table3[0].count("/agents/") == 10 and "--out paper_figures/paper/table3 " in table3[0]
     assert "--reported" not in table3[0] + table4[0]  # every baseline of Tables 3 and 4 is run
-    assert "results/metrics/paper/tools_rest/qwen3-1.7b/rest/bfcl/all/bfcl.csv" in table4[0]
+    assert "results/metrics/paper/tools_rest/qwen3-1.7b/rest/s0/bfcl/all/bfcl.csv" in table4[0]
     assert table4[0].count("/bfcl/all/bfcl.csv") == 6 and "--out paper_figures/paper/table4 " in table4[0]
     for table, domain, path in (
-        ("table3", "alfworld", "results/metrics/paper/alfworld/qwen3-4b/resrl/agents/alfworld.csv"),
-        ("table3", "webshop", "results/metrics/paper/webshop/qwen3-4b/resrl/agents/webshop.csv"),
-        ("table4", "tools", "results/metrics/paper/tools/qwen3-1.7b/resrl/bfcl/all/bfcl.csv"),
+        ("table3", "alfworld", "results/metrics/paper/alfworld/qwen3-4b/resrl/s0/agents/alfworld.csv"),
+        ("table3", "webshop", "results/metrics/paper/webshop/qwen3-4b/resrl/s0/agents/webshop.csv"),
+        ("table4", "tools", "results/metrics/paper/tools/qwen3-1.7b/resrl/s0/bfcl/all/bfcl.csv"),
     ):
         assert f" {path} " in table3[0] + table4[0] and f" {table}:{domain}={path}" in compare[0]
     # `gpu` is the resource snakemake-executor-plugin-slurm turns into sbatch --gpus (tests/workflow/test_slurm.py)
@@ -207,7 +212,7 @@ def test_paper_training_goes_through_the_verl_launcher(tmp_path):
     assert "-m resrl.backends.verl.launch cluster=paper cluster.python=" in out
     assert " 'method=resrl' 'model=qwen3-4b'" in out
     assert (
-        f"-m resrl.backends.verl.checkpoint {tmp_path}/results/runs/paper/math/qwen3-4b/resrl --python "
+        f"-m resrl.backends.verl.checkpoint {tmp_path}/results/runs/paper/math/qwen3-4b/resrl/s0 --python "
         in out
     )
 
@@ -228,15 +233,15 @@ def test_ablation_adds_only_its_own_runs_and_outputs(tmp_path):
     jobs = _job_counts(both.stdout)
     assert jobs["train"] == 5 + 5 + 3 and jobs["ablation_table"] == 2
     trains = _shell_commands(both.stdout, "resrl.train")
-    assert any("'method.rank=8'" in c and "/math/smollm2-135m/resrl-rank8'" in c for c in trains)
+    assert any("'method.rank=8'" in c and "/math/smollm2-135m/resrl-rank8/s0'" in c for c in trains)
     assert any("'method.layer=-2'" in c for c in trains) is False  # the default: the main run
-    assert any("/math/smollm2-135m/resrl-layer-1'" in c for c in trains)  # readable: layer -1 -> layer-1
+    assert any("/math/smollm2-135m/resrl-layer-1/s0'" in c for c in trains)  # readable: layer -1 -> layer-1
     table1 = lambda out: _shell_commands(out, "paper_figures.table1")  # noqa: E731
     assert table1(both.stdout) == table1(plain.stdout)  # the main table reads exactly what it read before
     rank = next(c for c in _shell_commands(both.stdout, "paper_figures.ablation") if "--factor rank" in c)
     assert (
         "--default 64" in rank
-        and "smollm2-135m/64=results/metrics/tiny/math/smollm2-135m/resrl/arith/metrics.csv,results/metrics/tiny/math/smollm2-135m/resrl/math/metrics.csv"
+        and "smollm2-135m/64=results/metrics/tiny/math/smollm2-135m/resrl/s0/arith/metrics.csv,results/metrics/tiny/math/smollm2-135m/resrl/s0/math/metrics.csv"
         in rank
     )
 
@@ -390,3 +395,43 @@ def test_ci_profile_runs_end_to_end(tmp_path):
     assert all(f"| tiny-qwen3 | {m} |" in table for m in ("Backbone", "GRPO", "ResRL"))
     again = subprocess.run([*cmd, "-n"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert "Nothing to be done" in again.stdout + again.stderr  # a rerun does only what is missing or stale
+
+
+def test_three_seeds_run_every_training_and_evaluation_once_per_seed(tmp_path):
+    """`--config seeds=[0,1,2]` on the paper profile: three times the trainings and evaluations, each with its seed
+    (the trainer's and the sampling seed), in its own s<seed>/ folder; the tables read all three."""
+    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(tmp_path)]
+    proc = subprocess.run(
+        cmd + ["--config", "profile=paper", "seeds=[0,1,2]"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    jobs = _job_counts(proc.stdout)
+    assert jobs["train"] == 3 * 38 and jobs["sample_math"] == 3 * 21 and jobs["evaluate_bfcl"] == 3 * 6
+    assert jobs["table1"] == 1 and jobs["preflight"] == 1
+    trains = _shell_commands(proc.stdout, "resrl.backends.verl.launch")
+    for seed in (0, 1, 2):
+        mine = [c for c in trains if f"'trainer.seed={seed}'" in c]
+        # 38 trainings per seed, 37 on veRL (ResT trains on the local trainer)
+        assert len(mine) == 37 and all(f"/s{seed}'" in c.split("output_dir=")[1].split()[0] for c in mine)
+    math = _shell_commands(proc.stdout, "evaluators.math")
+    assert any(
+        "checkpoint=results/runs/paper/math/qwen3-4b/resrl/s2/final_model" in c
+        and "'run_name=paper/math/qwen3-4b/resrl/s2/math'" in c
+        and c.split(">")[0].rstrip().endswith("'seed=2'")
+        for c in math
+    )
+    table1 = _shell_commands(proc.stdout, "paper_figures.table1")[0]
+    assert all(f"results/metrics/paper/math/qwen3-4b/grpo/s{s}/math/metrics.csv" in table1 for s in (0, 1, 2))
+
+
+@pytest.mark.parametrize(
+    "seeds, message", [("[0,0]", "distinct non-negative"), ("[a]", "must be integers"), ("[-1]", "distinct")]
+)
+def test_bad_seeds_are_named(tmp_path, seeds, message):
+    proc = _dry_run(f"seeds={seeds}", workdir=tmp_path)
+    assert proc.returncode != 0 and "seeds" in proc.stdout + proc.stderr
+    assert message in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-1500:]

@@ -118,13 +118,35 @@ PY = shlex.quote(PY_PATH)
 JOB_THREADS = int(P.get("job_threads", 2))
 THREAD_ENV = f"OMP_NUM_THREADS={JOB_THREADS} MKL_NUM_THREADS={JOB_THREADS}" if "job_threads" in P else ""
 PNAME = P["profile"]
-def _ablation_names(value):
-    """`ablation=rank`, `ablation=[rank,layer]`, `ablation=rank,layer` or a YAML list -> ["rank", "layer"]."""
-    if not value:
+def _config_list(value):
+    """`x`, `[x,y]`, `x,y` or a YAML list (from --config or the profile) -> ["x", "y"]; empty -> []."""
+    if value is None or value == "":
         return []
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
     return [v.strip() for v in str(value).strip("[]").split(",") if v.strip()]
+
+
+def _seeds(value):
+    """The profile's `seeds` (or `--config seeds=[0,1,2]`): distinct non-negative integers, default [0]."""
+    names = _config_list(value) or ["0"]
+    where = f"{PROFILE_DIR / (PNAME + '.yaml')}: seeds"
+    try:
+        seeds = [int(v) for v in names]
+    except ValueError:
+        raise ValueError(f"{where}={names}: seeds must be integers") from None
+    if min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"{where}={seeds}: seeds must be distinct non-negative integers")
+    return seeds
+
+
+#: Training seeds: every training and every evaluation runs once per seed (paths .../<variant>/s<seed>/).
+SEEDS = _seeds(config.get("seeds", P.get("seeds")))
+
+
+def _ablation_names(value):
+    """`ablation=rank`, `ablation=[rank,layer]`, `ablation=rank,layer` or a YAML list -> ["rank", "layer"]."""
+    return _config_list(value or None)
 
 
 ABLS = [_load_yaml(ABLATION_DIR / f"{n}.yaml", "ablation", ABLATION_DIR)
@@ -242,13 +264,15 @@ def method_overrides(variant):
     return ABL_VARIANTS.get(variant, [f"method={variant}"])
 
 
-def run_dir(domain, model, variant):
-    return f"results/runs/{PNAME}/{domain}/{model}/{variant}"
+def run_dir(domain, model, variant, seed):
+    return f"results/runs/{PNAME}/{domain}/{model}/{variant}/s{seed}"
 
 
-def checkpoint_of(domain, model, variant):
-    """What the evaluators load: the model name for an untrained variant, else the trained folder."""
-    return model if is_untrained(domain, model, variant) else f"{run_dir(domain, model, variant)}/final_model"
+def checkpoint_of(domain, model, variant, seed):
+    """What the evaluators load: the model name for an untrained variant, else the trained folder of that seed."""
+    if is_untrained(domain, model, variant):
+        return model
+    return f"{run_dir(domain, model, variant, seed)}/final_model"
 
 
 wildcard_constraints:
@@ -258,3 +282,5 @@ wildcard_constraints:
     bench="[A-Za-z0-9_.\-]+",
     agent_env="|".join(AGENT_ENVS),
     subset="all|" + "|".join(BFCL_CATEGORIES),
+    seed=r"\d+",
+    name="|".join(abl["name"] for abl in ABLS) or "$^",  # an ablation's name (never matches without ablations)

@@ -10,13 +10,15 @@ def _list(xs):
 def evaluator_command(module, domain, wildcards, part, extra):
     """The one command builder of every evaluation rule: `python -m <module>` on the backbone (by name) or the
     trained folder, labelled (model, variant) in the metrics table; run_name and results_dir put its outputs under
-    results/{samples,metrics}/<profile>/<domain>/<model>/<variant>/<part>/."""
+    results/{samples,metrics}/<profile>/<domain>/<model>/<variant>/s<seed>/<part>/."""
     w = wildcards
     overrides = [f"model={w.model}"]
     if not is_untrained(domain, w.model, w.variant):
-        overrides.append(f"checkpoint={checkpoint_of(domain, w.model, w.variant)}")
+        overrides.append(f"checkpoint={checkpoint_of(domain, w.model, w.variant, w.seed)}")
     overrides += [f"method={w.variant}", f"model_name={w.model}",
-                  f"run_name={PNAME}/{domain}/{w.model}/{w.variant}/{part}", "results_dir=results"] + list(extra)
+                  f"run_name={PNAME}/{domain}/{w.model}/{w.variant}/s{w.seed}/{part}", "results_dir=results"]
+    # the seed last: the sampling seed of this evaluation is the training seed of the policy it evaluates
+    overrides += list(extra) + [f"seed={w.seed}"]
     return f"{PY} -m {module} " + " ".join(f"'{o}'" for o in overrides)
 
 
@@ -33,7 +35,7 @@ def model_input(domain, wildcards):
     w = wildcards
     if is_untrained(domain, w.model, w.variant):
         return []
-    return f"{run_dir(domain, w.model, w.variant)}/final_model"
+    return f"{run_dir(domain, w.model, w.variant, w.seed)}/final_model"
 
 
 def trained_model_input(wildcards):
@@ -48,7 +50,7 @@ def model_job_gpus(overrides):
 # Evaluations first: a finished training's model is evaluated (and, when temporary, deleted) before the next
 # training starts, which bounds the disk the DAG holds at once.
 EVAL_PRIORITY = 10
-ROOT = f"{PNAME}/{{domain}}/{{model}}/{{variant}}"
+ROOT = f"{PNAME}/{{domain}}/{{model}}/{{variant}}/s{{seed}}"
 _PART_NAMES = [part for dom in DOMAINS.values() for part in dom.get("evals") or {}]
 
 
@@ -59,7 +61,7 @@ def math_rule_name(kind, domain, part):
 
 for _domain, _dom in DOMAINS.items():
     for _part, _spec in (_dom.get("evals") or {}).items():
-        _root = f"{PNAME}/{_domain}/{{model}}/{{variant}}/{_part}"
+        _root = f"{PNAME}/{_domain}/{{model}}/{{variant}}/s{{seed}}/{_part}"
 
         rule:
             name:
@@ -69,7 +71,7 @@ for _domain, _dom in DOMAINS.items():
             output:
                 [f"results/samples/{_root}/{b}.jsonl" for b in _spec["benchmarks"]],
             log:
-                f"results/logs/{PNAME}/sample_{_part}/{_domain}/{{model}}/{{variant}}.log",
+                f"results/logs/{PNAME}/sample_{_part}/{_domain}/{{model}}/{{variant}}/s{{seed}}.log",
             params:
                 cmd=lambda wildcards, _p=_part, _d=_domain: math_command(_d, wildcards, _p),
             priority: EVAL_PRIORITY
@@ -91,7 +93,7 @@ for _domain, _dom in DOMAINS.items():
             output:
                 f"results/metrics/{_root}/metrics.csv",
             log:
-                f"results/logs/{PNAME}/metrics_{_part}/{_domain}/{{model}}/{{variant}}.log",
+                f"results/logs/{PNAME}/metrics_{_part}/{_domain}/{{model}}/{{variant}}/s{{seed}}.log",
             params:
                 cmd=lambda wildcards, _p=_part, _d=_domain: math_command(_d, wildcards, _p),
             priority: EVAL_PRIORITY
@@ -106,7 +108,7 @@ rule evaluate_code:
     output:
         f"results/metrics/{ROOT}/code/{{bench}}.csv",
     log:
-        f"results/logs/{PNAME}/code/{{domain}}/{{model}}/{{variant}}/{{bench}}.log",
+        f"results/logs/{PNAME}/code/{{domain}}/{{model}}/{{variant}}/s{{seed}}/{{bench}}.log",
     params:
         cmd=lambda w: evaluator_command("evaluators.code", w.domain, w, "code",
                                         [f"benchmark={w.bench}"] + list(DOMAINS[w.domain]["code"].get("overrides") or [])),
@@ -129,7 +131,7 @@ rule evaluate_agents:
     output:
         f"results/metrics/{ROOT}/agents/{{agent_env}}.csv",
     log:
-        f"results/logs/{PNAME}/agents/{{domain}}/{{model}}/{{variant}}/{{agent_env}}.log",
+        f"results/logs/{PNAME}/agents/{{domain}}/{{model}}/{{variant}}/s{{seed}}/{{agent_env}}.log",
     params:
         cmd=lambda w: evaluator_command("evaluators.agents", w.domain, w, "agents", agent_overrides(w.domain, w.agent_env)),
     threads: JOB_THREADS
@@ -150,7 +152,7 @@ rule evaluate_bfcl:
     output:
         f"results/metrics/{ROOT}/bfcl/{{subset}}/bfcl.csv",
     log:
-        f"results/logs/{PNAME}/bfcl/{{domain}}/{{model}}/{{variant}}/{{subset}}.log",
+        f"results/logs/{PNAME}/bfcl/{{domain}}/{{model}}/{{variant}}/s{{seed}}/{{subset}}.log",
     params:
         cmd=lambda w: evaluator_command("evaluators.bfcl", w.domain, w, f"bfcl/{w.subset}", bfcl_overrides(w.domain, w.subset)),
     threads: JOB_THREADS

@@ -13,8 +13,8 @@ def metric_files(domain):
     dom = DOMAINS[domain]
     parts = [p for p, spec in (dom.get("evals") or {}).items() if spec.get("table1", True)]
     out = []
-    for m, v in table_pairs(domain):
-        root = f"results/metrics/{PNAME}/{domain}/{m}/{v}"
+    for (m, v), seed in ((pair, seed) for pair in table_pairs(domain) for seed in SEEDS):
+        root = f"results/metrics/{PNAME}/{domain}/{m}/{v}/s{seed}"
         out += [f"{root}/{p}/metrics.csv" for p in parts]
         out += [f"{root}/code/{b}.csv" for b in (dom.get("code") or {}).get("benchmarks", [])]
         out += [f"{root}/agents/{e}.csv" for e in (dom.get("agents") or {}).get("envs", [])]
@@ -24,7 +24,10 @@ def metric_files(domain):
 
 def passk_files(domain):
     part = DOMAINS[domain].get("passk")
-    return [f"results/metrics/{PNAME}/{domain}/{m}/{v}/{part}/metrics.csv" for m, v in table_pairs(domain)] if part else []
+    if not part:
+        return []
+    return [f"results/metrics/{PNAME}/{domain}/{m}/{v}/s{seed}/{part}/metrics.csv"
+            for m, v in table_pairs(domain) for seed in SEEDS]
 
 
 TABLES = {}
@@ -43,8 +46,74 @@ def report_targets():
         if "diagnostics.enabled=true" in domain_train(d)["overrides"]:  # the mechanism diagnostics were logged
             out += [f"{FIG}/{d}/diagnostics_{m}/diagnostics_summary.png" for m in DOMAINS[d]["models"]]
     out += [f"{FIG}/{d}/passk.png" for d in DOMAINS if DOMAINS[d].get("passk")]
+    out += [f"{FIG}/{d}/diversity_{m}.png" for d in DOMAINS if DOMAINS[d].get("passk") for m in DOMAINS[d]["models"]]
     out += [f"{FIG}/ablation_{abl['name']}.md" for abl in ABLS]
+    out += [f"{FIG}/ablation_{abl['name']}_diversity.png" for abl in ABLS
+            if abl["name"] in DIVERSITY_ABLATIONS and DOMAINS[ABL_DOMAIN].get("passk")]
     return out
+
+
+#: The ablations whose points are also drawn as accuracy against diversity (the diversity floor).
+DIVERSITY_ABLATIONS = ("min_weight", "pos_scale")
+
+
+def passk_samples(domain, model, variant):
+    """The samples files (one per seed) of the domain's Pass@k part's first benchmark, for one (model, variant)."""
+    part = DOMAINS[domain]["passk"]
+    bench = DOMAINS[domain]["evals"][part]["benchmarks"][0]
+    return [f"results/samples/{PNAME}/{domain}/{model}/{variant}/s{seed}/{part}/{bench}.jsonl" for seed in SEEDS]
+
+
+def diversity_points(domain, model):
+    """`<method>=<seed files,>` of the methods the domain's tables show (their samples of the Pass@k part)."""
+    return {v: passk_samples(domain, model, v) for m, v in table_pairs(domain) if m == model}
+
+
+def ablation_diversity_points(name):
+    """`<value>=<seed files,>` of one ablation's points, on the ablated domain's first model."""
+    abl = next(a for a in ABLS if a["name"] == name)
+    model = DOMAINS[ABL_DOMAIN]["models"][0]
+    return {_fmt(value): passk_samples(ABL_DOMAIN, model, variant) for value, variant in ablation_points(abl)}
+
+
+def _point_args(points):
+    return " ".join(f"{shlex.quote(k)}={','.join(v)}" for k, v in points.items())
+
+
+rule diversity_figure:
+    """Accuracy against diversity (distinct-2, answer entropy, Pass@n - Pass@1) of each method's Pass@k samples."""
+    localrule: True
+    input:
+        lambda w: [f for files in diversity_points(w.domain, w.model).values() for f in files],
+    output:
+        png=f"{FIG}/{{domain}}/diversity_{{model}}.png",
+        pdf=f"{FIG}/{{domain}}/diversity_{{model}}.pdf",
+        csv=f"{FIG}/{{domain}}/diversity_{{model}}.csv",
+    log:
+        f"results/logs/{PNAME}/report/{{domain}}/diversity_{{model}}.log",
+    params:
+        points=lambda w: _point_args(diversity_points(w.domain, w.model)),
+    shell:
+        "{PY} -m paper_figures.diversity --point {params.points} "
+        "--out {FIG}/{wildcards.domain}/diversity_{wildcards.model} > {log} 2>&1"
+
+
+rule ablation_diversity_figure:
+    """The diversity floor: accuracy against diversity for each value of min_weight or pos_scale."""
+    localrule: True
+    input:
+        lambda w: [f for files in ablation_diversity_points(w.name).values() for f in files],
+    output:
+        png=f"{FIG}/ablation_{{name}}_diversity.png",
+        pdf=f"{FIG}/ablation_{{name}}_diversity.pdf",
+        csv=f"{FIG}/ablation_{{name}}_diversity.csv",
+    log:
+        f"results/logs/{PNAME}/report/ablation_{{name}}_diversity.log",
+    params:
+        points=lambda w: _point_args(ablation_diversity_points(w.name)),
+    shell:
+        "{PY} -m paper_figures.diversity --factor {wildcards.name} --point {params.points} "
+        "--out {FIG}/ablation_{wildcards.name}_diversity > {log} 2>&1"
 
 
 def table_files(table):
@@ -85,7 +154,8 @@ def ablation_files(name):
     abl = next(a for a in ABLS if a["name"] == name)
     parts = [p for p, spec in (DOMAINS[ABL_DOMAIN].get("evals") or {}).items() if spec.get("table1", True)]
     return {
-        f"{m}/{_fmt(value)}": [f"results/metrics/{PNAME}/{ABL_DOMAIN}/{m}/{variant}/{part}/metrics.csv" for part in parts]
+        f"{m}/{_fmt(value)}": [f"results/metrics/{PNAME}/{ABL_DOMAIN}/{m}/{variant}/s{seed}/{part}/metrics.csv"
+                               for seed in SEEDS for part in parts]
         for m in DOMAINS[ABL_DOMAIN]["models"] for value, variant in ablation_points(abl)
     }
 
@@ -99,6 +169,8 @@ rule ablation_table:
     output:
         md=f"{FIG}/ablation_{{name}}.md",
         tex=f"{FIG}/ablation_{{name}}.tex",
+        png=f"{FIG}/ablation_{{name}}.png",
+        pdf=f"{FIG}/ablation_{{name}}.pdf",
     log:
         f"results/logs/{PNAME}/report/ablation_{{name}}.log",
     params:
@@ -123,7 +195,13 @@ rule passk_figure:
 
 
 def trained_runs(domain, model):
-    return [run_dir(domain, model, v) for v in DOMAINS[domain]["methods"]]
+    return [run_dir(domain, model, v, seed) for v in DOMAINS[domain]["methods"] for seed in SEEDS]
+
+
+def run_logs(domain, model):
+    """`<method>=<seed 0's metrics.jsonl>,<seed 1's>...` per method: the figures draw a band over the seeds."""
+    return " ".join(f"{v}=" + ",".join(f"{run_dir(domain, model, v, seed)}/metrics.jsonl" for seed in SEEDS)
+                    for v in DOMAINS[domain]["methods"])
 
 
 rule training_curves:
@@ -136,7 +214,7 @@ rule training_curves:
     log:
         f"results/logs/{PNAME}/report/{{domain}}/training_curves_{{model}}.log",
     params:
-        runs=lambda w: " ".join(f"{v}={run_dir(w.domain, w.model, v)}/metrics.jsonl" for v in DOMAINS[w.domain]["methods"]),
+        runs=lambda w: run_logs(w.domain, w.model),
     shell:
         "{PY} -m paper_figures.training_curves --run {params.runs} "
         "--out {FIG}/{wildcards.domain}/training_curves_{wildcards.model} > {log} 2>&1"
@@ -169,6 +247,6 @@ rule diagnostics_figure:
     log:
         f"results/logs/{PNAME}/report/{{domain}}/diagnostics_{{model}}.log",
     params:
-        runs=lambda w: " ".join(f"--run {v}={run_dir(w.domain, w.model, v)}/metrics.jsonl" for v in DOMAINS[w.domain]["methods"]),
+        runs=lambda w: " ".join(f"--run {r}" for r in run_logs(w.domain, w.model).split()),
     shell:
         "{PY} -m resrl.diagnostics.plot {params.runs} --out {FIG}/{wildcards.domain}/diagnostics_{wildcards.model} > {log} 2>&1"

@@ -40,23 +40,24 @@ TRAIN_GPUS = {d: _train_gpus(d) for d in DOMAINS}  # checked at DAG start, for e
 USES_VERL = any(domain_train(d)["backend"] == "verl" for d in DOMAINS)
 
 
-def abs_run_dir(domain, model, variant):
+def abs_run_dir(domain, model, variant, seed):
     """The run directory as an absolute path. Jobs run in Snakemake's working directory (-d), while the veRL
     launcher resolves relative paths against the repository and the checkpoint merger against its cwd: both get
     this absolute path, so they agree whatever -d is."""
-    return os.path.abspath(run_dir(domain, model, variant))
+    return os.path.abspath(run_dir(domain, model, variant, seed))
 
 
 def train_command(wildcards):
     w = wildcards
     t = domain_train(w.domain)
     verl = t["backend"] == "verl"
-    out_dir = abs_run_dir(w.domain, w.model, w.variant) if verl else run_dir(w.domain, w.model, w.variant)
+    where = (w.domain, w.model, w.variant, w.seed)
+    out_dir = abs_run_dir(*where) if verl else run_dir(*where)
     overrides = method_overrides(w.variant) + [
         f"model={w.model}", f"task={DOMAINS[w.domain]['task']}", f"trainer={t.get('trainer', 'cpu')}",
         f"output_dir={out_dir}",
-        f"run_name={PNAME}-{w.domain}-{w.model}-{w.variant}",
-    ] + list(t["overrides"])
+        f"run_name={PNAME}-{w.domain}-{w.model}-{w.variant}-s{w.seed}",
+    ] + list(t["overrides"]) + [f"trainer.seed={w.seed}"]  # last: the DAG's seed wins over a profile override
     args = " ".join(f"'{o}'" for o in overrides)
     if not verl:
         return f"{PY} -m resrl.train {args}"
@@ -85,7 +86,7 @@ rule preflight:
 # The trained policy (what the evaluators load). With `keep_final_models: false` (the tiny profile: 0.54 GB per
 # SmolLM2 run) it is a temporary output, deleted once every evaluation of it has finished; `train.done` (kept)
 # marks the run as trained for the training-curve and diagnostics figures.
-_FINAL = directory(f"results/runs/{PNAME}/{{domain}}/{{model}}/{{variant}}/final_model")
+_FINAL = directory(f"results/runs/{PNAME}/{{domain}}/{{model}}/{{variant}}/s{{seed}}/final_model")
 
 
 rule train:
@@ -93,9 +94,9 @@ rule train:
         PREFLIGHT,
     output:
         model=_FINAL if P.get("keep_final_models", True) else temp(_FINAL),
-        done=touch(f"results/runs/{PNAME}/{{domain}}/{{model}}/{{variant}}/train.done"),
+        done=touch(f"results/runs/{PNAME}/{{domain}}/{{model}}/{{variant}}/s{{seed}}/train.done"),
     log:
-        f"results/logs/{PNAME}/train/{{domain}}/{{model}}/{{variant}}.log",
+        f"results/logs/{PNAME}/train/{{domain}}/{{model}}/{{variant}}/s{{seed}}.log",
     params:
         cmd=train_command,
     threads: JOB_THREADS

@@ -186,3 +186,32 @@ def test_samples_from_other_settings_are_not_mixed(tmp_path):
     guard(max_new_tokens=256, n=4)  # n is not a sampling setting: more samples of the same kind
     with pytest.raises(ValueError, match="max_new_tokens"):
         guard(max_new_tokens=512)
+
+
+def test_run_writes_each_problems_scores_and_its_seed(tmp_path, monkeypatch):
+    """metrics.problems.csv beside the metrics: one row per (benchmark, metric, k, problem), hand-computed; every
+    metrics row and score row carries the run's seed."""
+    import pandas as pd
+
+    problems = _problems(4)
+    right = dict(zip([p.id for p in problems], [0, 1, 2, 4], strict=True))  # of n = 4
+    monkeypatch.setattr(run_mod, "LazySampler", lambda cfg: ScriptedSampler(cfg, right))
+    cfg = MathEvalConfig(
+        checkpoint="smollm2-135m",
+        method="grpo",
+        benchmarks=["amc23"],
+        limit=4,
+        n=4,
+        seed=7,
+        results_dir=str(tmp_path),
+        n_boot=100,
+        grader=GraderConfig(timeout_s=5.0, workers=1),
+    )
+    out = run_mod.run(cfg)
+    assert set(read_metrics(out["metrics_path"])["seed"]) == {7}
+    scores = pd.read_csv(Path(out["metrics_path"]).with_name("metrics.problems.csv"))
+    assert set(scores["seed"]) == {7} and set(scores["method"]) == {"grpo"}
+    avg = scores[scores["metric"] == "avg@k"].sort_values("problem")
+    assert avg["k"].tolist() == [4] * 4 and avg["value"].tolist() == pytest.approx([0, 0.25, 0.5, 1.0])
+    pass2 = scores[(scores["metric"] == "pass@k") & (scores["k"] == 2)].sort_values("problem")
+    assert pass2["value"].tolist() == pytest.approx([0, 0.5, 5 / 6, 1])

@@ -13,6 +13,7 @@ from resrl.diagnostics.alignment import (
     pearson,
     positive_subspace,
     spearman,
+    subspace_conditioning,
 )
 
 H = 8
@@ -95,3 +96,21 @@ def test_correlations_hand_values():
     assert spearman([1, 2, 2, 3], [1, 2, 3, 4]) == pytest.approx(4.5 / math.sqrt(22.5))
     assert math.isnan(pearson([1, 1, 1], [1, 2, 3])) and math.isnan(spearman([1], [2]))
     assert spearman(np.array([3.0, 1.0, 2.0]), torch.tensor([30.0, 10.0, 20.0])) == pytest.approx(1.0)
+
+
+def test_subspace_conditioning_hand_computed():
+    # rows of diag(3, 2, 1, 0) padded: singular values 3, 2, 1 (M = 6 tokens, H = 4)
+    x = torch.zeros(6, 4)
+    x[0, 0], x[1, 1], x[2, 2] = 3.0, 2.0, 1.0
+    c = subspace_conditioning(x, 1)
+    assert c["energy_at_k"] == pytest.approx(9 / 14)
+    assert c["gap_at_k"] == pytest.approx(1.5)  # s_1 / s_2
+    p = torch.tensor([9 / 14, 4 / 14, 1 / 14], dtype=torch.float64)
+    assert c["effective_rank"] == pytest.approx(math.exp(float(-(p * p.log()).sum())))
+    assert c["spans_all"] == 0.0
+    assert subspace_conditioning(x, 2)["gap_at_k"] == pytest.approx(2.0)
+    assert math.isnan(subspace_conditioning(x, 3)["gap_at_k"])  # s_4 = 0: no gap to speak of
+    # k >= M - 1: the subspace holds every token
+    full = subspace_conditioning(x[:3], 2)
+    assert full["spans_all"] == 1.0 and full["energy_at_k"] == 1.0 and math.isnan(full["gap_at_k"])
+    assert math.isnan(subspace_conditioning(torch.zeros(5, 4), 2)["energy_at_k"])

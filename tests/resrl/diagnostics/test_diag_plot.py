@@ -68,3 +68,39 @@ def test_cli(tmp_path, capsys):
     main(["--run", f"grpo={_run(tmp_path, 'grpo', 0.0)}", "--out", str(tmp_path / "cli")])
     assert (tmp_path / "cli" / "diagnostics_all.png").is_file()
     assert "diagnostics_summary.pdf" in capsys.readouterr().out
+
+
+def test_seed_band_is_the_mean_and_range_over_seeds_step_by_step():
+    from resrl.diagnostics.plot import seed_band
+
+    s0 = [{"step": 1, "k": 1.0}, {"step": 2, "k": 3.0}]
+    s1 = [{"step": 1, "k": 3.0}, {"step": 2, "k": float("nan")}]  # NaN: that seed did not log step 2
+    s2 = [{"step": 1, "k": 8.0}, {"step": 2, "k": 5.0}]
+    steps, mean, low, high = seed_band([s0, s1, s2], "k")
+    assert steps == [1.0, 2.0]
+    assert mean == [4.0, 4.0]  # (1 + 3 + 8) / 3; (3 + 5) / 2
+    assert low == [1.0, 3.0] and high == [8.0, 5.0]
+    assert seed_band([s0], "k")[1:] == ([1.0, 3.0], [1.0, 3.0], [1.0, 3.0])
+
+
+def test_parse_runs_reads_one_path_per_seed_and_names_a_bad_item():
+    from resrl.diagnostics.plot import parse_runs
+
+    assert parse_runs(["grpo=a/s0.jsonl,a/s1.jsonl", "resrl=b.jsonl"]) == {
+        "grpo": ["a/s0.jsonl", "a/s1.jsonl"],
+        "resrl": ["b.jsonl"],
+    }
+    with pytest.raises(ValueError, match="'grpo'"):
+        parse_runs(["grpo"])
+
+
+def test_plot_diagnostics_draws_a_band_over_seeds(tmp_path):
+    import json
+
+    paths = []
+    for seed, v in enumerate([0.1, 0.3]):
+        p = tmp_path / f"s{seed}.jsonl"
+        p.write_text("\n".join(json.dumps({"step": s, "diag/head/cos": v * s}) for s in (1, 2)) + "\n")
+        paths.append(p)
+    files = plot_diagnostics({"resrl": paths}, tmp_path / "fig")
+    assert {f.name for f in files} >= {"diagnostics_all.png", "diagnostics_summary.png"}
