@@ -435,3 +435,39 @@ def test_bad_seeds_are_named(tmp_path, seeds, message):
     proc = _dry_run(f"seeds={seeds}", workdir=tmp_path)
     assert proc.returncode != 0 and "seeds" in proc.stdout + proc.stderr
     assert message in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-1500:]
+
+
+def test_paper_ablation_trains_where_the_paper_ran_it_not_the_whole_grid(tmp_path):
+    """`ablation_models: [qwen3-4b]` in the paper profile: a rank sweep adds its non-default values on Qwen3-4B
+    only, each with a table and a figure, and a diversity-floor figure for min_weight."""
+    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(tmp_path)]
+    plain = subprocess.run(cmd + ["--config", "profile=paper"], cwd=REPO_ROOT, capture_output=True, text=True)
+    both = subprocess.run(
+        cmd + ["--config", "profile=paper", "ablation=[rank,min_weight]"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert plain.returncode == 0 and both.returncode == 0, both.stderr[-2000:]
+    added = _job_counts(both.stdout)["train"] - _job_counts(plain.stdout)["train"]
+    assert (
+        added == 5 + 4
+    )  # rank 8, 16, 32, 128, 256 and min_weight 0, 0.3, 0.5, 1 (the defaults reuse the main run)
+    trains = _shell_commands(both.stdout, "resrl.backends.verl.launch")
+    ablated = [c for c in trains if "'method.rank=" in c or "'method.min_weight=" in c]
+    assert len(ablated) == 9 and all("'model=qwen3-4b'" in c for c in ablated)
+    jobs = _job_counts(both.stdout)
+    assert jobs["ablation_table"] == 2 and jobs["ablation_diversity_figure"] == 1
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ("ablation_models: [qwen3-8b]\n", "ablation_models: ['qwen3-8b'] are not models of domain 'd'"),
+        ("seeds: [0, 0]\n", "seeds: [0, 0] has non-unique elements"),
+        ("seeds: [-1]\n", "seeds.0: -1 is less than the minimum of 0"),
+    ],
+)
+def test_bad_seeds_and_ablation_models_in_a_profile_are_named(tmp_path, extra, message):
+    proc = _custom_dry_run(tmp_path, BASE_PROFILE + extra)
+    assert proc.returncode != 0 and message in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]

@@ -201,6 +201,20 @@ DOMAINS = P["domains"]
 ABL_DOMAIN = "math" if "math" in DOMAINS else next(iter(DOMAINS))
 
 
+def _ablation_models():
+    """The models an ablation trains: the profile's `ablation_models` (the paper profile: Qwen3-4B only, not the
+    whole grid), default every model of the ablated domain."""
+    models = P.get("ablation_models") or DOMAINS[ABL_DOMAIN]["models"]
+    unknown = [m for m in models if m not in DOMAINS[ABL_DOMAIN]["models"]]
+    if unknown:
+        raise ValueError(f"{PROFILE_DIR / (PNAME + '.yaml')}: ablation_models: {unknown} are not models of domain "
+                         f"{ABL_DOMAIN!r} {DOMAINS[ABL_DOMAIN]['models']}")
+    return list(models)
+
+
+ABL_MODELS = _ablation_models()
+
+
 def domain_train(domain):
     """The domain's training settings: the profile's `train`, then the domain's own keys (overrides appended)."""
     shared, own = dict(P.get("train") or {}), dict(DOMAINS[domain].get("train") or {})
@@ -242,9 +256,11 @@ def published(domain):
 
 
 def eval_pairs(domain):
-    """Every (model, variant) the domain evaluates: its models x (backbone + trained), then published ones."""
+    """Every (model, variant) the domain evaluates: its models x (backbone + trained), then published ones; an
+    ablation variant on the ablation models only."""
     variants = untrained_variants(domain) + trained_variants(domain)
-    return [(m, v) for m in DOMAINS[domain]["models"] for v in variants] + published(domain)
+    return [(m, v) for m in DOMAINS[domain]["models"] for v in variants
+            if v not in ABL_VARIANTS or m in ABL_MODELS] + published(domain)
 
 
 def is_untrained(domain, model, variant):

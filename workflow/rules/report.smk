@@ -70,9 +70,9 @@ def diversity_points(domain, model):
 
 
 def ablation_diversity_points(name):
-    """`<value>=<seed files,>` of one ablation's points, on the ablated domain's first model."""
+    """`<value>=<seed files,>` of one ablation's points, on the first ablation model."""
     abl = next(a for a in ABLS if a["name"] == name)
-    model = DOMAINS[ABL_DOMAIN]["models"][0]
+    model = ABL_MODELS[0]
     return {_fmt(value): passk_samples(ABL_DOMAIN, model, variant) for value, variant in ablation_points(abl)}
 
 
@@ -156,7 +156,7 @@ def ablation_files(name):
     return {
         f"{m}/{_fmt(value)}": [f"results/metrics/{PNAME}/{ABL_DOMAIN}/{m}/{variant}/s{seed}/{part}/metrics.csv"
                                for seed in SEEDS for part in parts]
-        for m in DOMAINS[ABL_DOMAIN]["models"] for value, variant in ablation_points(abl)
+        for m in ABL_MODELS for value, variant in ablation_points(abl)
     }
 
 
