@@ -75,7 +75,7 @@ def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     jobs = _job_counts(proc.stdout)
     # 5 trained methods; 6 variants (with the untrained backbone) x 2 evaluation parts
-    assert jobs["train"] == 5 and jobs["sample_arith"] == 6 and jobs["metrics_math"] == 6
+    assert jobs["train"] == 5 and jobs["sample_arith"] == 6 and jobs["metrics_arith2"] == 6
     assert {"table1", "passk_figure", "training_curves", "diversity_figure", "compare_paper", "all"} <= set(
         jobs
     )
@@ -241,7 +241,7 @@ def test_ablation_adds_only_its_own_runs_and_outputs(tmp_path):
     rank = next(c for c in _shell_commands(both.stdout, "paper_figures.ablation") if "--factor rank" in c)
     assert (
         "--default 64" in rank
-        and "smollm2-135m/64=results/metrics/tiny/math/smollm2-135m/resrl/s0/arith/metrics.csv,results/metrics/tiny/math/smollm2-135m/resrl/s0/math/metrics.csv"
+        and "smollm2-135m/64=results/metrics/tiny/math/smollm2-135m/resrl/s0/arith/metrics.csv,results/metrics/tiny/math/smollm2-135m/resrl/s0/arith2/metrics.csv"
         in rank
     )
 
