@@ -5,8 +5,9 @@
 
 (``--run grpo=s0/metrics.jsonl,s1/metrics.jsonl``: one file per seed; the line is their mean, the band their range.)
 
-writes ``diagnostics_all.{png,pdf}`` (every ``diag/*`` key found, one panel each) and
-``diagnostics_summary.{png,pdf}`` (the mechanism panels of :data:`SUMMARY_KEYS` that are present).
+writes ``diagnostics_all.{png,pdf}`` (every ``diag/*`` key found, one panel each),
+``diagnostics_summary.{png,pdf}`` (the mechanism panels of :data:`SUMMARY_KEYS` that are present) and
+``diagnostics_subspace.{png,pdf}`` (the positive subspace's conditioning, :data:`SUBSPACE_KEYS`, when logged).
 Steps without a value for a key (diagnostics run every N steps) and NaN values are skipped.
 """
 
@@ -34,6 +35,14 @@ SUMMARY_KEYS = (
     ("diag/div/edit_sim", "pairwise edit similarity"),
     ("diag/div/answer_entropy", "answer entropy (nats)"),
     ("diag/pass_growth", "Pass@n - Pass@1 (training groups)"),
+)
+#: The conditioning of ResRL's positive subspace (``diagnostics_subspace``): the paper's open question.
+SUBSPACE_KEYS = (
+    ("diag/subspace/energy_at_k", "energy held at rank k (mean over groups)"),
+    ("diag/subspace/energy_at_k_min", "energy held at rank k (worst group)"),
+    ("diag/subspace/effective_rank", "effective rank of positive tokens"),
+    ("diag/subspace/gap_at_k", "spectral gap s_k / s_(k+1)"),
+    ("diag/subspace/spans_all", "groups whose subspace spans all positives"),
 )
 
 
@@ -189,6 +198,11 @@ def plot_diagnostics(
     if summary:
         fig, plt = _grid(runs, summary, "LLD, head-gradient interference, alignment, diversity")
         written += _save(fig, out / "diagnostics_summary")
+        plt.close(fig)
+    subspace = [(k, label) for k, label in SUBSPACE_KEYS if k in keys]
+    if subspace:
+        fig, plt = _grid(runs, subspace, "conditioning of the positive subspace")
+        written += _save(fig, out / "diagnostics_subspace")
         plt.close(fig)
     return written
 

@@ -104,3 +104,18 @@ def test_plot_diagnostics_draws_a_band_over_seeds(tmp_path):
         paths.append(p)
     files = plot_diagnostics({"resrl": paths}, tmp_path / "fig")
     assert {f.name for f in files} >= {"diagnostics_all.png", "diagnostics_summary.png"}
+
+
+def test_the_subspace_conditioning_gets_its_own_figure(tmp_path):
+    p = tmp_path / "m.jsonl"
+    p.write_text(
+        "".join(
+            json.dumps(
+                {"step": s, "diag/subspace/energy_at_k": 0.9, "diag/subspace/effective_rank": 20.0 + s}
+            )
+            + "\n"
+            for s in (1, 2)
+        )
+    )
+    names = {f.name for f in plot_diagnostics({"resrl": p}, tmp_path / "out")}
+    assert "diagnostics_subspace.png" in names and "diagnostics_summary.png" not in names
