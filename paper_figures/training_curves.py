@@ -26,6 +26,7 @@ PANELS = [
     ("grad_norm", "grad norm"),
     ("resrl/weight_mean", "ResRL mean weight"),
     ("resrl/frac_at_min", "ResRL frac. at min weight"),
+    ("resrl/subspace_energy_at_k", "ResRL: energy held at rank k"),
 ]
 
 
