@@ -46,6 +46,7 @@ LOCAL = {
         "passk_figure",
         "diversity_figure",
         "training_curves",
+        "diagnostics_table",
         "compare_paper",
         "all",
     },

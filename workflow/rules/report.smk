@@ -59,6 +59,7 @@ def report_targets():
         out += [f"{FIG}/{d}/training_curves_{m}.png" for m in DOMAINS[d]["models"]]
         if "diagnostics.enabled=true" in domain_train(d)["overrides"]:  # the mechanism diagnostics were logged
             out += [f"{FIG}/{d}/diagnostics_{m}/diagnostics_summary.png" for m in DOMAINS[d]["models"]]
+        out += [f"{FIG}/{d}/diagnostics_{m}.md" for m in DOMAINS[d]["models"]]  # the same, in numbers
     out += [f"{FIG}/{d}/passk.png" for d in DOMAINS if DOMAINS[d].get("passk")]
     out += [f"{FIG}/{d}/diversity_{m}.png" for d in DOMAINS if DOMAINS[d].get("passk") for m in DOMAINS[d]["models"]]
     out += [f"{FIG}/ablation_{abl['name']}.md" for abl in ABLS]
@@ -282,3 +283,22 @@ rule diagnostics_figure:
         runs=lambda w: " ".join(f"--run {r}" for r in run_logs(w.domain, w.model).split()),
     shell:
         "{PY} -m resrl.diagnostics.plot {params.runs} --out {FIG}/{wildcards.domain}/diagnostics_{wildcards.model} > {log} 2>&1"
+
+
+rule diagnostics_table:
+    """The diagnostics in numbers (mean over steps, then seeds, with the seeds' range): what the README quotes."""
+    localrule: True
+    input:
+        lambda w: [f"{r}/train.done" for r in trained_runs(w.domain, w.model)],
+    output:
+        md=report(f"{FIG}/{{domain}}/diagnostics_{{model}}.md", caption=CAPTIONS / "diagnostics.rst",
+                  category="Tables", subcategory="Diagnostics"),
+        csv=f"{FIG}/{{domain}}/diagnostics_{{model}}.csv",
+    log:
+        f"results/logs/{PNAME}/report/{{domain}}/diagnostics_table_{{model}}.log",
+    params:
+        scale=lambda w: scale([w.domain]),
+        runs=lambda w: run_logs(w.domain, w.model),
+    shell:
+        "{PY} -m paper_figures.diagnostics_table --run {params.runs} "
+        "--out {FIG}/{wildcards.domain}/diagnostics_{wildcards.model} > {log} 2>&1"
