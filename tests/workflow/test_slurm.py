@@ -46,7 +46,6 @@ LOCAL = {
         "passk_figure",
         "diversity_figure",
         "training_curves",
-        "diagnostics_table",
         "compare_paper",
         "all",
     },

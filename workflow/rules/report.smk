@@ -59,7 +59,7 @@ def report_targets():
         out += [f"{FIG}/{d}/training_curves_{m}.png" for m in DOMAINS[d]["models"]]
         if "diagnostics.enabled=true" in domain_train(d)["overrides"]:  # the mechanism diagnostics were logged
             out += [f"{FIG}/{d}/diagnostics_{m}/diagnostics_summary.png" for m in DOMAINS[d]["models"]]
-        out += [f"{FIG}/{d}/diagnostics_{m}.md" for m in DOMAINS[d]["models"]]  # the same, in numbers
+            out += [f"{FIG}/{d}/diagnostics_{m}.md" for m in DOMAINS[d]["models"]]  # the same, in numbers
     out += [f"{FIG}/{d}/passk.png" for d in DOMAINS if DOMAINS[d].get("passk")]
     out += [f"{FIG}/{d}/diversity_{m}.png" for d in DOMAINS if DOMAINS[d].get("passk") for m in DOMAINS[d]["models"]]
     out += [f"{FIG}/ablation_{abl['name']}.md" for abl in ABLS]
