@@ -81,7 +81,9 @@ def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
     )
     # no code, agent or BFCL jobs on the CPU profile
     assert not {"evaluate_code", "evaluate_agents", "evaluate_bfcl", "table2", "table3", "table4"} & set(jobs)
-    assert jobs["total"] == 38  # with the preflight job, the accuracy-against-diversity figure, the diagnostics table
+    assert (
+        jobs["total"] == 38
+    )  # with the preflight job, the accuracy-against-diversity figure, the diagnostics table
 
 
 def test_paper_profile_dry_run_lists_the_grid(paper_commands):
