@@ -1,6 +1,6 @@
 # The two set-up commands of the README are `make run` and `make test`; both create/refresh .venv/.
 PY := .venv/bin/python
-.PHONY: venv run demo dag-paper bench test test-slow test-verl lint
+.PHONY: venv run report demo dag-paper bench test test-slow test-verl lint
 
 venv:
 	@bash scripts/setup_venv.sh
@@ -8,6 +8,11 @@ venv:
 # The main job: the whole DAG (train -> sample -> grade -> metrics -> tables/figures) for the tiny CPU profile.
 run: venv
 	.venv/bin/snakemake --cores 2 --rerun-incomplete
+
+# Snakemake's HTML report of the tiny profile (runs what is missing first): results/report/tiny.html
+report: venv
+	.venv/bin/snakemake --cores 2 --rerun-incomplete
+	.venv/bin/snakemake --config profile=tiny --report results/report/tiny.html
 
 # A single ResRL training run with held-out accuracy before/after (no DAG).
 demo: venv

@@ -6,6 +6,9 @@
 #   snakemake --profile experiments/executor/slurm --config profile=paper   # run it on SLURM
 # Every rule calls a project CLI (so each step also runs by hand); outputs live under results/ and paper_figures/.
 
+report: "workflow/report/workflow.rst"  # `make report`: Snakemake's HTML report of the figures and tables
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"

@@ -24,6 +24,7 @@ MODULES = {
     "graders": "benchmarks.graders",
     "passk": "benchmarks.passk",
     "rollout": "benchmarks.rollout",
+    "multi_turn_cache": "benchmarks.multi_turn_cache",
     "dag": "benchmarks.dag",
 }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from benchmarks.common import out_dir
 from evaluators.common.atomic import atomic_write_text
 
-ORDER = ("resrl_weights", "train_step", "graders", "passk", "rollout", "dag")
+ORDER = ("resrl_weights", "train_step", "graders", "passk", "rollout", "multi_turn_cache", "dag")
 
 
 def _num(x: float | None, unit: str = "") -> str:

@@ -285,6 +285,24 @@ def save_figure(fig, paths: Sequence[str | os.PathLike], dpi: int = 130) -> list
     return out
 
 
+def finish_panels(fig, axes, used: int, out_stem: str | os.PathLike) -> list[Path]:
+    """The end of every panel figure: unused panels hidden, one legend outside (``paper_figures.style``), saved as
+    ``<stem>.png`` and ``<stem>.pdf``, closed."""
+    import matplotlib.pyplot as plt
+
+    from paper_figures.style import legend_outside
+
+    for ax in list(axes)[used:]:
+        ax.axis("off")
+    fig.tight_layout()
+    legend_outside(fig, list(axes))
+    stem = Path(out_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = save_figure(fig, [stem.with_suffix(".png"), stem.with_suffix(".pdf")])
+    plt.close(fig)
+    return paths
+
+
 def write_table(
     out_stem: str | os.PathLike,
     table: pd.DataFrame,

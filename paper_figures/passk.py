@@ -15,9 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from paper_figures.common import _order_methods, load_metrics, save_figure  # noqa: E402
+from paper_figures.common import _order_methods, finish_panels, load_metrics  # noqa: E402
 from paper_figures.seeds import collapse_seeds, load_problem_scores  # noqa: E402
-from paper_figures.style import BAND_ALPHA, legend_outside, method_style  # noqa: E402
+from paper_figures.style import BAND_ALPHA, method_style  # noqa: E402
 
 #: Horizontal offset between methods, in octaves of k (a few percent of a tick: reads as the same k).
 OFFSET = 0.04
@@ -64,15 +64,7 @@ def plot_passk(df: pd.DataFrame, out_stem: str | Path, model: str | None = None)
         ax.set_xlabel("k")
         ax.set_ylabel("Pass@k (%)")
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(benches) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    legend_outside(fig, list(axes.flat))
-    stem = Path(out_stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = save_figure(fig, [stem.with_suffix(".png"), stem.with_suffix(".pdf")])
-    plt.close(fig)
-    return paths
+    return finish_panels(fig, list(axes.flat), len(benches), out_stem)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from paper_figures.common import save_figure  # noqa: E402
-from paper_figures.style import legend_outside, method_style, needs_log_scale  # noqa: E402
+from paper_figures.common import finish_panels  # noqa: E402
+from paper_figures.style import method_style, needs_log_scale  # noqa: E402
 from resrl.diagnostics.plot import parse_runs, read_metrics, seed_band  # noqa: E402
 
 COLUMNS = 3  # panels per row: a grid, not one long row
@@ -26,6 +26,7 @@ PANELS = [
     ("grad_norm", "grad norm"),
     ("resrl/weight_mean", "ResRL mean weight"),
     ("resrl/frac_at_min", "ResRL frac. at min weight"),
+    ("resrl/subspace_energy_at_k", "ResRL: energy held at rank k"),
 ]
 
 
@@ -63,15 +64,7 @@ def plot_training(runs: dict[str, Path | list[Path]], out_stem: str | Path) -> l
         ax.set_xlabel("step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    legend_outside(fig, list(axes.flat))
-    stem = Path(out_stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = save_figure(fig, [stem.with_suffix(".png"), stem.with_suffix(".pdf")])
-    plt.close(fig)
-    return paths
+    return finish_panels(fig, list(axes.flat), len(panels), out_stem)
 
 
 if __name__ == "__main__":

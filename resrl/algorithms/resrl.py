@@ -42,11 +42,25 @@ def top_right_singular_vectors(
     ``niter`` QR-stabilised power iterations, drawing probes from ``generator`` (a fixed-seed generator when
     None, so results never depend on the global RNG).
     """
+    return top_right_singular(x, k, method, generator, niter, oversample)[0]
+
+
+def top_right_singular(
+    x: torch.Tensor,
+    k: int,
+    method: str = "randomized",
+    generator: torch.Generator | None = None,
+    niter: int = 4,
+    oversample: int = 8,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(:func:`top_right_singular_vectors`, the singular values it computed along the way [q] descending: all of
+    them for ``exact``, the top ``q = min(k + oversample, M, H)`` estimates for ``randomized``)."""
     m, h = x.shape
     if not 1 <= k <= min(m, h):
         raise ValueError(f"k must be in [1, min(M, H)] = [1, {min(m, h)}], got {k}")
     if method == "exact":
-        return torch.linalg.svd(x, full_matrices=False).Vh[:k].T
+        _, s, vh = torch.linalg.svd(x, full_matrices=False)
+        return vh[:k].T, s
     if method != "randomized":
         raise ValueError(f"unknown svd method {method!r}; valid: {', '.join(SVD_METHODS)}")
     gen = generator if generator is not None else torch.Generator(device=x.device).manual_seed(0)
@@ -56,7 +70,17 @@ def top_right_singular_vectors(
     for _ in range(niter):
         basis = torch.linalg.qr(x @ torch.linalg.qr(x.T @ basis).Q).Q
     small = basis.T @ x  # [q, H]
-    return torch.linalg.svd(small, full_matrices=False).Vh[:k].T
+    _, s, vh = torch.linalg.svd(small, full_matrices=False)
+    return vh[:k].T, s
+
+
+def spectrum_conditioning(singular: torch.Tensor, total_energy: float, k: int) -> dict[str, float]:
+    """``energy_at_k`` (the share of ``total_energy`` = ``||X||_F^2`` the top k singular values hold) and
+    ``gap_at_k`` = ``s_k / s_{k+1}`` (NaN when ``s_{k+1}`` was not computed or is 0) of a (partial) spectrum [q]."""
+    s = singular.double()
+    energy = float(s[:k].pow(2).sum()) / total_energy if total_energy > 0 else float("nan")
+    gap = float(s[k - 1] / s[k]) if s.numel() > k and float(s[k]) > 0 else float("nan")
+    return {"energy_at_k": min(energy, 1.0), "gap_at_k": gap}
 
 
 def residual_energy(centred: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
@@ -109,7 +133,7 @@ def validate_resrl_args(
         raise ValueError(f"min_weight must be in [0, 1], got {min_weight}")
 
 
-def residual_token_weights(
+def residual_token_weights_and_conditioning(
     hidden: torch.Tensor,
     response_mask: torch.Tensor,
     is_positive: torch.Tensor,
@@ -125,9 +149,11 @@ def residual_token_weights(
     flat_tol: float = 1e-5,
     niter: int = 4,
     pos_sampling: str = "uniform",
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, list[dict[str, float]]]:
     """ResRL token weights. hidden: [B, T, H] any float; response_mask: [B, T] bool; is_positive: [B] bool;
-    group_ids: [B] int; returns [B, T] float32 without gradient (see the module docstring).
+    group_ids: [B] int; returns [B, T] float32 without gradient (see the module docstring), and for each group
+    that built a subspace its conditioning from the singular values the SVD computed anyway
+    (:func:`spectrum_conditioning`: ``energy_at_k``, ``gap_at_k``; with ``spans_all`` = 1 when ``k = M - 1``).
 
     ``generator`` (on ``hidden``'s device) draws the positive-token sample above ``max_pos_tokens`` and the
     randomized SVD's probes; None: the global RNG for the sample and a fixed seed for the probes.
@@ -147,6 +173,7 @@ def residual_token_weights(
         pos = is_positive.bool().to(mask.device)
         width = h.shape[-1]
         weights = torch.ones(mask.shape, dtype=torch.float32, device=h.device)
+        conditioning: list[dict[str, float]] = []
         dense, num_groups = group_index(group_ids.to(mask.device))
         for g in range(num_groups):
             members = dense == g
@@ -165,7 +192,13 @@ def residual_token_weights(
             k = min(rank, m - 1, width)
             if k < 1:
                 continue
-            basis = top_right_singular_vectors(normed - centroid, k, svd, generator, niter)
+            centred_pos = normed - centroid
+            basis, singular = top_right_singular(centred_pos, k, svd, generator, niter)
+            spans_all = k >= m - 1  # the subspace holds every centred positive token (their rank is <= M - 1)
+            stats = spectrum_conditioning(singular, float(centred_pos.double().pow(2).sum()), k)
+            if spans_all:
+                stats = {"energy_at_k": 1.0, "gap_at_k": float("nan")}
+            conditioning.append({**stats, "spans_all": float(spans_all)})
             neg_mask = mask[neg_rows]  # [Bn, T]
             if not neg_mask.any():
                 continue
@@ -175,7 +208,12 @@ def residual_token_weights(
                 residual_energy(centred_neg, basis), q_low, q_high, min_weight, flat_tol
             )
             weights[neg_rows] = neg_weights
-    return weights
+    return weights, conditioning
+
+
+def residual_token_weights(*args, **kwargs) -> torch.Tensor:
+    """:func:`residual_token_weights_and_conditioning` without the conditioning: the [B, T] float32 weights."""
+    return residual_token_weights_and_conditioning(*args, **kwargs)[0]
 
 
 def resrl_advantages(
@@ -190,6 +228,18 @@ def resrl_advantages(
         adv = adv[:, None].expand(weights.shape)
     pos = is_positive.bool()[:, None]
     return torch.where(pos, adv * pos_scale, adv * weights.to(torch.float32))
+
+
+def conditioning_statistics(conditioning: list[dict[str, float]]) -> dict[str, float]:
+    """Means over groups of :func:`residual_token_weights_and_conditioning`'s conditioning (for per-step logging,
+    on both backends): ``resrl/subspace_energy_at_k``, ``resrl/subspace_gap_at_k`` (groups where it is defined),
+    ``resrl/subspace_spans_all``; empty without groups."""
+    out = {}
+    for key in ("energy_at_k", "gap_at_k", "spans_all"):
+        vals = [c[key] for c in conditioning if c[key] == c[key]]  # NaN != NaN
+        if vals:
+            out[f"resrl/subspace_{key}"] = float(sum(vals) / len(vals))
+    return out
 
 
 def weight_statistics(

@@ -11,7 +11,8 @@ from resrl.algorithms.grpo import clipped_policy_loss
 from resrl.algorithms.resrl import (
     POS_SAMPLINGS,
     SVD_METHODS,
-    residual_token_weights,
+    conditioning_statistics,
+    residual_token_weights_and_conditioning,
     resrl_advantages,
     validate_resrl_args,
     weight_statistics,
@@ -92,6 +93,9 @@ class ResRL(Method):
         return release_subgroup_ids(group_ids.cpu(), torch.tensor(mb, dtype=torch.long))
 
     def token_weights(self, batch: PolicyInputs) -> torch.Tensor:
+        return self._weights_and_conditioning(batch)[0]
+
+    def _weights_and_conditioning(self, batch: PolicyInputs) -> tuple[torch.Tensor, list[dict[str, float]]]:
         if batch.hidden is None:
             raise ValueError(f"ResRL needs the hidden states of layer {self.cfg.layer} in the batch")
         c = self.cfg
@@ -99,7 +103,7 @@ class ResRL(Method):
         generator = None
         if batch.sample_seed is not None:
             generator = torch.Generator(device=batch.hidden.device).manual_seed(int(batch.sample_seed))
-        return residual_token_weights(
+        return residual_token_weights_and_conditioning(
             batch.hidden,
             batch.response_mask,
             batch.is_positive,
@@ -121,7 +125,7 @@ class ResRL(Method):
         )
 
     def loss(self, batch: PolicyInputs) -> tuple[torch.Tensor, dict[str, float]]:
-        weights = self.token_weights(batch)
+        weights, conditioning = self._weights_and_conditioning(batch)
         adv = resrl_advantages(batch.advantages, weights, batch.is_positive, self.cfg.pos_scale)
         loss, metrics = clipped_policy_loss(
             batch.log_probs,
@@ -135,4 +139,5 @@ class ResRL(Method):
         metrics.update(
             weight_statistics(weights, batch.response_mask, batch.is_positive, self.cfg.min_weight)
         )
+        metrics.update(conditioning_statistics(conditioning))
         return loss, metrics

@@ -29,6 +29,7 @@ from transformers import (
 
 from resrl.rollout.base import Rollout, SamplingParams
 from resrl.rollout.postprocess import truncate_response
+from resrl.rollout.prefix_cache import CachedBatch, PrefixCache, layout, store
 
 
 def top_p_mask(logits: torch.Tensor, top_p: float) -> torch.Tensor:
@@ -117,6 +118,8 @@ class HFSampler:
     tokenizer's eos token.
     """
 
+    supports_prefix_cache = True  # generate_from_ids(..., prefix_cache, keys): multi-turn key/value reuse
+
     def __init__(
         self,
         model: PreTrainedModel,
@@ -193,8 +196,18 @@ class HFSampler:
         return {"input_ids": input_ids, "attention_mask": attention_mask}
 
     @torch.inference_mode()
-    def _generate_batch(self, enc: dict[str, torch.Tensor], params: SamplingParams, seed: int) -> list[dict]:
-        """``enc``: left-padded ``input_ids``/``attention_mask`` [B, P] of one batch."""
+    def _generate_batch(
+        self,
+        enc: dict[str, torch.Tensor],
+        params: SamplingParams,
+        seed: int,
+        cached: CachedBatch | None = None,
+    ) -> tuple[list[dict], list | None]:
+        """``enc``: left-padded ``input_ids``/``attention_mask`` [B, P] of one batch; or ``cached``: the
+        :mod:`resrl.rollout.prefix_cache` layout, its first ``Lc`` columns given as the key/value cache. Returns the
+        rows and, with ``cached``, the per-layer (K, V) after generation (to cache for the next turn)."""
+        if cached is not None:
+            enc = {"input_ids": cached.input_ids, "attention_mask": cached.attention_mask}
         enc = {k: enc[k].to(self.model.device) for k in ("input_ids", "attention_mask")}
         prompt_len = enc["input_ids"].shape[1]
         recorder = _SamplingDistribution(params.temperature, params.top_p)
@@ -202,19 +215,31 @@ class HFSampler:
         if params.stop:
             criteria.append(_StopOnStrings(tuple(params.stop), self.tokenizer, prompt_len))
         device = self.model.device
+        extra = {}
+        if cached is not None:
+            extra["return_dict_in_generate"] = True
+            if cached.past is not None:
+                from transformers import DynamicCache
+
+                extra["past_key_values"] = DynamicCache(ddp_cache_data=cached.past, config=self.model.config)
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
-            sequences = self.model.generate(
+            out = self.model.generate(
                 input_ids=enc["input_ids"],
                 attention_mask=enc["attention_mask"],
                 generation_config=self._generation_config(params),
                 logits_processor=LogitsProcessorList([recorder]),
                 stopping_criteria=criteria,
+                **extra,
             )
+        sequences = out.sequences if cached is not None else out
+        layers = None
+        if cached is not None:
+            layers = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
         logprobs = recorder.finalize(sequences, prompt_len).cpu()
         sequences = sequences.cpu()
         mask = enc["attention_mask"].cpu().bool()
-        out = []
+        rows = []
         for i in range(sequences.shape[0]):
             cut = truncate_response(
                 sequences[i, prompt_len:].tolist(),
@@ -224,8 +249,8 @@ class HFSampler:
                 self._decode,
             )
             prompt_ids = enc["input_ids"][i].cpu()[mask[i]].tolist()
-            out.append(dict(prompt_ids=prompt_ids, cut=cut))
-        return out
+            rows.append(dict(prompt_ids=prompt_ids, cut=cut))
+        return rows, layers
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Rollout]:
         """``len(prompts) * params.n`` rollouts, prompt-major (all samples of prompt 0 first).
@@ -235,31 +260,62 @@ class HFSampler:
         """
         return self._in_eval_mode(prompts, params, self._encode_texts)
 
-    def generate_from_ids(self, prompts: list[list[int]], params: SamplingParams) -> list[Rollout]:
+    def generate_from_ids(
+        self,
+        prompts: list[list[int]],
+        params: SamplingParams,
+        prefix_cache: PrefixCache | None = None,
+        keys: list | None = None,
+    ) -> list[Rollout]:
         """Like ``generate`` for prompts given as token ids, used exactly as given (no text round trip):
         the multi-turn runner conditions the policy on the token sequence it trains on. Same seeding and
-        batching as ``generate``: text prompts that tokenise to these ids give identical rollouts."""
+        batching as ``generate``: text prompts that tokenise to these ids give identical rollouts.
+
+        ``prefix_cache`` and ``keys`` (one per prompt, ``params.n`` = 1): reuse and keep each key's key/value
+        cache (:mod:`resrl.rollout.prefix_cache`), so a multi-turn episode's turn runs the model on its new tokens
+        only; same batches and seeds, so the same tokens up to floating-point summation order."""
         if any(not p for p in prompts):
             raise ValueError("generate_from_ids: every prompt needs at least one token")
-        return self._in_eval_mode(prompts, params, self._encode_ids)
+        if prefix_cache is not None:
+            if keys is None or len(keys) != len(prompts) or params.n != 1:
+                raise ValueError(
+                    "generate_from_ids: a prefix_cache needs one key per prompt and params.n == 1"
+                )
+        cache = (prefix_cache, keys) if prefix_cache is not None else None
+        return self._in_eval_mode(prompts, params, self._encode_ids, cache)
 
-    def _in_eval_mode(self, prompts, params: SamplingParams, encode) -> list[Rollout]:
+    def _in_eval_mode(self, prompts, params: SamplingParams, encode, cache=None) -> list[Rollout]:
         was_training = self.model.training
         self.model.eval()
         try:
-            return self._generate(prompts, params, encode)
+            return self._generate(prompts, params, encode, cache)
         finally:
             self.model.train(was_training)
 
-    def _generate(self, prompts, params: SamplingParams, encode) -> list[Rollout]:
+    def _generate_cached(
+        self, prompts, keys, params: SamplingParams, seed: int, cache: PrefixCache
+    ) -> list[dict]:
+        prefixes = [cache.prefix_for(k, q) for k, q in zip(keys, prompts, strict=True)]
+        batch = layout(prompts, prefixes, self.tokenizer.pad_token_id, self.model.device)
+        cache.reused_tokens += sum(batch.prefix_lens)
+        results, layers = self._generate_batch({}, params, seed, cached=batch)
+        store(cache, keys, prompts, [r["cut"].ids for r in results], batch.attention_mask, layers)
+        return results
+
+    def _generate(self, prompts, params: SamplingParams, encode, cache=None) -> list[Rollout]:
         jobs = [(p, s) for p in range(len(prompts)) for s in range(params.n)]
         starts = range(0, len(jobs), self.batch_size)
         rollouts: list[Rollout] = []
         for b, start in enumerate(tqdm(starts, desc="sampling", disable=not self.show_progress)):
             chunk = jobs[start : start + self.batch_size]
-            results = self._generate_batch(
-                encode([prompts[p] for p, _ in chunk]), params, _batch_seed(params.seed, b)
-            )
+            chunk_prompts = [prompts[p] for p, _ in chunk]
+            seed = _batch_seed(params.seed, b)
+            if cache is None:
+                results, _ = self._generate_batch(encode(chunk_prompts), params, seed)
+            else:
+                results = self._generate_cached(
+                    chunk_prompts, [cache[1][p] for p, _ in chunk], params, seed, cache[0]
+                )
             for (p, s), r in zip(chunk, results, strict=True):
                 cut = r["cut"]
                 rollouts.append(

@@ -302,6 +302,7 @@ def run_episodes(
     max_total_tokens: int | None = None,
     enable_thinking: bool | None = None,
     progress: bool = False,
+    reuse_cache: bool = True,
 ) -> list[Trajectory]:
     """Play every environment in ``envs`` to its end; one ``Trajectory`` per environment, in order.
 
@@ -311,6 +312,9 @@ def run_episodes(
     (``"max_turns"``), or when prompt + response reach ``max_total_tokens`` (``"max_tokens"``; a reply cut
     by this budget is kept in the trajectory but not sent to the environment). ``EnvStep.invalid`` replies
     are counted. The caller owns the environments: they are reset here but never closed.
+
+    ``reuse_cache``: a sampler that keeps key/value caches across calls (``HFSampler``: ``prefix_cache``) keeps
+    each episode's, so a turn runs the model on the new tokens only (:mod:`resrl.rollout.prefix_cache`).
     """
     if params.n != 1:
         raise ValueError(f"run_episodes needs params.n == 1 (one episode per environment), got n={params.n}")
@@ -319,6 +323,11 @@ def run_episodes(
     if max_total_tokens is not None and max_total_tokens < 1:
         raise ValueError(f"max_total_tokens must be >= 1 or None, got {max_total_tokens}")
     generate = _ids_generator(sampler, tokenizer)
+    cache = None
+    if reuse_cache and getattr(sampler, "supports_prefix_cache", False):
+        from resrl.rollout.prefix_cache import PrefixCache
+
+        cache = PrefixCache()
     episodes: list[_Episode] = []
     for env in envs:
         tools = getattr(env, "tools", None)
@@ -340,7 +349,11 @@ def run_episodes(
             if max_total_tokens is not None:
                 cap = min(cap, max(max_total_tokens - ep.total for ep in active))
             turn_params = dataclasses.replace(params, max_new_tokens=cap, seed=turn_seed(params.seed, turn))
-            rollouts = generate([ep.ids for ep in active], turn_params)
+            if cache is None:
+                rollouts = generate([ep.ids for ep in active], turn_params)
+            else:  # episodes keep their key/value caches across turns, keyed by their index
+                keys = [episodes.index(ep) for ep in active]
+                rollouts = sampler.generate_from_ids([ep.ids for ep in active], turn_params, cache, keys)
             _check_rollouts(rollouts, len(active))
             for ep, r in zip(active, rollouts, strict=True):
                 _advance(ep, r, tokenizer, params, max_turns, max_total_tokens, enable_thinking)

@@ -121,6 +121,9 @@ class VLLMSampler:
             raise ImportError(INSTALL_HINT) from exc
         self._vllm = vllm
         llm_kwargs.setdefault("logprobs_mode", "processed_logprobs")
+        # multi-turn episodes resend their whole history each turn: vLLM reuses the shared prefix's KV blocks
+        # (vllm.config.CacheConfig.enable_prefix_caching, on by default in 0.24; set so it stays on)
+        llm_kwargs.setdefault("enable_prefix_caching", True)
         tok = None if tokenizer is None else str(tokenizer)
         self.llm = vllm.LLM(model=str(model), tokenizer=tok, **llm_kwargs)
         self.prompt_tokenizer = prompt_tokenizer if prompt_tokenizer is not None else self.llm.get_tokenizer()

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from resrl.config_types import check_field_types
@@ -100,6 +100,9 @@ class TrainerConfig:
     seed: int = 0
     device: str = "cpu"
     resume: bool = True  # pick up the newest valid checkpoint in the run directory
+    # experiment trackers, as veRL's trainer.logger (resrl/trainer/trackers.py): console, tensorboard, wandb
+    logger: list[str] = field(default_factory=lambda: ["console", "tensorboard"])
+    project_name: str = "resrl"  # the W&B project (veRL: trainer.project_name)
 
     def __post_init__(self) -> None:
         if isinstance(self.betas, list):
@@ -122,6 +125,9 @@ class TrainerConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"trainer.{name} must be >= 1, got {getattr(self, name)}")
+        from resrl.trainer.trackers import check_trackers
+
+        self.logger = check_trackers(self.logger)
         for name in ("warmup_steps", "eval_every"):
             if getattr(self, name) < 0:
                 raise ValueError(f"trainer.{name} must be >= 0, got {getattr(self, name)}")

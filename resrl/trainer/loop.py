@@ -103,6 +103,7 @@ class Trainer:
         self.metrics_path = self.run_dir / "metrics.jsonl"
         self.eval_path = self.run_dir / "eval.jsonl"
         self.last_saved = -1
+        self.trackers = None  # opened by train()
         if cfg.resume:
             self._resume()
 
@@ -412,11 +413,23 @@ class Trainer:
         rec, lines = self.source.evaluate(self.step)
         atomic_write_text(self.run_dir / "eval_samples" / f"step_{self.step:06d}.jsonl", "".join(lines))
         append_jsonl(self.eval_path, rec)
+        if self.trackers is not None:
+            self.trackers.log(rec, self.step, prefix="val/")
         return rec
+
+    def _open_trackers(self) -> None:
+        """The experiment trackers of ``trainer.logger`` (resrl/trainer/trackers.py), from the step resumed at."""
+        from resrl.trainer.trackers import Trackers
+
+        name = str(self.run_config.get("run_name") or self.run_dir.name)
+        self.trackers = Trackers(
+            self.cfg.logger, self.run_dir, self.cfg.project_name, name, self.run_config, start_step=self.step
+        )
 
     # ------------------------------------------------------------------------------------------ run
     def export(self) -> Path:
-        """Save the trained policy as a ``save_pretrained`` folder (model + tokenizer) for the evaluators."""
+        """Save the trained policy as a ``save_pretrained`` folder (model, tokenizer and its model card
+        ``README.md``, :mod:`resrl.trainer.model_card`) for the evaluators."""
         import os
         import shutil
 
@@ -424,6 +437,10 @@ class Trainer:
         tmp = new_temp_dir(self.run_dir, ".tmp_final_")
         self.model.save_pretrained(tmp)
         self.tokenizer.save_pretrained(tmp)
+        from resrl.trainer.model_card import read_samples, write_card
+
+        samples = read_samples(self.run_dir / "eval_samples" / f"step_{self.step:06d}.jsonl")
+        write_card(tmp, self.run_config, steps=self.step, samples=samples, backend="local")  # README.md
         publish_tree(tmp)  # collaborators can read it (library writers may leave private modes)
         if final.exists():
             shutil.rmtree(final)
@@ -431,8 +448,15 @@ class Trainer:
         return final
 
     def train(self) -> dict[str, Any]:
-        cfg = self.cfg
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._open_trackers()
+        try:
+            return self._train()
+        finally:
+            self.trackers.close()
+
+    def _train(self) -> dict[str, Any]:
+        cfg = self.cfg
         if self.step == 0 and not self.eval_path.exists():
             self.evaluate()
         bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {self.method.name}", dynamic_ncols=True)
@@ -440,6 +464,7 @@ class Trainer:
             while self.step < cfg.steps:
                 rec = self.train_step()
                 append_jsonl(self.metrics_path, rec)
+                self.trackers.log(rec, self.step)
                 bar.update(1)
                 bar.set_postfix(reward=f"{rec['reward_mean']:.3f}", step_s=f"{rec['time/step_s']:.1f}")
                 if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < cfg.steps:

@@ -33,6 +33,8 @@ NEUTRAL_KEYS = (
     "trainer.full_fallback_checkpoints",
     "trainer.clean_checkpoints_when_done",
     "trainer.steps",
+    "trainer.logger",  # trackers see the numbers, they do not change them
+    "trainer.project_name",
 )
 #: what a run folder holds once it has produced anything
 RECORDS = (

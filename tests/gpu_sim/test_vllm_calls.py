@@ -100,6 +100,7 @@ def test_every_evaluator_builds_vllm_as_vllm_takes_it(fake_vllm, checkpoint, loa
     assert llm.kwargs["model"] == str(checkpoint.resolve()) or llm.kwargs["model"] == str(checkpoint)
     assert isinstance(llm.kwargs["tokenizer"], str)
     assert llm.kwargs["logprobs_mode"] == "processed_logprobs"
+    assert llm.kwargs["enable_prefix_caching"] is True  # agents and BFCL resend their history every turn
     assert context == 1024  # the tiny Qwen3's max_position_embeddings, read from its config
     out = sampler.generate(["hello"], SamplingParams(n=2, max_new_tokens=4, seed=0))
     assert len(out) == 2

@@ -81,7 +81,9 @@ def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
     )
     # no code, agent or BFCL jobs on the CPU profile
     assert not {"evaluate_code", "evaluate_agents", "evaluate_bfcl", "table2", "table3", "table4"} & set(jobs)
-    assert jobs["total"] == 37  # with the preflight job and the accuracy-against-diversity figure
+    assert (
+        jobs["total"] == 38
+    )  # with the preflight job, the accuracy-against-diversity figure, the diagnostics table
 
 
 def test_paper_profile_dry_run_lists_the_grid(paper_commands):
@@ -395,6 +397,29 @@ def test_ci_profile_runs_end_to_end(tmp_path):
     assert all(f"| tiny-qwen3 | {m} |" in table for m in ("Backbone", "GRPO", "ResRL"))
     again = subprocess.run([*cmd, "-n"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert "Nothing to be done" in again.stdout + again.stderr  # a rerun does only what is missing or stale
+    # the toolbox: TensorBoard events TensorBoard reads, a model card, Snakemake's HTML report of every output
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "results" / "runs" / "ci" / "math" / "tiny-qwen3" / "grpo" / "s0"
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    assert "critic/score/mean" in events.Tags()["scalars"]
+    assert (run / "final_model" / "README.md").read_text().startswith("---\n")
+    html = tmp_path / "report.html"
+    report = subprocess.run(
+        [*cmd, "--report", str(html)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert report.returncode == 0, report.stderr[-3000:]
+    text = html.read_text()
+    for name in (
+        "table1.md",
+        "paper_vs_reproduced.md",
+        "passk.png",
+        "diversity_tiny-qwen3.png",
+        "training_curves_tiny-qwen3.png",
+        "diagnostics_summary.png",
+    ):
+        assert name in text, name
 
 
 def test_three_seeds_run_every_training_and_evaluation_once_per_seed(tmp_path):

@@ -3,6 +3,20 @@
 # they run where Snakemake runs (the submit host under SLURM), never in a cluster job.
 
 FIG = f"paper_figures/{PNAME}"
+CAPTIONS = BASE / "workflow" / "report"  # Snakemake's HTML report (`make report`): one caption per kind of output
+
+
+def scale(domains=None):
+    """What a report caption says about the scale: profile, models, methods, seeds and how training ran."""
+    domains = list(domains or DOMAINS)
+    models = sorted({m for d in domains for m in DOMAINS[d]["models"]})
+    trains = sorted({domain_train(d)["backend"] for d in domains})
+    return (f"profile {PNAME}; {', '.join(models)}; {len(SEEDS)} seed(s) {SEEDS}; "
+            f"trained by the {'/'.join(trains)} backend with {' '.join(domain_train(domains[0])['overrides']) or 'the recipe defaults'}")
+
+
+TABLE_TITLES = {"table1": "Table 1 (math)", "table2": "Table 2 (code)", "table3": "Table 3 (agents)",
+                "table4": "Table 4 (tool use)", "table5": "Table 5 (math at 32B)"}
 #: The script writing each table (paper_figures/<script>.py).
 TABLE_SCRIPTS = {"table1": "table1", "table2": "table2", "table3": "table3", "table4": "table4", "table5": "table5"}
 
@@ -45,6 +59,7 @@ def report_targets():
         out += [f"{FIG}/{d}/training_curves_{m}.png" for m in DOMAINS[d]["models"]]
         if "diagnostics.enabled=true" in domain_train(d)["overrides"]:  # the mechanism diagnostics were logged
             out += [f"{FIG}/{d}/diagnostics_{m}/diagnostics_summary.png" for m in DOMAINS[d]["models"]]
+            out += [f"{FIG}/{d}/diagnostics_{m}.md" for m in DOMAINS[d]["models"]]  # the same, in numbers
     out += [f"{FIG}/{d}/passk.png" for d in DOMAINS if DOMAINS[d].get("passk")]
     out += [f"{FIG}/{d}/diversity_{m}.png" for d in DOMAINS if DOMAINS[d].get("passk") for m in DOMAINS[d]["models"]]
     out += [f"{FIG}/ablation_{abl['name']}.md" for abl in ABLS]
@@ -86,12 +101,14 @@ rule diversity_figure:
     input:
         lambda w: [f for files in diversity_points(w.domain, w.model).values() for f in files],
     output:
-        png=f"{FIG}/{{domain}}/diversity_{{model}}.png",
+        png=report(f"{FIG}/{{domain}}/diversity_{{model}}.png", caption=CAPTIONS / "diversity.rst",
+                   category="Figures", subcategory="Accuracy against diversity"),
         pdf=f"{FIG}/{{domain}}/diversity_{{model}}.pdf",
         csv=f"{FIG}/{{domain}}/diversity_{{model}}.csv",
     log:
         f"results/logs/{PNAME}/report/{{domain}}/diversity_{{model}}.log",
     params:
+        scale=lambda w: scale([w.domain]),
         points=lambda w: _point_args(diversity_points(w.domain, w.model)),
     shell:
         "{PY} -m paper_figures.diversity --point {params.points} "
@@ -104,12 +121,14 @@ rule ablation_diversity_figure:
     input:
         lambda w: [f for files in ablation_diversity_points(w.name).values() for f in files],
     output:
-        png=f"{FIG}/ablation_{{name}}_diversity.png",
+        png=report(f"{FIG}/ablation_{{name}}_diversity.png", caption=CAPTIONS / "ablation_diversity.rst",
+                   category="Ablations", subcategory="{name}"),
         pdf=f"{FIG}/ablation_{{name}}_diversity.pdf",
         csv=f"{FIG}/ablation_{{name}}_diversity.csv",
     log:
         f"results/logs/{PNAME}/report/ablation_{{name}}_diversity.log",
     params:
+        scale=scale([ABL_DOMAIN]),
         points=lambda w: _point_args(ablation_diversity_points(w.name)),
     shell:
         "{PY} -m paper_figures.diversity --factor {wildcards.name} --point {params.points} "
@@ -135,11 +154,14 @@ for _table in TABLES:
         input:
             table_files(_table),
         output:
-            md=f"{FIG}/{_table}.md",
+            md=report(f"{FIG}/{_table}.md", caption=CAPTIONS / "table.rst", category="Tables",
+                      subcategory=TABLE_TITLES[_table]),
             tex=f"{FIG}/{_table}.tex",
         log:
             f"results/logs/{PNAME}/report/{_table}.log",
         params:  # (a shell string is evaluated when the job runs, after this loop: per-table values go here)
+            title=TABLE_TITLES[_table],
+            scale=scale(TABLES[_table]),
             script=TABLE_SCRIPTS[_table],
             out=f"{FIG}/{_table}",
             reported=reported_args(_table),
@@ -167,13 +189,16 @@ rule ablation_table:
     input:
         lambda w: [f for files in ablation_files(w.name).values() for f in files],
     output:
-        md=f"{FIG}/ablation_{{name}}.md",
+        md=report(f"{FIG}/ablation_{{name}}.md", caption=CAPTIONS / "ablation.rst", category="Ablations",
+                  subcategory="{name}"),
         tex=f"{FIG}/ablation_{{name}}.tex",
-        png=f"{FIG}/ablation_{{name}}.png",
+        png=report(f"{FIG}/ablation_{{name}}.png", caption=CAPTIONS / "ablation.rst", category="Ablations",
+                   subcategory="{name}"),
         pdf=f"{FIG}/ablation_{{name}}.pdf",
     log:
         f"results/logs/{PNAME}/report/ablation_{{name}}.log",
     params:
+        scale=scale([ABL_DOMAIN]),
         points=lambda w: " ".join(f"{k}={','.join(v)}" for k, v in ablation_files(w.name).items()),
         default=lambda w: next(_fmt(v) for a in ABLS if a["name"] == w.name for v, var in ablation_points(a) if var == "resrl"),
     shell:
@@ -186,10 +211,13 @@ rule passk_figure:
     input:
         lambda w: passk_files(w.domain),
     output:
-        png=f"{FIG}/{{domain}}/passk.png",
+        png=report(f"{FIG}/{{domain}}/passk.png", caption=CAPTIONS / "passk.rst", category="Figures",
+                   subcategory="Pass@k"),
         pdf=f"{FIG}/{{domain}}/passk.pdf",
     log:
         f"results/logs/{PNAME}/report/{{domain}}/passk.log",
+    params:
+        scale=lambda w: scale([w.domain]),
     shell:
         "{PY} -m paper_figures.passk --metrics {input} --out {FIG}/{wildcards.domain}/passk > {log} 2>&1"
 
@@ -209,11 +237,13 @@ rule training_curves:
     input:
         lambda w: [f"{r}/train.done" for r in trained_runs(w.domain, w.model)],
     output:
-        png=f"{FIG}/{{domain}}/training_curves_{{model}}.png",
+        png=report(f"{FIG}/{{domain}}/training_curves_{{model}}.png", caption=CAPTIONS / "training_curves.rst",
+                   category="Figures", subcategory="Training"),
         pdf=f"{FIG}/{{domain}}/training_curves_{{model}}.pdf",
     log:
         f"results/logs/{PNAME}/report/{{domain}}/training_curves_{{model}}.log",
     params:
+        scale=lambda w: scale([w.domain]),
         runs=lambda w: run_logs(w.domain, w.model),
     shell:
         "{PY} -m paper_figures.training_curves --run {params.runs} "
@@ -226,7 +256,8 @@ rule compare_paper:
         reference=str(BASE / "results" / "paper" / "reference.csv"),
         metrics=[f for t in TABLES for f in table_files(t)],
     output:
-        md=f"{FIG}/paper_vs_reproduced.md",
+        md=report(f"{FIG}/paper_vs_reproduced.md", caption=CAPTIONS / "compare.rst", category="Tables",
+                  subcategory="Paper vs reproduced"),
         csv=f"{FIG}/paper_vs_reproduced.csv",
     log:
         f"results/logs/{PNAME}/report/compare.log",
@@ -243,10 +274,31 @@ rule diagnostics_figure:
     input:
         lambda w: [f"{r}/train.done" for r in trained_runs(w.domain, w.model)],
     output:
-        f"{FIG}/{{domain}}/diagnostics_{{model}}/diagnostics_summary.png",
+        report(f"{FIG}/{{domain}}/diagnostics_{{model}}/diagnostics_summary.png", caption=CAPTIONS / "diagnostics.rst",
+               category="Figures", subcategory="Diagnostics"),
     log:
         f"results/logs/{PNAME}/report/{{domain}}/diagnostics_{{model}}.log",
     params:
+        scale=lambda w: scale([w.domain]),
         runs=lambda w: " ".join(f"--run {r}" for r in run_logs(w.domain, w.model).split()),
     shell:
         "{PY} -m resrl.diagnostics.plot {params.runs} --out {FIG}/{wildcards.domain}/diagnostics_{wildcards.model} > {log} 2>&1"
+
+
+rule diagnostics_table:
+    """The diagnostics in numbers (mean over steps, then seeds, with the seeds' range): what the README quotes."""
+    localrule: True
+    input:
+        lambda w: [f"{r}/train.done" for r in trained_runs(w.domain, w.model)],
+    output:
+        md=report(f"{FIG}/{{domain}}/diagnostics_{{model}}.md", caption=CAPTIONS / "diagnostics.rst",
+                  category="Tables", subcategory="Diagnostics"),
+        csv=f"{FIG}/{{domain}}/diagnostics_{{model}}.csv",
+    log:
+        f"results/logs/{PNAME}/report/{{domain}}/diagnostics_table_{{model}}.log",
+    params:
+        scale=lambda w: scale([w.domain]),
+        runs=lambda w: run_logs(w.domain, w.model),
+    shell:
+        "{PY} -m paper_figures.diagnostics_table --run {params.runs} "
+        "--out {FIG}/{wildcards.domain}/diagnostics_{wildcards.model} > {log} 2>&1"

@@ -83,8 +83,16 @@ def merger_command(actor_dir: Path, target_dir: Path, python: str = sys.executab
     ]
 
 
-def convert(ckpt_root: Path, out_dir: Path, step: int | None = None, python: str = sys.executable) -> Path:
-    """Write the actor of ``step`` (default: latest) as a ``save_pretrained`` folder at ``out_dir``."""
+def convert(
+    ckpt_root: Path,
+    out_dir: Path,
+    step: int | None = None,
+    python: str = sys.executable,
+    card_config: dict | None = None,
+) -> Path:
+    """Write the actor of ``step`` (default: latest) as a ``save_pretrained`` folder at ``out_dir``; with
+    ``card_config`` (the run's resolved method, model, task and trainer: the launcher's ``verl_plan.json``), also its
+    model card ``README.md`` (:mod:`resrl.trainer.model_card`), as the local trainer writes it."""
     step, actor = find_actor_checkpoint(Path(ckpt_root), step)
     hf = actor / "huggingface"
     out_dir = Path(out_dir)
@@ -109,6 +117,10 @@ def convert(ckpt_root: Path, out_dir: Path, step: int | None = None, python: str
         (tmp / CONVERSION_FILE).write_text(
             json.dumps({"step": step, "actor_dir": str(actor), "via": source}, indent=2)
         )
+        if card_config is not None:
+            from resrl.trainer.model_card import write_card
+
+            write_card(tmp, card_config, steps=step, backend="veRL")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)
@@ -125,12 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="default: <run_dir>/final_model")
     ap.add_argument("--python", default=sys.executable, help="interpreter with verl, for the model merger")
     args = ap.parse_args(argv)
+    plan = args.run_dir / "verl_plan.json"  # the launcher's resolved inputs: the model card's source
+    card = json.loads(plan.read_text()) if plan.is_file() else None
     try:
         out = convert(
             args.run_dir / "verl_checkpoints",
             args.out or args.run_dir / "final_model",
             args.step,
             args.python,
+            card,
         )
     except (FileNotFoundError, RuntimeError, subprocess.CalledProcessError) as err:
         print(f"error: {err}", file=sys.stderr)

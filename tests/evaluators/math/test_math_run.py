@@ -98,21 +98,21 @@ def test_partial_problem_samples_only_missing_indices(tmp_path):
     assert sorted(i for _, i in store.done_keys()) == [0, 1, 2]
 
 
-def test_run_writes_metrics_samples_and_info(tmp_path, monkeypatch):
+def _scripted_run(tmp_path, monkeypatch, **cfg):
+    """An amc23 run of 4 problems x 4 samples, problem i answered right in [0, 1, 2, 4] of its samples."""
     problems = _problems(4)
-    right = dict(zip([p.id for p in problems], [0, 1, 2, 4], strict=True))  # of n = 4
+    right = dict(zip([p.id for p in problems], [0, 1, 2, 4], strict=True))
     monkeypatch.setattr(run_mod, "LazySampler", lambda cfg: ScriptedSampler(cfg, right))
-    cfg = MathEvalConfig(
-        checkpoint="smollm2-135m",
-        method="grpo",
-        benchmarks=["amc23"],
-        limit=4,
-        n=4,
-        results_dir=str(tmp_path),
-        n_boot=100,
-        grader=GraderConfig(timeout_s=5.0, workers=1),
+    settings = dict(checkpoint="smollm2-135m", method="grpo", benchmarks=["amc23"], limit=4, n=4, n_boot=100)
+    return run_mod.run(
+        MathEvalConfig(
+            **(settings | cfg), results_dir=str(tmp_path), grader=GraderConfig(timeout_s=5.0, workers=1)
+        )
     )
-    out = run_mod.run(cfg)
+
+
+def test_run_writes_metrics_samples_and_info(tmp_path, monkeypatch):
+    out = _scripted_run(tmp_path, monkeypatch)
     df = read_metrics(out["metrics_path"])
     assert Path(out["metrics_path"]) == tmp_path / "metrics" / "grpo-smollm2-135m" / "metrics.csv"
     got = {(r.metric, r.k): r.value for r in df.itertuples()}
@@ -193,21 +193,7 @@ def test_run_writes_each_problems_scores_and_its_seed(tmp_path, monkeypatch):
     metrics row and score row carries the run's seed."""
     import pandas as pd
 
-    problems = _problems(4)
-    right = dict(zip([p.id for p in problems], [0, 1, 2, 4], strict=True))  # of n = 4
-    monkeypatch.setattr(run_mod, "LazySampler", lambda cfg: ScriptedSampler(cfg, right))
-    cfg = MathEvalConfig(
-        checkpoint="smollm2-135m",
-        method="grpo",
-        benchmarks=["amc23"],
-        limit=4,
-        n=4,
-        seed=7,
-        results_dir=str(tmp_path),
-        n_boot=100,
-        grader=GraderConfig(timeout_s=5.0, workers=1),
-    )
-    out = run_mod.run(cfg)
+    out = _scripted_run(tmp_path, monkeypatch, seed=7)
     assert set(read_metrics(out["metrics_path"])["seed"]) == {7}
     scores = pd.read_csv(Path(out["metrics_path"]).with_name("metrics.problems.csv"))
     assert set(scores["seed"]) == {7} and set(scores["method"]) == {"grpo"}

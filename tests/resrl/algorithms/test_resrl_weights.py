@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from resrl.algorithms.resrl import (
     quantile_gate,
@@ -242,3 +243,30 @@ def test_invariant_to_per_token_scale_and_shift_through_layernorm():
     w = residual_token_weights(hidden, mask, is_pos, gid, rank=5, svd="exact")
     w2 = residual_token_weights(hidden * scale + shift, mask, is_pos, gid, rank=5, svd="exact")
     assert torch.allclose(w, w2, atol=1e-4)
+
+
+def test_conditioning_from_the_svd_matches_the_full_spectrum():
+    """The energy at rank k and the gap s_k / s_(k+1) that ResRL's own SVD gives (exact, and randomized with its
+    oversampled probes) equal the diagnostics' computation from every singular value."""
+    from resrl.algorithms.resrl import conditioning_statistics, residual_token_weights_and_conditioning
+    from resrl.diagnostics.alignment import subspace_conditioning
+
+    g = torch.Generator().manual_seed(0)
+    b, t, h = 4, 12, 16
+    # positives: energy concentrated in 3 directions plus noise; negatives: anything
+    basis = torch.randn(3, h, generator=g) * torch.tensor([[6.0], [3.0], [1.5]])
+    hidden = torch.randn(b, t, h, generator=g) * 0.3 + torch.randn(b, t, 3, generator=g) @ basis
+    mask = torch.ones(b, t, dtype=torch.bool)
+    pos = torch.tensor([True, True, False, False])
+    groups = torch.zeros(b, dtype=torch.long)
+    tokens = F.layer_norm(hidden[pos][mask[pos]], (h,))
+    expected = subspace_conditioning(tokens - tokens.mean(0), 3)
+    for svd in ("exact", "randomized"):
+        w, cond = residual_token_weights_and_conditioning(hidden, mask, pos, groups, rank=3, svd=svd)
+        assert len(cond) == 1 and cond[0]["spans_all"] == 0.0
+        assert cond[0]["energy_at_k"] == pytest.approx(expected["energy_at_k"], rel=1e-4)
+        assert cond[0]["gap_at_k"] == pytest.approx(expected["gap_at_k"], rel=1e-3)
+        assert torch.equal(w, residual_token_weights(hidden, mask, pos, groups, rank=3, svd=svd))
+    stats = conditioning_statistics(cond + [{"energy_at_k": 1.0, "gap_at_k": float("nan"), "spans_all": 1.0}])
+    assert stats["resrl/subspace_spans_all"] == 0.5
+    assert stats["resrl/subspace_gap_at_k"] == pytest.approx(expected["gap_at_k"], rel=1e-3)  # NaN left out

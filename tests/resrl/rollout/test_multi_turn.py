@@ -518,3 +518,38 @@ def test_vllm_generate_from_ids_passes_token_prompts():
         ([5, 6], [9], [-0.5]),
         ([7], [9], [-0.5]),
     ]
+
+
+@pytest.mark.parametrize("batch_size", [8, 2])
+def test_kept_key_value_caches_give_the_same_episodes_token_for_token(batch_size):
+    """HFSampler with each episode's key/value cache kept across turns (the default) against full prefills
+    (``reuse_cache=False``): the same replies token for token, log-probs within 1e-4, and the prefill of every
+    earlier turn skipped."""
+    model, tokenizer = load_policy("tiny-qwen3")
+    params = SamplingParams(max_new_tokens=6, temperature=1.0, seed=11)
+
+    def play(reuse):
+        sampler = HFSampler(model, tokenizer, batch_size=batch_size)
+        envs = [HiLoEnv(k, t) for k, t in (("A", 7), ("B", 3), ("C", 1), ("D", 9))]
+        calls = []
+        original = sampler.generate_from_ids
+
+        def spy(*args, **kw):
+            calls.append(kw or args[2:])
+            return original(*args, **kw)
+
+        sampler.generate_from_ids = spy
+        trajs = run_episodes(sampler, tokenizer, envs, params, max_turns=5, reuse_cache=reuse)
+        return trajs, calls
+
+    cached, cached_calls = play(True)
+    full, _ = play(False)
+    assert [t.response_ids for t in cached] == [t.response_ids for t in full]
+    assert [t.replies for t in cached] == [t.replies for t in full]
+    for a, b in zip(cached, full, strict=True):
+        got = [x for x in a.logprobs if x is not None]
+        want = [x for x in b.logprobs if x is not None]
+        assert got == pytest.approx(want, abs=1e-4)
+    assert len(cached_calls) >= 2 and sum(t.turns for t in cached) > len(cached)  # several turns were played
+    cache = cached_calls[-1][0]  # the PrefixCache passed on the last turn
+    assert cache.reused_tokens > 0

@@ -131,6 +131,7 @@ def test_vllm_sampler_wiring_with_a_fake_vllm(monkeypatch):
         "tokenizer": None,
         "dtype": "bfloat16",
         "logprobs_mode": "processed_logprobs",
+        "enable_prefix_caching": True,
     }
     # text prompts reach vLLM as token ids, tokenised without special tokens (as HFSampler does)
     assert calls["prompts"] == [{"prompt_token_ids": [112, 48]}, {"prompt_token_ids": [112, 49]}]
