@@ -117,9 +117,11 @@ def test_table_cli_reads_problem_scores_beside_each_seeds_metrics(tmp_path):
     md = (tmp_path / "t.md").read_text()
     main = md.split("**Difference to GRPO**")[0]
     rows = {line.split(" | ")[1]: line for line in main.splitlines() if line.startswith("| m | ")}
-    assert rows["ResRL"].endswith("| — | **100.0 [100.0, 100.0]** |")  # six empty paper columns, Avg., Arith
+    assert rows["ResRL"] == "| m | ResRL | **100.0 [100.0, 100.0]** |"  # only the measured column is shown
     assert rows["GRPO"].split(" | ")[-1].startswith("25.0 [")
     assert "mean over 2 seed(s)" in md and "seeds and problems" in md
     assert "**Difference to GRPO**" in md and "| +75.0 [" in md.split("**Difference to GRPO**")[1]
     assert r"\scriptsize" in (tmp_path / "t.tex").read_text()
-    assert not math.isnan(build_table(collapse_seeds(pd.read_csv(files[0])), table1.columns(4)).iloc[0, -1])
+    assert not math.isnan(
+        build_table(collapse_seeds(pd.read_csv(files[0])), table1.columns(4))["Arith (held-out)"].iloc[0]
+    )
