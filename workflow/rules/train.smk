@@ -91,7 +91,9 @@ _FINAL = directory(f"results/runs/{PNAME}/{{domain}}/{{model}}/{{variant}}/s{{se
 
 rule train:
     input:
-        PREFLIGHT,
+        # ancient: the check must have passed, but its marker's age never makes a finished training stale (a
+        # fresh clone of a committed study has no marker of its own: the check reruns, the trainings do not)
+        ancient(PREFLIGHT),
     output:
         model=_FINAL if P.get("keep_final_models", True) else temp(_FINAL),
         done=touch(f"results/runs/{PNAME}/{{domain}}/{{model}}/{{variant}}/s{{seed}}/train.done"),
