@@ -28,11 +28,14 @@ def base_model(model: Mapping[str, Any]) -> str | None:
 
 
 def heldout_interval(samples: Sequence[Mapping[str, Any]], seed: int = 0) -> dict[str, float] | None:
-    """Avg@n of evaluation samples (``problem_id``, ``correct``) with a 95% percentile bootstrap over problems:
+    """Avg@n of evaluation samples (``problem_id`` and ``correct``, or ``success`` for episodes) with a 95%
+    percentile bootstrap over problems:
     ``{"avg": .., "low": .., "high": .., "problems": P, "n": samples per problem}``; None without samples."""
     by_problem: dict[Any, list[bool]] = {}
-    for r in samples:
-        by_problem.setdefault(r["problem_id"], []).append(bool(r["correct"]))
+    for r in samples:  # single-turn rows say ``correct``; episode rows ``success``; other rows are not graded
+        ok = r.get("correct", r.get("success"))
+        if ok is not None and "problem_id" in r:
+            by_problem.setdefault(r["problem_id"], []).append(bool(ok))
     if not by_problem:
         return None
     per = np.array([np.mean(v) for v in by_problem.values()], dtype=np.float64)

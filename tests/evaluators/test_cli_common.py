@@ -17,7 +17,7 @@ HELP_EXPECT = {
     "math": [
         "benchmarks",
         "[aime24,aime25,amc23,math500,minerva,olympiad]",
-        "valid: aime24, aime25, amc23, arith, math500, minerva, olympiad",
+        "valid: aime24, aime25, amc23, arith, arith2, math500, minerva, olympiad",
         "model ",
         "smollm2-135m",
         "checkpoint",
