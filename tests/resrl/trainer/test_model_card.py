@@ -35,7 +35,10 @@ def test_heldout_interval_is_avg_at_n_with_a_bootstrap_over_problems():
     assert h["avg"] == pytest.approx(0.5) and h["problems"] == 3 and h["n"] == 2
     assert 0.0 <= h["low"] <= 0.5 <= h["high"] <= 1.0
     assert heldout_interval([]) is None
-    episodes = [{"problem_id": "g1", "success": True}, {"problem_id": "g2", "success": False}]  # multi-turn rows
+    episodes = [
+        {"problem_id": "g1", "success": True},
+        {"problem_id": "g2", "success": False},
+    ]  # multi-turn rows
     assert heldout_interval(episodes)["avg"] == 0.5
 
 
