@@ -80,12 +80,14 @@ def test_rerun_after_a_failed_job_redoes_only_it_and_its_downstream(tmp_path):
     plan = _snakemake(tmp_path, "-n", timeout=300)
     assert plan.returncode == 0, plan.stderr[-2000:]
     jobs = _job_counts(plan.stdout + plan.stderr)
-    # hand-derived from the DAG: the failed sample job, its metrics, the three reports that read them, and `all`
+    # hand-derived from the DAG: the failed sample job, its metrics, the four reports that read them (the
+    # accuracy-against-diversity figure reads the samples), and `all`
     assert jobs == {
         "sample_arith": 1,
         "metrics_arith": 1,
         "table1": 1,
         "passk_figure": 1,
+        "diversity_figure": 1,
         "compare_paper": 1,
         "all": 1,
     }, jobs
