@@ -74,13 +74,20 @@ def top_right_singular(
     return vh[:k].T, s
 
 
-def spectrum_conditioning(singular: torch.Tensor, total_energy: float, k: int) -> dict[str, float]:
-    """``energy_at_k`` (the share of ``total_energy`` = ``||X||_F^2`` the top k singular values hold) and
-    ``gap_at_k`` = ``s_k / s_{k+1}`` (NaN when ``s_{k+1}`` was not computed or is 0) of a (partial) spectrum [q]."""
+def spectrum_conditioning(
+    singular: torch.Tensor, total_energy: float, k: int, num_tokens: int
+) -> dict[str, float]:
+    """Conditioning of a rank-``k`` subspace of ``num_tokens`` centred tokens from a (partial) spectrum [q]
+    descending: ``energy_at_k`` (the share of ``total_energy`` = ``||X||_F^2`` the top k singular values hold),
+    ``gap_at_k`` = ``s_k / s_{k+1}`` (NaN when ``s_{k+1}`` was not computed or is 0) and ``spans_all`` (1 when
+    ``k >= num_tokens - 1``: the subspace holds every centred token, whose rank is at most ``num_tokens - 1``; the
+    energy is then 1 and the gap undefined)."""
+    if k >= num_tokens - 1:
+        return {"energy_at_k": 1.0, "gap_at_k": float("nan"), "spans_all": 1.0}
     s = singular.double()
     energy = float(s[:k].pow(2).sum()) / total_energy if total_energy > 0 else float("nan")
     gap = float(s[k - 1] / s[k]) if s.numel() > k and float(s[k]) > 0 else float("nan")
-    return {"energy_at_k": min(energy, 1.0), "gap_at_k": gap}
+    return {"energy_at_k": min(energy, 1.0), "gap_at_k": gap, "spans_all": 0.0}
 
 
 def residual_energy(centred: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
@@ -194,11 +201,8 @@ def residual_token_weights_and_conditioning(
                 continue
             centred_pos = normed - centroid
             basis, singular = top_right_singular(centred_pos, k, svd, generator, niter)
-            spans_all = k >= m - 1  # the subspace holds every centred positive token (their rank is <= M - 1)
-            stats = spectrum_conditioning(singular, float(centred_pos.double().pow(2).sum()), k)
-            if spans_all:
-                stats = {"energy_at_k": 1.0, "gap_at_k": float("nan")}
-            conditioning.append({**stats, "spans_all": float(spans_all)})
+            total = float(centred_pos.double().pow(2).sum())
+            conditioning.append(spectrum_conditioning(singular, total, k, m))
             neg_mask = mask[neg_rows]  # [Bn, T]
             if not neg_mask.any():
                 continue

@@ -31,7 +31,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from resrl.algorithms.resrl import quantile_gate, residual_energy, top_right_singular_vectors
+from resrl.algorithms.resrl import (
+    quantile_gate,
+    residual_energy,
+    spectrum_conditioning,
+    top_right_singular_vectors,
+)
 
 
 @dataclass
@@ -70,14 +75,8 @@ def subspace_conditioning(centred: torch.Tensor, k: int) -> dict[str, float]:
     p = energy / total
     nz = p[p > 0]
     effective_rank = math.exp(float(-(nz * nz.log()).sum()))
-    spans_all = k >= centred.shape[0] - 1
-    gap = math.nan if spans_all or k >= s.numel() or float(s[k]) <= 0 else float(s[k - 1] / s[k])
-    return {
-        "energy_at_k": 1.0 if spans_all else float(p[:k].sum()),
-        "effective_rank": effective_rank,
-        "gap_at_k": gap,
-        "spans_all": float(spans_all),
-    }
+    # the same energy, gap and spans_all as ResRL's own SVD reports (from the full spectrum here)
+    return {"effective_rank": effective_rank, **spectrum_conditioning(s, total, k, centred.shape[0])}
 
 
 @dataclass
