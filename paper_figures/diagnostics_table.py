@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from paper_figures.common import METHOD_LABELS, _order_methods, write_text
-from resrl.diagnostics.plot import parse_runs, read_metrics, series
+from resrl.diagnostics.plot import add_run_option, parse_runs, read_metrics, series
 
 #: (key, what it measures) in the order the table shows them.
 QUANTITIES = [
@@ -87,13 +87,10 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         prog="python -m paper_figures.diagnostics_table", description=__doc__.splitlines()[0]
     )
-    ap.add_argument("--run", nargs="+", required=True, help="METHOD=metrics.jsonl[,...] (one file per seed)")
+    add_run_option(ap)
     ap.add_argument("--out", required=True, help="output stem (.md and .csv)")
     a = ap.parse_args(argv)
-    try:
-        runs = parse_runs(a.run)
-    except ValueError as err:
-        ap.error(str(err))
+    runs = parse_runs(a.run)
     table = summarize(runs)
     stem = Path(a.out)
     print(write_text(stem.with_suffix(".md"), render(table)))

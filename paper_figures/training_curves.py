@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from paper_figures.common import finish_panels  # noqa: E402
 from paper_figures.style import method_style, needs_log_scale  # noqa: E402
-from resrl.diagnostics.plot import parse_runs, read_metrics, seed_band  # noqa: E402
+from resrl.diagnostics.plot import add_run_option, parse_runs, read_metrics, seed_band  # noqa: E402
 
 COLUMNS = 3  # panels per row: a grid, not one long row
 
@@ -69,14 +69,9 @@ def plot_training(runs: dict[str, Path | list[Path]], out_stem: str | Path) -> l
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(prog="python -m paper_figures.training_curves", description=__doc__)
-    ap.add_argument(
-        "--run", nargs="+", required=True, help="LABEL=path/to/metrics.jsonl[,...] (one file per seed)"
-    )
+    add_run_option(ap)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    try:
-        runs = parse_runs(a.run)
-    except ValueError as err:
-        ap.error(str(err))
+    runs = parse_runs(a.run)
     for p in plot_training({k: [Path(q) for q in v] for k, v in runs.items()}, a.out):
         print(p)

@@ -1,10 +1,42 @@
-"""Small stand-ins shared by the trainer tests (import as ``from tests.helpers import HashTask``)."""
+"""Small stand-ins shared by the tests (import as ``from tests.helpers import HashTask``): trainer tasks and
+configs, and the Snakemake command the workflow tests run."""
 
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 
+from resrl.paths import REPO_ROOT
 from resrl.tasks.base import Problem
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def run_snakemake(
+    *extra: str,
+    workdir: Path | None = None,
+    config: Sequence[str] = (),
+    snakefile: Path | None = None,
+    dry_run: bool = True,
+    print_commands: bool = False,
+    timeout: int = 300,
+) -> subprocess.CompletedProcess:
+    """Snakemake on 2 cores from the repository root, on its Snakefile (or ``snakefile``): a dry run (``-n``)
+    unless ``dry_run=False``, ``-p`` with ``print_commands``, ``-d workdir``, ``--config *config``, then
+    ``extra`` (e.g. ``--until train``); output captured as text."""
+    cmd = [SNAKEMAKE, "--cores", "2", "-s", str(snakefile or REPO_ROOT / "Snakefile")]
+    if dry_run:
+        cmd.append("-n")
+    if print_commands:
+        cmd.append("-p")
+    if workdir is not None:
+        cmd += ["-d", str(workdir)]
+    if config:
+        cmd += ["--config", *config]
+    return subprocess.run([*cmd, *extra], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
 
 
 class HashTask:

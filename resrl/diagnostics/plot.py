@@ -99,6 +99,28 @@ def parse_runs(items: Sequence[str]) -> dict[str, list[str]]:
     return runs
 
 
+def add_run_option(ap: argparse.ArgumentParser) -> None:
+    """The ``--run METHOD=PATH[,PATH...]`` option the figure and table CLIs share: several items after one
+    ``--run`` or one per repeated ``--run``; each item is checked by :func:`parse_runs` as argparse reads it."""
+
+    def item(text: str) -> str:
+        try:
+            parse_runs([text])
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        return text
+
+    ap.add_argument(
+        "--run",
+        nargs="+",
+        action="extend",
+        type=item,
+        required=True,
+        metavar="METHOD=PATH[,PATH...]",
+        help="a method name and its metrics.jsonl, comma-separated per seed",
+    )
+
+
 def _save(fig, out: Path) -> list[Path]:
     """Atomic PNG + PDF writes of ``fig`` to ``out.png`` / ``out.pdf``."""
     written = []
@@ -209,19 +231,10 @@ def plot_diagnostics(
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--run",
-        action="append",
-        required=True,
-        metavar="METHOD=PATH",
-        help="a method name and its metrics.jsonl, comma-separated per seed (repeat per method)",
-    )
+    add_run_option(ap)
     ap.add_argument("--out", required=True, help="output directory")
     args = ap.parse_args(argv)
-    try:
-        runs = parse_runs(args.run)
-    except ValueError as err:
-        ap.error(str(err))
+    runs = parse_runs(args.run)
     for p in plot_diagnostics(runs, args.out):
         print(p)
 

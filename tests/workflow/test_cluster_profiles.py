@@ -11,30 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_snakemake
+
 ROOT = Path(__file__).resolve().parents[2]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 CLUSTER_PY = str(
     ROOT / ".venv-cluster" / "bin" / "python"
 )  # `python: .venv-cluster/bin/python` in the profiles
 
 
 def dry_run(workdir: Path, *config: str, until: str | None = None) -> str:
-    cmd = [
-        SNAKEMAKE,
-        "-n",
-        "-p",
-        "--cores",
-        "2",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "-d",
-        str(workdir),
-        "--config",
-        *config,
-    ]
-    if until:
-        cmd += ["--until", until]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    extra = ("--until", until) if until else ()
+    proc = run_snakemake(*extra, workdir=workdir, config=config, print_commands=True)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     return proc.stdout
 

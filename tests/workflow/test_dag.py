@@ -11,17 +11,11 @@ from pathlib import Path
 import pytest
 
 from resrl.paths import REPO_ROOT
-
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+from tests.helpers import run_snakemake
 
 
 def _dry_run(*config: str, workdir: Path | None = None) -> subprocess.CompletedProcess:
-    cmd = [SNAKEMAKE, "-n", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile")]
-    if workdir:
-        cmd += ["-d", str(workdir)]
-    if config:
-        cmd += ["--config", *config]
-    return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    return run_snakemake(workdir=workdir, config=config)
 
 
 def _job_counts(stdout: str) -> dict[str, int]:
@@ -55,19 +49,7 @@ def _workflow_copy(root: Path, profile: str) -> Path:
 
 def _custom_dry_run(tmp_path: Path, profile: str) -> subprocess.CompletedProcess:
     snakefile = _workflow_copy(tmp_path / "repo", profile)
-    cmd = [
-        SNAKEMAKE,
-        "-n",
-        "--cores",
-        "2",
-        "-s",
-        str(snakefile),
-        "-d",
-        str(tmp_path / "work"),
-        "--config",
-        "profile=custom",
-    ]
-    return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    return run_snakemake(snakefile=snakefile, workdir=tmp_path / "work", config=["profile=custom"])
 
 
 def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
@@ -118,20 +100,9 @@ def test_paper_profile_dry_run_lists_the_grid(paper_commands):
 @pytest.fixture(scope="module")
 def paper_commands(tmp_path_factory) -> str:
     """`snakemake -n -p` of the paper profile: every job with its shell command."""
-    cmd = [
-        SNAKEMAKE,
-        "-n",
-        "-p",
-        "--cores",
-        "2",
-        "-s",
-        str(REPO_ROOT / "Snakefile"),
-        "-d",
-        str(tmp_path_factory.mktemp("paper")),
-        "--config",
-        "profile=paper",
-    ]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    proc = run_snakemake(
+        workdir=tmp_path_factory.mktemp("paper"), config=["profile=paper"], print_commands=True
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
 
@@ -195,22 +166,9 @@ def test_paper_agent_and_bfcl_jobs_run_the_evaluators_into_tables_3_and_4(paper_
 
 
 def test_paper_training_goes_through_the_verl_launcher(tmp_path):
-    cmd = [
-        SNAKEMAKE,
-        "-n",
-        "-p",
-        "--cores",
-        "2",
-        "-s",
-        str(REPO_ROOT / "Snakefile"),
-        "-d",
-        str(tmp_path),
-        "--config",
-        "profile=paper",
-        "--until",
-        "train",
-    ]
-    out = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300).stdout
+    out = run_snakemake(
+        "--until", "train", workdir=tmp_path, config=["profile=paper"], print_commands=True
+    ).stdout
     assert "-m resrl.backends.verl.launch cluster=paper cluster.python=" in out
     assert " 'method=resrl' 'model=qwen3-4b'" in out
     assert (
@@ -222,15 +180,8 @@ def test_paper_training_goes_through_the_verl_launcher(tmp_path):
 def test_ablation_adds_only_its_own_runs_and_outputs(tmp_path):
     """rank (6 values, the default 64 reused from the main run) and layer (4 values, default -2) together: one run
     per non-default value, one table per factor, and the main tables and figures unchanged."""
-    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(tmp_path)]
-    plain = subprocess.run([*cmd], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    both = subprocess.run(
-        [*cmd, "--config", "ablation=[rank,layer]"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    plain = run_snakemake(workdir=tmp_path, print_commands=True)
+    both = run_snakemake(workdir=tmp_path, config=["ablation=[rank,layer]"], print_commands=True)
     assert both.returncode == 0, both.stderr[-2000:]
     jobs = _job_counts(both.stdout)
     assert jobs["train"] == 5 + 5 + 3 and jobs["ablation_table"] == 2
@@ -369,18 +320,8 @@ def test_paper_evaluator_commands_compose(paper_commands, tmp_path, module):
 
 @pytest.mark.slow
 def test_ci_profile_runs_end_to_end(tmp_path):
-    cmd = [
-        SNAKEMAKE,
-        "--cores",
-        "2",
-        "-s",
-        str(REPO_ROOT / "Snakefile"),
-        "-d",
-        str(tmp_path),
-        "--config",
-        "profile=ci",
-    ]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
+    ci = dict(workdir=tmp_path, config=["profile=ci"])
+    proc = run_snakemake(**ci, dry_run=False, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-3000:]
     fig = tmp_path / "paper_figures" / "ci"
     for name in (
@@ -395,7 +336,7 @@ def test_ci_profile_runs_end_to_end(tmp_path):
         assert (fig / name).is_file(), name
     table = (fig / "table1.md").read_text()
     assert all(f"| tiny-qwen3 | {m} |" in table for m in ("Backbone", "GRPO", "ResRL"))
-    again = subprocess.run([*cmd, "-n"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    again = run_snakemake(**ci)
     assert "Nothing to be done" in again.stdout + again.stderr  # a rerun does only what is missing or stale
     # the toolbox: TensorBoard events TensorBoard reads, a model card, Snakemake's HTML report of every output
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -406,9 +347,7 @@ def test_ci_profile_runs_end_to_end(tmp_path):
     assert "critic/score/mean" in events.Tags()["scalars"]
     assert (run / "final_model" / "README.md").read_text().startswith("---\n")
     html = tmp_path / "report.html"
-    report = subprocess.run(
-        [*cmd, "--report", str(html)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
-    )
+    report = run_snakemake("--report", str(html), **ci, dry_run=False, timeout=600)
     assert report.returncode == 0, report.stderr[-3000:]
     text = html.read_text()
     for name in (
@@ -425,14 +364,7 @@ def test_ci_profile_runs_end_to_end(tmp_path):
 def test_three_seeds_run_every_training_and_evaluation_once_per_seed(tmp_path):
     """`--config seeds=[0,1,2]` on the paper profile: three times the trainings and evaluations, each with its seed
     (the trainer's and the sampling seed), in its own s<seed>/ folder; the tables read all three."""
-    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(tmp_path)]
-    proc = subprocess.run(
-        cmd + ["--config", "profile=paper", "seeds=[0,1,2]"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_snakemake(workdir=tmp_path, config=["profile=paper", "seeds=[0,1,2]"], print_commands=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     jobs = _job_counts(proc.stdout)
     assert jobs["train"] == 3 * 38 and jobs["sample_math"] == 3 * 21 and jobs["evaluate_bfcl"] == 3 * 6
@@ -465,13 +397,9 @@ def test_bad_seeds_are_named(tmp_path, seeds, message):
 def test_paper_ablation_trains_where_the_paper_ran_it_not_the_whole_grid(tmp_path):
     """`ablation_models: [qwen3-4b]` in the paper profile: a rank sweep adds its non-default values on Qwen3-4B
     only, each with a table and a figure, and a diversity-floor figure for min_weight."""
-    cmd = [SNAKEMAKE, "-n", "-p", "--cores", "2", "-s", str(REPO_ROOT / "Snakefile"), "-d", str(tmp_path)]
-    plain = subprocess.run(cmd + ["--config", "profile=paper"], cwd=REPO_ROOT, capture_output=True, text=True)
-    both = subprocess.run(
-        cmd + ["--config", "profile=paper", "ablation=[rank,min_weight]"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+    plain = run_snakemake(workdir=tmp_path, config=["profile=paper"], print_commands=True)
+    both = run_snakemake(
+        workdir=tmp_path, config=["profile=paper", "ablation=[rank,min_weight]"], print_commands=True
     )
     assert plain.returncode == 0 and both.returncode == 0, both.stderr[-2000:]
     added = _job_counts(both.stdout)["train"] - _job_counts(plain.stdout)["train"]

@@ -94,6 +94,21 @@ def test_parse_runs_reads_one_path_per_seed_and_names_a_bad_item():
         parse_runs(["grpo"])
 
 
+def test_run_option_takes_items_after_one_flag_or_repeated_flags_and_names_a_bad_item(capsys):
+    import argparse
+
+    from resrl.diagnostics.plot import add_run_option
+
+    ap = argparse.ArgumentParser(prog="fig")
+    add_run_option(ap)
+    assert ap.parse_args(["--run", "grpo=a", "resrl=b,c"]).run == ["grpo=a", "resrl=b,c"]
+    assert ap.parse_args(["--run", "grpo=a", "--run", "resrl=b"]).run == ["grpo=a", "resrl=b"]
+    with pytest.raises(SystemExit) as stop:
+        ap.parse_args(["--run", "grpo=a", "resrl"])
+    assert stop.value.code == 2
+    assert "'resrl': expected METHOD=PATH" in capsys.readouterr().err
+
+
 def test_plot_diagnostics_draws_a_band_over_seeds(tmp_path):
     import json
 
