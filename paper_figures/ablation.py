@@ -2,8 +2,10 @@
 ablated domain's metrics, values sorted numerically, the default marked; never part of the main tables.
 
 ``python -m paper_figures.ablation --factor rank --default 64 --point <model>/<value>=<files,> ... --out STEM``
-writes ``STEM.md``, ``STEM.tex`` and the figure ``STEM.png``/``.pdf`` (the metric against the value): per model, one row per value, one column per benchmark (Avg@k at the largest k,
-percent, with the bootstrap interval of the evaluator's metrics file)."""
+writes ``STEM.md``, ``STEM.tex`` and the figure ``STEM.png``/``.pdf`` (the metric against the value): per model, one
+row per value; per benchmark, Avg@k at the largest k in percent with its interval over seeds and problems
+(:mod:`paper_figures.seeds`) and, where the evaluator wrote per-problem scores, the value minus the default paired
+over the same problems."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from paper_figures.common import latex_escape, load_metrics, write_text
-from paper_figures.seeds import collapse_seeds, load_problem_scores
+from paper_figures.seed_stats import Interval, paired_difference
+from paper_figures.seeds import ALPHA, N_BOOT, collapse_seeds, load_problem_scores, score_matrix
 
 
 def _numbers(value: str) -> tuple[float, ...]:
@@ -30,29 +33,6 @@ def _numbers(value: str) -> tuple[float, ...]:
     return tuple(float(x) for x in parts)
 
 
-def build_rows(
-    points: dict[str, str], default: str
-) -> tuple[list[str], list[tuple[str, str, dict[str, str]]]]:
-    """(benchmark columns, rows (model, value label, {benchmark: cell})) sorted by model, then value."""
-    rows, benches = [], []
-    for key, path in points.items():
-        model, _, value = key.partition("/")
-        files = path.split(",")
-        df = collapse_seeds(load_metrics(files), load_problem_scores(files))  # the mean over seeds
-        df = df[df["metric"] == "avg@k"]
-        cells = {}
-        for bench, sub in df.groupby("benchmark", sort=False):
-            r = sub[sub["k"] == sub["k"].max()].iloc[0]
-            half = (r["ci_high"] - r["ci_low"]) / 2 if not math.isnan(r["ci_high"]) else math.nan
-            cells[bench] = f"{100 * r['value']:.1f} ± {100 * half:.1f}"
-            if bench not in benches:
-                benches.append(bench)
-        label = f"{value} (default)" if value == default else value
-        rows.append((model, value, label, cells))
-    rows.sort(key=lambda r: (r[0], _numbers_or_text(r[1])))
-    return benches, [(m, label, cells) for m, _, label, cells in rows]
-
-
 def _numbers_or_text(value: str) -> tuple:
     try:
         return (0, _numbers(value))
@@ -60,45 +40,112 @@ def _numbers_or_text(value: str) -> tuple:
         return (1, value)
 
 
-def render(factor: str, benches: list[str], rows) -> tuple[str, str]:
-    md = [f"**Ablation: {factor}** (Avg@k %, ± half the 95% interval; the main run is the default)", ""]
-    md.append(f"| Model | {factor} | " + " | ".join(benches) + " |")
-    md.append("|---|---|" + "---:|" * len(benches))
-    for model, label, cells in rows:
-        md.append(f"| {model} | {label} | " + " | ".join(cells.get(b, "—") for b in benches) + " |")
-    esc = latex_escape
-    tex = [r"\begin{tabular}{ll" + "r" * len(benches) + "}", r"\toprule"]
-    tex.append(f"Model & {esc(factor)} & " + " & ".join(esc(b) for b in benches) + r" \\")
-    tex.append(r"\midrule")
-    for model, label, cells in rows:
-        tex.append(
-            f"{esc(model)} & {esc(label)} & " + " & ".join(esc(cells.get(b, "--")) for b in benches) + r" \\"
-        )
-    tex += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(md) + "\n", "\n".join(tex) + "\n"
-
-
-def point_values(points: dict[str, str]) -> pd.DataFrame:
-    """One row per (model, value, benchmark): Avg@k at the largest k, mean over seeds, and its interval."""
-    rows = []
+def _point_scores(points: dict[str, str]):
+    """Per point ``<model>/<value>``: (model, value, collapsed Avg@k rows at each benchmark's largest k, the
+    per-problem scores of its files)."""
     for key, path in points.items():
         model, _, value = key.partition("/")
         files = path.split(",")
-        df = collapse_seeds(load_metrics(files), load_problem_scores(files))
+        problems = load_problem_scores(files)
+        df = collapse_seeds(load_metrics(files), problems)  # the mean over seeds
         df = df[(df["metric"] == "avg@k") & (df["benchmark"] != "macro")]
-        for bench, sub in df.groupby("benchmark", sort=False):
-            r = sub[sub["k"] == sub["k"].max()].iloc[0]
-            rows.append(
-                {
-                    "model": model,
-                    "value": value,
-                    "benchmark": bench,
-                    "mean": r["value"],
-                    "low": r["ci_low"],
-                    "high": r["ci_high"],
-                }
-            )
-    return pd.DataFrame(rows)
+        top = df[df["k"] == df.groupby("benchmark")["k"].transform("max")]
+        yield model, value, top, problems
+
+
+def point_values(points: dict[str, str]) -> pd.DataFrame:
+    """One row per (model, value, benchmark): ``method`` (the point's label), Avg@k at the largest ``k``, mean over
+    seeds (``mean``), its interval (``low``, ``high``)."""
+    rows = [
+        {
+            "model": model,
+            "value": value,
+            "benchmark": r["benchmark"],
+            "method": r["method"],
+            "k": int(r["k"]),
+            "mean": r["value"],
+            "low": r["ci_low"],
+            "high": r["ci_high"],
+        }
+        for model, value, top, _ in _point_scores(points)
+        for _, r in top.iterrows()
+    ]
+    return pd.DataFrame(rows, columns=["model", "value", "benchmark", "method", "k", "mean", "low", "high"])
+
+
+def default_differences(points: dict[str, str], default: str) -> dict[tuple[str, str, str], Interval]:
+    """{(model, value, benchmark): value minus the default} paired over the same problems (seeds and problems
+    resampled, :func:`paper_figures.seed_stats.paired_difference`), for every non-default value whose per-problem
+    scores and the default's cover the same problems."""
+    scores = {(model, value): (top, problems) for model, value, top, problems in _point_scores(points)}
+    out = {}
+    for (model, value), (top, problems) in scores.items():
+        if value == default or (model, default) not in scores:
+            continue
+        base_top, base_problems = scores[(model, default)]
+        for _, r in top.iterrows():
+            base = base_top[(base_top["benchmark"] == r["benchmark"]) & (base_top["k"] == r["k"])]
+            if not len(base):
+                continue
+            a = score_matrix(problems, model, r["method"], r["benchmark"], "avg@k", r["k"])
+            b = score_matrix(base_problems, model, base["method"].iloc[0], r["benchmark"], "avg@k", r["k"])
+            if a is not None and b is not None and a.shape[1] == b.shape[1]:
+                out[(model, value, r["benchmark"])] = paired_difference(a, b, N_BOOT, ALPHA)
+    return out
+
+
+def build_rows(
+    points: dict[str, str], default: str
+) -> tuple[list[str], list[tuple[str, str, dict[str, str]]]]:
+    """(column names, rows (model, value label, {column: cell})) sorted by model, then value: per benchmark the
+    Avg@k cell (mean ± half its interval) and, where per-problem scores allow, ``<benchmark> minus default`` (the
+    paired difference with its interval, in points)."""
+    data = point_values(points)
+    diffs = default_differences(points, default)
+    columns = []
+    for bench in dict.fromkeys(data["benchmark"]):
+        columns.append(bench)
+        if any(b == bench for _, _, b in diffs):
+            columns.append(f"{bench} minus default")
+    rows = []
+    for (model, value), sub in data.groupby(["model", "value"], sort=False):
+        cells = {}
+        for _, r in sub.iterrows():
+            half = (r["high"] - r["low"]) / 2 if not math.isnan(r["high"]) else math.nan
+            cells[r["benchmark"]] = f"{100 * r['mean']:.1f} ± {100 * half:.1f}"
+            d = diffs.get((model, value, r["benchmark"]))
+            if d is not None:
+                cells[f"{r['benchmark']} minus default"] = (
+                    f"{100 * d.mean:+.1f} [{100 * d.low:+.1f}, {100 * d.high:+.1f}]"
+                )
+            elif value == default:
+                cells[f"{r['benchmark']} minus default"] = "—"
+        label = f"{value} (default)" if value == default else value
+        rows.append((model, value, label, cells))
+    rows.sort(key=lambda r: (r[0], _numbers_or_text(r[1])))
+    return columns, [(m, label, cells) for m, _, label, cells in rows]
+
+
+def render(factor: str, columns: list[str], rows) -> tuple[str, str]:
+    md = [
+        f"**Ablation: {factor}** (Avg@k %, ± half the 95% interval; the main run is the default; "
+        "\"minus default\": paired over the same problems, points, 95% interval)",
+        "",
+    ]
+    md.append(f"| Model | {factor} | " + " | ".join(columns) + " |")
+    md.append("|---|---|" + "---:|" * len(columns))
+    for model, label, cells in rows:
+        md.append(f"| {model} | {label} | " + " | ".join(cells.get(c, "—") for c in columns) + " |")
+    esc = latex_escape
+    tex = [r"\begin{tabular}{ll" + "r" * len(columns) + "}", r"\toprule"]
+    tex.append(f"Model & {esc(factor)} & " + " & ".join(esc(c) for c in columns) + r" \\")
+    tex.append(r"\midrule")
+    for model, label, cells in rows:
+        tex.append(
+            f"{esc(model)} & {esc(label)} & " + " & ".join(esc(cells.get(c, "--")) for c in columns) + r" \\"
+        )
+    tex += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(md) + "\n", "\n".join(tex) + "\n"
 
 
 def plot_ablation(points: dict[str, str], factor: str, default: str, out_stem: str | Path) -> list[Path]:
@@ -158,8 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
     points = dict(p.split("=", 1) for p in a.point)
-    benches, rows = build_rows(points, a.default)
-    md, tex = render(a.factor, benches, rows)
+    columns, rows = build_rows(points, a.default)
+    md, tex = render(a.factor, columns, rows)
     stem = Path(a.out)
     print(write_text(stem.with_suffix(".md"), md))
     print(write_text(stem.with_suffix(".tex"), tex))
