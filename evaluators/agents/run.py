@@ -120,6 +120,7 @@ def play_missing(
                 max_total_tokens=budget,
                 enable_thinking=policy.enable_thinking,
                 progress=cfg.progress,
+                reuse_cache=cfg.reuse_cache,
             )
         finally:
             for e in chunk_envs:

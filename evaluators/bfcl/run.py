@@ -125,6 +125,7 @@ def play_category(
                 max_total_tokens=cfg.max_total_tokens or policy.context,
                 enable_thinking=policy.enable_thinking,
                 progress=cfg.progress,
+                reuse_cache=cfg.reuse_cache,
             )
             records = [
                 episode_record(env, tr, label=label, cfg=cfg, seed=seed)

@@ -155,3 +155,37 @@ def test_second_process_on_the_same_run_and_env_is_refused(tmp_path):
     with exclusive_lock(tmp_path / "samples" / "base-tiny-qwen3" / ".alfworld.lock"):
         with pytest.raises(FolderLocked, match=r"run base-tiny-qwen3 \(alfworld\) is in use .*pid"):
             run(_cfg(tmp_path), load_policy=lambda c: pytest.fail("must not play"))
+
+
+def test_reuse_cache_false_prefills_every_turn_and_plays_the_same_tokens(tmp_path, monkeypatch):
+    """``reuse_cache`` reaches ``run_episodes``: with it (the default) the transformers engine keeps each episode's
+    key/value cache, without it no cache is made; the stored transcripts are the same token for token."""
+    import resrl.rollout.prefix_cache as prefix_cache
+
+    made = []
+
+    class CountingCache(prefix_cache.PrefixCache):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(prefix_cache, "PrefixCache", CountingCache)
+    played = {}
+    for reuse in (True, False):
+        made.clear()
+        cfg = _cfg(
+            tmp_path / str(reuse),
+            model=dict(TINY, max_context=8192, random_init={"hidden_size": 32, "max_position_embeddings": 8192}),
+            episodes=2,
+            max_steps=3,
+            max_new_tokens=8,
+            temperature=1.0,
+        )
+        cfg.reuse_cache = reuse
+        out = run(cfg)
+        played[reuse] = [
+            (r["messages"], r["turns"]) for r in map(json.loads, out["samples_path"].read_text().splitlines())
+        ]
+        assert (len(made) == 1 and made[0].reused_tokens > 0) if reuse else not made
+    assert [turns for _, turns in played[True]] == [3, 3]  # every turn played, so later turns reused the cache
+    assert played[True] == played[False]
