@@ -129,7 +129,7 @@ def build_rows(
 def render(factor: str, columns: list[str], rows) -> tuple[str, str]:
     md = [
         f"**Ablation: {factor}** (Avg@k %, ± half the 95% interval; the main run is the default; "
-        "\"minus default\": paired over the same problems, points, 95% interval)",
+        '"minus default": paired over the same problems, points, 95% interval)',
         "",
     ]
     md.append(f"| Model | {factor} | " + " | ".join(columns) + " |")

@@ -33,8 +33,7 @@ class AgentEvalConfig(EvalConfig):
     max_new_tokens: int = 512  # per reply (one action)
     max_total_tokens: int | None = None  # prompt + all turns of an episode; null: the model's context length
     think: bool = True  # ask for <think> reasoning before the action
-    reuse_cache: bool = True  # transformers engine: keep each episode's key/value cache across turns (false: prefill
-    # the whole history every turn; same tokens either way, slower)
+    reuse_cache: bool = True  # hf engine: keep each episode's key/value cache across turns
     episodes_per_chunk: int = 8  # episodes played together and stored per step (resume granularity)
     webshop_num_products: int | None = None  # WebShop product subset (1000 for its small data); null: all
     progress: bool = True  # a progress bar over the replies of each chunk of episodes

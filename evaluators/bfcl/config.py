@@ -35,8 +35,7 @@ class BFCLEvalConfig(EvalConfig):
     )
     max_total_tokens: int | None = None  # prompt + transcript tokens per episode; null = the model's context
     enable_thinking: bool | None = None  # Qwen3 think mode; null = the model config's chat_template_kwargs
-    reuse_cache: bool = True  # transformers engine: keep each episode's key/value cache across turns (false: prefill
-    # the whole history every turn; same tokens either way, slower)
+    reuse_cache: bool = True  # hf engine: keep each episode's key/value cache across turns
     episodes_per_chunk: int = 8  # episodes run together and stored per step (resume granularity)
     progress: bool = True  # a progress bar over the replies of each chunk of episodes
 

@@ -175,7 +175,9 @@ def test_reuse_cache_false_prefills_every_turn_and_plays_the_same_tokens(tmp_pat
         made.clear()
         cfg = _cfg(
             tmp_path / str(reuse),
-            model=dict(TINY, max_context=8192, random_init={"hidden_size": 32, "max_position_embeddings": 8192}),
+            model=dict(
+                TINY, max_context=8192, random_init={"hidden_size": 32, "max_position_embeddings": 8192}
+            ),
             episodes=2,
             max_steps=3,
             max_new_tokens=8,
@@ -187,5 +189,8 @@ def test_reuse_cache_false_prefills_every_turn_and_plays_the_same_tokens(tmp_pat
             (r["messages"], r["turns"]) for r in map(json.loads, out["samples_path"].read_text().splitlines())
         ]
         assert (len(made) == 1 and made[0].reused_tokens > 0) if reuse else not made
-    assert [turns for _, turns in played[True]] == [3, 3]  # every turn played, so later turns reused the cache
+    assert [turns for _, turns in played[True]] == [
+        3,
+        3,
+    ]  # every turn played, so later turns reused the cache
     assert played[True] == played[False]
