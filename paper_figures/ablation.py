@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -40,9 +41,20 @@ def _numbers_or_text(value: str) -> tuple:
         return (1, value)
 
 
-def _point_scores(points: dict[str, str]):
-    """Per point ``<model>/<value>``: (model, value, collapsed Avg@k rows at each benchmark's largest k, the
-    per-problem scores of its files)."""
+@dataclass
+class Point:
+    """One value of the factor for one model, read once from its metrics files (one per seed)."""
+
+    model: str
+    value: str
+    top: pd.DataFrame  # collapsed Avg@k rows (mean over seeds, interval) at each benchmark's largest k
+    problems: pd.DataFrame  # the per-problem scores beside its files (empty when the evaluator wrote none)
+
+
+def load_points(points: dict[str, str]) -> list[Point]:
+    """``{"<model>/<value>": "<metrics file>[,<metrics file>...]"}`` -> the points, each file read and each cell's
+    interval bootstrapped once for the table, the differences and the figure."""
+    loaded = []
     for key, path in points.items():
         model, _, value = key.partition("/")
         files = path.split(",")
@@ -50,16 +62,17 @@ def _point_scores(points: dict[str, str]):
         df = collapse_seeds(load_metrics(files), problems)  # the mean over seeds
         df = df[(df["metric"] == "avg@k") & (df["benchmark"] != "macro")]
         top = df[df["k"] == df.groupby("benchmark")["k"].transform("max")]
-        yield model, value, top, problems
+        loaded.append(Point(model, value, top, problems))
+    return loaded
 
 
-def point_values(points: dict[str, str]) -> pd.DataFrame:
+def point_values(points: list[Point]) -> pd.DataFrame:
     """One row per (model, value, benchmark): ``method`` (the point's label), Avg@k at the largest ``k``, mean over
     seeds (``mean``), its interval (``low``, ``high``)."""
     rows = [
         {
-            "model": model,
-            "value": value,
+            "model": p.model,
+            "value": p.value,
             "benchmark": r["benchmark"],
             "method": r["method"],
             "k": int(r["k"]),
@@ -67,41 +80,40 @@ def point_values(points: dict[str, str]) -> pd.DataFrame:
             "low": r["ci_low"],
             "high": r["ci_high"],
         }
-        for model, value, top, _ in _point_scores(points)
-        for _, r in top.iterrows()
+        for p in points
+        for _, r in p.top.iterrows()
     ]
     return pd.DataFrame(rows, columns=["model", "value", "benchmark", "method", "k", "mean", "low", "high"])
 
 
-def default_differences(points: dict[str, str], default: str) -> dict[tuple[str, str, str], Interval]:
+def default_differences(points: list[Point], default: str) -> dict[tuple[str, str, str], Interval]:
     """{(model, value, benchmark): value minus the default} paired over the same problems (seeds and problems
     resampled, :func:`paper_figures.seed_stats.paired_difference`), for every non-default value whose per-problem
     scores and the default's cover the same problems."""
-    scores = {(model, value): (top, problems) for model, value, top, problems in _point_scores(points)}
+    defaults = {p.model: p for p in points if p.value == default}
     out = {}
-    for (model, value), (top, problems) in scores.items():
-        if value == default or (model, default) not in scores:
+    for p in points:
+        base = defaults.get(p.model)
+        if p.value == default or base is None:
             continue
-        base_top, base_problems = scores[(model, default)]
-        for _, r in top.iterrows():
-            base = base_top[(base_top["benchmark"] == r["benchmark"]) & (base_top["k"] == r["k"])]
-            if not len(base):
+        for _, r in p.top.iterrows():
+            same = base.top[(base.top["benchmark"] == r["benchmark"]) & (base.top["k"] == r["k"])]
+            if not len(same):
                 continue
-            a = score_matrix(problems, model, r["method"], r["benchmark"], "avg@k", r["k"])
-            b = score_matrix(base_problems, model, base["method"].iloc[0], r["benchmark"], "avg@k", r["k"])
+            a = score_matrix(p.problems, p.model, r["method"], r["benchmark"], "avg@k", r["k"])
+            b = score_matrix(base.problems, p.model, same["method"].iloc[0], r["benchmark"], "avg@k", r["k"])
             if a is not None and b is not None and a.shape[1] == b.shape[1]:
-                out[(model, value, r["benchmark"])] = paired_difference(a, b, N_BOOT, ALPHA)
+                out[(p.model, p.value, r["benchmark"])] = paired_difference(a, b, N_BOOT, ALPHA)
     return out
 
 
 def build_rows(
-    points: dict[str, str], default: str
+    data: pd.DataFrame, diffs: dict[tuple[str, str, str], Interval], default: str
 ) -> tuple[list[str], list[tuple[str, str, dict[str, str]]]]:
     """(column names, rows (model, value label, {column: cell})) sorted by model, then value: per benchmark the
     Avg@k cell (mean ± half its interval) and, where per-problem scores allow, ``<benchmark> minus default`` (the
-    paired difference with its interval, in points)."""
-    data = point_values(points)
-    diffs = default_differences(points, default)
+    paired difference with its interval, in points). ``data``: :func:`point_values`; ``diffs``:
+    :func:`default_differences`."""
     columns = []
     for bench in dict.fromkeys(data["benchmark"]):
         columns.append(bench)
@@ -148,10 +160,10 @@ def render(factor: str, columns: list[str], rows) -> tuple[str, str]:
     return "\n".join(md) + "\n", "\n".join(tex) + "\n"
 
 
-def plot_ablation(points: dict[str, str], factor: str, default: str, out_stem: str | Path) -> list[Path]:
+def plot_ablation(data: pd.DataFrame, factor: str, default: str, out_stem: str | Path) -> list[Path]:
     """The metric against the factor's value, one panel per benchmark, one line per model, 95% intervals as error
     bars, the default value's point ringed. Values in numeric order, evenly spaced (a rank sweep 8..256 stays
-    readable)."""
+    readable). ``data``: :func:`point_values`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -159,7 +171,6 @@ def plot_ablation(points: dict[str, str], factor: str, default: str, out_stem: s
 
     from paper_figures.common import save_figure
 
-    data = point_values(points)
     benches = list(dict.fromkeys(data["benchmark"]))
     values = sorted(set(data["value"]), key=_numbers_or_text)
     fig, axes = plt.subplots(1, len(benches), figsize=(3.8 * len(benches), 3.0), squeeze=False)
@@ -204,13 +215,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
-    points = dict(p.split("=", 1) for p in a.point)
-    columns, rows = build_rows(points, a.default)
+    points = load_points(dict(p.split("=", 1) for p in a.point))
+    data = point_values(points)
+    columns, rows = build_rows(data, default_differences(points, a.default), a.default)
     md, tex = render(a.factor, columns, rows)
     stem = Path(a.out)
     print(write_text(stem.with_suffix(".md"), md))
     print(write_text(stem.with_suffix(".tex"), tex))
-    for p in plot_ablation(points, a.factor, a.default, stem):
+    for p in plot_ablation(data, a.factor, a.default, stem):
         print(p)
 
 

@@ -30,7 +30,7 @@ def test_table_sorts_numerically_and_marks_the_default(tmp_path):
 
 
 def test_figure_and_table_mean_over_the_seeds_of_each_value(tmp_path):
-    from paper_figures.ablation import point_values
+    from paper_figures.ablation import load_points, point_values
 
     points = {}
     for value, accs in (("0.0", (0.2, 0.4)), ("0.1", (0.5, 0.5))):
@@ -49,7 +49,7 @@ def test_figure_and_table_mean_over_the_seeds_of_each_value(tmp_path):
                 )
             )
         points[f"m/{value}"] = ",".join(files)
-    data = point_values(points).set_index("value")
+    data = point_values(load_points(points)).set_index("value")
     assert (
         data.loc["0.0", "mean"] == pytest.approx(0.3) and data.loc["0.1", "mean"] == 0.5
     )  # mean of the seeds
