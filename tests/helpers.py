@@ -4,6 +4,7 @@ configs, and the Snakemake command the workflow tests run."""
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -23,10 +24,11 @@ def run_snakemake(
     dry_run: bool = True,
     print_commands: bool = False,
     timeout: int = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Snakemake on 2 cores from the repository root, on its Snakefile (or ``snakefile``): a dry run (``-n``)
     unless ``dry_run=False``, ``-p`` with ``print_commands``, ``-d workdir``, ``--config *config``, then
-    ``extra`` (e.g. ``--until train``); output captured as text."""
+    ``extra`` (e.g. ``--until train``); output captured as text; ``env`` replaces the environment."""
     cmd = [SNAKEMAKE, "--cores", "2", "-s", str(snakefile or REPO_ROOT / "Snakefile")]
     if dry_run:
         cmd.append("-n")
@@ -36,7 +38,21 @@ def run_snakemake(
         cmd += ["-d", str(workdir)]
     if config:
         cmd += ["--config", *config]
-    return subprocess.run([*cmd, *extra], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [*cmd, *extra], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def job_counts(text: str) -> dict[str, int]:
+    """The "Job stats:" block of Snakemake's output, up to its ``total`` row: {rule: jobs}, with ``total``."""
+    counts: dict[str, int] = {}
+    for line in text[text.index("Job stats:") :].splitlines():
+        m = re.match(r"(\w+)\s+(\d+)$", line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+            if m.group(1) == "total":
+                break
+    return counts
 
 
 class HashTask:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_snakemake
+from tests.helpers import job_counts, run_snakemake
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER_PY = str(
@@ -127,8 +127,7 @@ def test_launcher_and_merger_get_the_same_absolute_run_dir(tmp_path):
 
 def test_smoke_profile_lists_both_methods_and_every_table(tmp_path):
     out = dry_run(tmp_path / "work", "profile=smoke")
-    block = out[out.index("Job stats:") :]
-    jobs = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
+    jobs = job_counts(out)
     assert jobs["train"] == 2 * 4  # GRPO and ResRL on Qwen3-0.6B, in each of the four domains
     assert jobs["sample_math"] == jobs["metrics_math"] == 3  # with the untrained backbone
     assert jobs["evaluate_code"] == jobs["evaluate_agents"] == jobs["evaluate_bfcl"] == 3

@@ -11,16 +11,11 @@ from pathlib import Path
 import pytest
 
 from resrl.paths import REPO_ROOT
-from tests.helpers import run_snakemake
+from tests.helpers import job_counts, run_snakemake
 
 
 def _dry_run(*config: str, workdir: Path | None = None) -> subprocess.CompletedProcess:
     return run_snakemake(workdir=workdir, config=config)
-
-
-def _job_counts(stdout: str) -> dict[str, int]:
-    block = stdout[stdout.index("Job stats:") :]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
 
 
 def _shell_commands(stdout: str, module: str) -> list[str]:
@@ -55,7 +50,7 @@ def _custom_dry_run(tmp_path: Path, profile: str) -> subprocess.CompletedProcess
 def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
     proc = _dry_run(workdir=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    jobs = _job_counts(proc.stdout)
+    jobs = job_counts(proc.stdout)
     # 5 trained methods; 6 variants (with the untrained backbone) x 2 evaluation parts
     assert jobs["train"] == 5 and jobs["sample_arith"] == 6 and jobs["metrics_arith2"] == 6
     assert {"table1", "passk_figure", "training_curves", "diversity_figure", "compare_paper", "all"} <= set(
@@ -71,7 +66,7 @@ def test_tiny_profile_dry_run_lists_every_stage(tmp_path):
 def test_paper_profile_dry_run_lists_the_grid(paper_commands):
     """Each table trained as the paper did: one policy per domain, on that domain's data, with its baselines."""
     out = paper_commands
-    jobs = _job_counts(out)
+    jobs = job_counts(out)
     # math 3 sizes x 6 methods; code 6 methods on Qwen3-4B; ALFWorld and WebShop 4 each (PPO, GRPO, EMPG, ResRL);
     # tools 3 (NSR, W-REINFORCE, ResRL) + ResT on the local trainer; Table 5: NSR and ResRL at 32B
     assert jobs["train"] == 18 + 6 + 4 + 4 + 3 + 1 + 2
@@ -183,7 +178,7 @@ def test_ablation_adds_only_its_own_runs_and_outputs(tmp_path):
     plain = run_snakemake(workdir=tmp_path, print_commands=True)
     both = run_snakemake(workdir=tmp_path, config=["ablation=[rank,layer]"], print_commands=True)
     assert both.returncode == 0, both.stderr[-2000:]
-    jobs = _job_counts(both.stdout)
+    jobs = job_counts(both.stdout)
     assert jobs["train"] == 5 + 5 + 3 and jobs["ablation_table"] == 2
     trains = _shell_commands(both.stdout, "resrl.train")
     assert any("'method.rank=8'" in c and "/math/smollm2-135m/resrl-rank8/s0'" in c for c in trains)
@@ -294,7 +289,7 @@ def test_bfcl_categories_short_of_all_four_run_one_job_each(tmp_path):
         ),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    jobs = _job_counts(proc.stdout)
+    jobs = job_counts(proc.stdout)
     # 2 variants (backbone, ResRL) x 2 categories (no overall row without all four); 2 variants x ALFWorld
     assert jobs["evaluate_bfcl"] == 4 and jobs["evaluate_agents"] == 2
     assert jobs["table1"] == 1
@@ -366,7 +361,7 @@ def test_three_seeds_run_every_training_and_evaluation_once_per_seed(tmp_path):
     (the trainer's and the sampling seed), in its own s<seed>/ folder; the tables read all three."""
     proc = run_snakemake(workdir=tmp_path, config=["profile=paper", "seeds=[0,1,2]"], print_commands=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    jobs = _job_counts(proc.stdout)
+    jobs = job_counts(proc.stdout)
     assert jobs["train"] == 3 * 38 and jobs["sample_math"] == 3 * 21 and jobs["evaluate_bfcl"] == 3 * 6
     assert jobs["table1"] == 1 and jobs["preflight"] == 1
     trains = _shell_commands(proc.stdout, "resrl.backends.verl.launch")
@@ -402,14 +397,14 @@ def test_paper_ablation_trains_where_the_paper_ran_it_not_the_whole_grid(tmp_pat
         workdir=tmp_path, config=["profile=paper", "ablation=[rank,min_weight]"], print_commands=True
     )
     assert plain.returncode == 0 and both.returncode == 0, both.stderr[-2000:]
-    added = _job_counts(both.stdout)["train"] - _job_counts(plain.stdout)["train"]
+    added = job_counts(both.stdout)["train"] - job_counts(plain.stdout)["train"]
     assert (
         added == 5 + 4
     )  # rank 8, 16, 32, 128, 256 and min_weight 0, 0.3, 0.5, 1 (the defaults reuse the main run)
     trains = _shell_commands(both.stdout, "resrl.backends.verl.launch")
     ablated = [c for c in trains if "'method.rank=" in c or "'method.min_weight=" in c]
     assert len(ablated) == 9 and all("'model=qwen3-4b'" in c for c in ablated)
-    jobs = _job_counts(both.stdout)
+    jobs = job_counts(both.stdout)
     assert jobs["ablation_table"] == 2 and jobs["ablation_diversity_figure"] == 1
 
 

@@ -189,8 +189,6 @@ def test_reuse_cache_false_prefills_every_turn_and_plays_the_same_tokens(tmp_pat
             (r["messages"], r["turns"]) for r in map(json.loads, out["samples_path"].read_text().splitlines())
         ]
         assert (len(made) == 1 and made[0].reused_tokens > 0) if reuse else not made
-    assert [turns for _, turns in played[True]] == [
-        3,
-        3,
-    ]  # every turn played, so later turns reused the cache
+    # every turn played, so the later turns reused the cache
+    assert [turns for _, turns in played[True]] == [3, 3]
     assert played[True] == played[False]
